@@ -1,0 +1,207 @@
+// libtierkv: the C++ client of tierkvd.
+//
+// A Client is one connection to one daemon, over its Unix socket (local: the
+// daemon's shared CPU pool is mapped into this process and payload bytes never
+// cross the socket) or over TCP (remote: payload bytes travel inline).
+//
+// Typical engine flow before a prefill:
+//   auto ns = client->OpenNamespace(spec);                 // once
+//   auto keys = ChainBlockKeys(ns->id, prompt, ns->block_tokens);   // local, no round trip
+//   auto hit = client->Lookup(*ns, keys, prompt, {.prefetch = true});
+//   auto lease = client->Acquire(*ns, keys, prompt, hit->matched_blocks);
+//   ... copy lease->payload(i) into KV pages ...; lease goes out of scope: unpinned
+//   ... prefill the rest, then Put() the new full blocks.
+//
+// Thread safety: a Client serializes its requests with an internal mutex, so it
+// may be shared between threads; for parallel requests use one Client per thread.
+// Leases and Reservations must not outlive the Client that made them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tierkv/keys.h"
+#include "tierkv/status.h"
+
+namespace tierkv {
+
+class Connection;
+
+struct ConnectOptions {
+  // "unix:/path/to/sock", "tcp:host:port", or a bare path (Unix socket).
+  std::string address = "/tmp/tierkv.sock";
+  // Tenant credentials (empty: the default tenant).
+  std::string tenant_token;
+  // Admin token, needed for evict and flush when the daemon sets one.
+  std::string admin_token;
+  int timeout_ms = 10000;
+};
+
+// Everything that must match for two blocks to be interchangeable.
+struct NamespaceSpec {
+  std::string model_fingerprint;  // e.g. a hash of the model file's weights
+  std::string tenant = "default";
+  std::string adapter_id;         // LoRA id, empty for none
+  std::string kv_dtype = "f16";
+  std::string kv_layout = "layer-major";
+  uint32_t block_tokens = 16;
+  uint64_t block_bytes = 0;
+};
+
+struct Namespace {
+  Key128 id;                 // root of this namespace's key chains
+  uint32_t handle = 0;       // daemon-side handle used on the wire
+  uint32_t block_tokens = 0;
+  uint64_t block_bytes = 0;
+};
+
+enum class TierKind : uint8_t { kNone = 0, kGpu = 1, kHost = 2, kNvme = 3, kRemote = 4 };
+std::string_view TierName(TierKind tier);
+
+struct LookupOptions {
+  bool prefetch = false;  // start moving NVMe-resident matched blocks up to host now
+};
+
+struct LookupResult {
+  uint32_t matched_blocks = 0;       // length of the longest cached, verified prefix
+  std::vector<TierKind> locations;   // where each matched block lives
+};
+
+// A pinned set of blocks. While a Lease lives, its blocks are neither evicted
+// nor moved. Destroying it (or Release()) unpins them. Move-only.
+class Lease {
+ public:
+  Lease() = default;
+  Lease(Lease&&) noexcept;
+  Lease& operator=(Lease&&) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+
+  size_t size() const { return payloads_.size(); }
+  // Read-only view of block i's bytes (in the shared pool, or owned for TCP).
+  std::span<const std::byte> payload(size_t i) const { return payloads_[i]; }
+  // Unpins now; the payload views become invalid. Idempotent.
+  Status Release();
+
+ private:
+  friend class Client;
+  Connection* conn_ = nullptr;
+  uint64_t lease_id = 0;
+  std::vector<std::span<const std::byte>> payloads_;
+  std::vector<std::byte> inline_bytes_;  // TCP: the bytes came in the reply
+};
+
+// Slots reserved for new blocks. Write each payload(i) in full, then Commit().
+// Destroying an uncommitted Reservation aborts it (slots freed). Move-only.
+class Reservation {
+ public:
+  Reservation() = default;
+  Reservation(Reservation&&) noexcept;
+  Reservation& operator=(Reservation&&) noexcept;
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+  ~Reservation();
+
+  size_t size() const { return payloads_.size(); }
+  std::span<std::byte> payload(size_t i) { return payloads_[i]; }
+  // Publishes the blocks: they become visible to lookups. Consumes the reservation.
+  Status Commit();
+  Status Abort();
+
+ private:
+  friend class Client;
+  Connection* conn_ = nullptr;
+  uint64_t reservation_id_ = 0;
+  uint32_t ns_handle_ = 0;
+  std::vector<std::span<std::byte>> payloads_;
+  std::vector<std::byte> inline_bytes_;  // TCP: bytes are sent with the commit
+  std::vector<Key128> keys_;             // TCP: what the commit names
+};
+
+struct TierStats {
+  std::string name;
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  uint64_t blocks = 0;
+  uint64_t pinned_blocks = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t evictions = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+};
+
+struct NamespaceStats {
+  Key128 id;
+  std::string tenant;
+  std::string model_fingerprint;
+  uint64_t block_bytes = 0;
+  uint32_t block_tokens = 0;
+  uint64_t blocks = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
+struct Stats {
+  std::vector<TierStats> tiers;
+  std::vector<NamespaceStats> namespaces;
+  uint64_t connections = 0;
+  uint64_t uptime_s = 0;
+};
+
+struct Health {
+  bool ok = false;
+  std::string version;
+  std::string detail;
+};
+
+class Client {
+ public:
+  // Connects and says hello (version check; on a Unix socket also maps the pool).
+  static Result<std::unique_ptr<Client>> Connect(const ConnectOptions& options);
+  ~Client();
+
+  bool is_local() const;  // true when payloads live in the mapped shared pool
+
+  Result<Namespace> OpenNamespace(const NamespaceSpec& spec);
+
+  // Longest verified cached prefix of the chain. `tokens` holds keys.size() *
+  // block_tokens token ids (the blocks' own tokens, checked by the daemon).
+  Result<LookupResult> Lookup(const Namespace& ns, std::span<const Key128> keys,
+                              std::span<const TokenId> tokens, const LookupOptions& options = {});
+
+  // Pins the longest verified prefix of at most `max_blocks` blocks and returns
+  // their payloads. The lease may hold fewer blocks than asked (a miss ends it).
+  Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
+                        std::span<const TokenId> tokens, uint32_t max_blocks);
+
+  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`). Blocks that
+  // are already stored are skipped: `skipped` says how many leading ones.
+  Result<Reservation> Reserve(const Namespace& ns, std::span<const Key128> keys,
+                              std::span<const TokenId> tokens);
+
+  // Convenience: Reserve, copy `payload` (keys.size() * block_bytes), Commit.
+  Status Put(const Namespace& ns, std::span<const Key128> keys, std::span<const TokenId> tokens,
+             std::span<const std::byte> payload);
+
+  // Convenience: Acquire, copy into `out` (blocks * block_bytes), release.
+  // Returns the number of blocks copied.
+  Result<uint32_t> Get(const Namespace& ns, std::span<const Key128> keys,
+                       std::span<const TokenId> tokens, std::span<std::byte> out);
+
+  Result<Stats> GetStats();
+  // Evicts every unpinned block of `ns` (or of all namespaces when null). Returns how many.
+  Result<uint64_t> Evict(const Namespace* ns);
+  Result<Health> GetHealth();
+
+ private:
+  explicit Client(std::unique_ptr<Connection> conn);
+  std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace tierkv

@@ -1,0 +1,46 @@
+// Block keys: 128-bit names for whole token prefixes.
+//
+//   key[i] = XXH3_128(key[i-1] || tokens of block i),   key[-1] = namespace id
+//
+// so a key names a prefix, not a block's own tokens. Keys are computed by the
+// client, locally, with no round trip. Only full blocks get keys. Token ids are
+// hashed as little-endian uint32 values; the parent key as lo then hi, little-endian.
+//
+// Thread safety: every function here is pure and safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tierkv {
+
+using TokenId = uint32_t;
+
+struct Key128 {
+  uint64_t lo = 0;
+  uint64_t hi = 0;
+  friend bool operator==(const Key128&, const Key128&) = default;
+};
+
+// 32 lower-case hex digits, hi first.
+std::string ToHex(const Key128& key);
+
+// The key of the block that follows `parent` and holds `block_tokens`.
+Key128 NextBlockKey(const Key128& parent, std::span<const TokenId> block_tokens);
+
+// Keys of every full block of `tokens`, rooted at `namespace_id`.
+// Returns tokens.size() / block_tokens keys; a trailing partial block gets none.
+std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, std::span<const TokenId> tokens,
+                                   uint32_t block_tokens);
+
+// A 64-bit checksum of a block payload (XXH3-64), as the daemon stores it.
+uint64_t PayloadChecksum(std::span<const std::byte> payload);
+
+struct Key128Hash {
+  size_t operator()(const Key128& k) const noexcept { return k.lo ^ (k.hi * 0x9E3779B97F4A7C15ull); }
+};
+
+}  // namespace tierkv

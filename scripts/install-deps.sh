@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that tierkv's build, tests and benchmarks need.
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  librocksdb-dev liburing-dev libxxhash-dev
+  libboost-dev libboost-system-dev
+  libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev
+  libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
+  libopenblas-dev
+  e2fsprogs util-linux
+)
+if [[ "${1:-}" == "--ci" ]]; then
+  # Sanitizer and fuzzing builds use clang's runtimes.
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${missing[*]}"
