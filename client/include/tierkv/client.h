@@ -91,7 +91,7 @@ class Lease {
  private:
   friend class Client;
   Connection* conn_ = nullptr;
-  uint64_t lease_id = 0;
+  uint64_t lease_id_ = 0;
   std::vector<std::span<const std::byte>> payloads_;
   std::vector<std::byte> inline_bytes_;  // TCP: the bytes came in the reply
 };
@@ -180,8 +180,8 @@ class Client {
   Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
                         std::span<const TokenId> tokens, uint32_t max_blocks);
 
-  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`). Blocks that
-  // are already stored are skipped: `skipped` says how many leading ones.
+  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`). A block
+  // that is already stored gets an empty payload(i) span: there is nothing to write.
   Result<Reservation> Reserve(const Namespace& ns, std::span<const Key128> keys,
                               std::span<const TokenId> tokens);
 
