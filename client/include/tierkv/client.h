@@ -180,14 +180,16 @@ class Client {
   Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
                         std::span<const TokenId> tokens, uint32_t max_blocks);
 
-  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`). A block
+  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`); `parent` is
+  // the key before keys[0] (ns.id when keys[0] is a prompt's first block). The
+  // daemon checks that every key is the hash of its parent and tokens. A block
   // that is already stored gets an empty payload(i) span: there is nothing to write.
-  Result<Reservation> Reserve(const Namespace& ns, std::span<const Key128> keys,
-                              std::span<const TokenId> tokens);
+  Result<Reservation> Reserve(const Namespace& ns, const Key128& parent,
+                              std::span<const Key128> keys, std::span<const TokenId> tokens);
 
   // Convenience: Reserve, copy `payload` (keys.size() * block_bytes), Commit.
-  Status Put(const Namespace& ns, std::span<const Key128> keys, std::span<const TokenId> tokens,
-             std::span<const std::byte> payload);
+  Status Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
+             std::span<const TokenId> tokens, std::span<const std::byte> payload);
 
   // Convenience: Acquire, copy into `out` (blocks * block_bytes), release.
   // Returns the number of blocks copied.
