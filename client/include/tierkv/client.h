@@ -120,7 +120,10 @@ class Reservation {
   uint32_t ns_handle_ = 0;
   std::vector<std::span<std::byte>> payloads_;
   std::vector<std::byte> inline_bytes_;  // TCP: bytes are sent with the commit
-  std::vector<Key128> keys_;             // TCP: what the commit names
+  // TCP: what the commit names.
+  Key128 inline_parent_;
+  std::vector<Key128> inline_keys_;
+  std::vector<TokenId> inline_tokens_;
 };
 
 struct TierStats {
@@ -137,7 +140,7 @@ struct TierStats {
 };
 
 struct NamespaceStats {
-  Key128 id;
+  std::string id_hex;
   std::string tenant;
   std::string model_fingerprint;
   uint64_t block_bytes = 0;
@@ -152,6 +155,7 @@ struct Stats {
   std::vector<NamespaceStats> namespaces;
   uint64_t connections = 0;
   uint64_t uptime_s = 0;
+  std::string raw_json;  // the daemon's whole statistics document
 };
 
 struct Health {
