@@ -119,6 +119,8 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
   app.add_option("--admin-token", admin_token, "Token that evict and flush require");
   app.add_flag("--version", version, "Print the version and exit");
+  // A flag given twice takes its last value, so wrappers can append overrides.
+  for (CLI::Option* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
