@@ -133,7 +133,6 @@ void BlockStore::Commit(std::span<BlockEntry* const> entries) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     BlockEntry* e = *it;
     const uint64_t bytes = e->ns->spec.block_bytes;
-    e->checksum = PayloadChecksum({host_->At(e->host_slot.offset), bytes});
     e->state = BlockState::kReady;
     ++ready_blocks_;
     ++e->ns->blocks;

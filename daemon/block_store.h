@@ -40,7 +40,7 @@ struct BlockEntry : LruHook {
   Key128 parent;
   NamespaceInfo* ns = nullptr;
   std::vector<TokenId> tokens;
-  uint64_t checksum = 0;
+  uint64_t checksum = 0;  // XXH3-64 of the payload, set when it leaves the host tier
   TierSlot host_slot;
   TierKind tier = TierKind::kHost;
   BlockState state = BlockState::kWriting;
@@ -75,7 +75,9 @@ class BlockStore {
   // blocks when the tier is full. A block already stored (or being written)
   // gets nullptr. All or nothing: on error no slot stays reserved.
   Result<std::vector<BlockEntry*>> Reserve(NamespaceInfo& ns, const wire::BlockChain& chain);
-  // Makes reserved blocks visible; checksums their payloads.
+  // Makes reserved blocks visible. Payloads are not checksummed here: local
+  // clients can write the shared pool at any time, so a host-tier checksum
+  // proves nothing; a block is checksummed when it leaves the host tier.
   void Commit(std::span<BlockEntry* const> entries);
   // Drops reserved blocks and frees their slots.
   void Abort(std::span<BlockEntry* const> entries);

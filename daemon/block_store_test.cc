@@ -176,13 +176,5 @@ TEST_F(BlockStoreTest, EvictNamespaceSparesPinned) {
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
 
-TEST_F(BlockStoreTest, PayloadsAreChecksummedAtCommit) {
-  auto c = Chain(1);
-  Put(c, 9);
-  auto m = store_->Match(*ns_, c, 1);
-  ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0]->checksum, PayloadChecksum({host_->At(m[0]->host_slot.offset), kBlockBytes}));
-}
-
 }  // namespace
 }  // namespace tierkv

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <fstream>
 
 #include "messages.h"
 
@@ -10,6 +11,17 @@ namespace tierkv {
 namespace {
 
 using wire::MessageType;
+
+// The daemon's private (anonymous) resident memory: its index and buffers,
+// without the shared pool, which is counted as shmem.
+uint64_t AnonymousResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
+  }
+  return 0;
+}
 
 std::string DescribeMismatch(size_t got, size_t want, const char* what) {
   return std::string(what) + ": got " + std::to_string(got) + " bytes, want " +
@@ -321,6 +333,7 @@ std::string RequestHandler::StatsJson() const {
               {"uptime_s", uptime.count()},
               {"connections", connections_},
               {"indexed_blocks", store_->indexed_blocks()},
+              {"rss_anon_bytes", AnonymousResidentBytes()},
               {"tiers", tiers},
               {"namespaces", namespaces}};
   return doc.dump();
