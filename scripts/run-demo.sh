@@ -23,12 +23,12 @@ for _ in $(seq 1 100); do
 done
 "$bin/tierkv" health
 
-echo "== storing 256 blocks of 1 MiB (16 prompts of 16 blocks)"
-"$bin/tierkv-bench" --workload fill --block-bytes 1048576 --blocks 256 --seed 7
-echo "== reading them back from another process, byte-checked"
-"$bin/tierkv-bench" --workload verify --block-bytes 1048576 --blocks 256 --seed 7
 echo "== throughput and latency beside memcpy and a bare round trip"
 "$bin/tierkv-bench" --workload put-get --block-bytes 1048576
+echo "== storing 256 blocks of 1 MiB (16 prompts of 16 blocks)"
+"$bin/tierkv-bench" --workload fill --block-bytes 1048576 --blocks 256 --seed 7
+echo "== reading them back from another process, byte-checked (cache hits)"
+"$bin/tierkv-bench" --workload verify --block-bytes 1048576 --blocks 256 --seed 7
 echo "== tierkv stats"
 "$bin/tierkv" stats
 kill "$daemon"
