@@ -94,6 +94,14 @@ std::vector<std::vector<std::byte>> RandomPayloads(size_t bytes) {
   return out;
 }
 
+// Writes `i` into the first word of every 4 KiB page of `buf`, so no two blocks
+// share a page: a host that deduplicates or compresses cannot shortcut the IO.
+void Stamp(std::byte* buf, size_t bytes, uint64_t i) {
+  for (size_t off = 0; off + sizeof(i) <= bytes; off += kIoAlignment) {
+    std::memcpy(buf + off, &i, sizeof(i));
+  }
+}
+
 std::vector<uint64_t> Shuffled(uint64_t n) {
   std::vector<uint64_t> order(n);
   for (uint64_t i = 0; i < n; ++i) order[i] = i;
@@ -134,18 +142,25 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   Result<std::unique_ptr<NvmeStore>> opened = NvmeStore::Open(dir, o);
   Check(opened.status(), "open tier");
   NvmeStore& store = **opened;
-  const auto payloads = RandomPayloads(block);
   const uint64_t window = 2 * cfg.queue_depth;
+  std::vector<std::vector<std::byte>> bufs = RandomPayloads(block);
+  bufs.resize(window, bufs[0]);
+  std::vector<size_t> free_bufs(window);
+  for (size_t i = 0; i < window; ++i) free_bufs[i] = i;
   TierResult r;
 
   uint64_t submitted = 0, done = 0;
   auto t0 = Clock::now();
   while (done < n) {
-    while (submitted < n && submitted - done < window) {
+    while (submitted < n && !free_bufs.empty()) {
       uint64_t i = submitted++;
-      Check(store.Write(BenchMeta(i), payloads[i % kPayloadSources],
-                        [&](Status s) {
+      size_t b = free_bufs.back();
+      free_bufs.pop_back();
+      Stamp(bufs[b].data(), block, i);
+      Check(store.Write(BenchMeta(i), bufs[b],
+                        [&, b](Status s) {
                           Check(s, "tier write");
+                          free_bufs.push_back(b);
                           ++done;
                         }),
             "tier write");
@@ -154,9 +169,8 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   }
   r.write_s = Seconds(t0);
 
-  std::vector<std::vector<std::byte>> dst(window, std::vector<std::byte>(block));
-  std::vector<size_t> free_dst(window);
-  for (size_t i = 0; i < window; ++i) free_dst[i] = i;
+  std::vector<std::vector<std::byte>>& dst = bufs;
+  std::vector<size_t>& free_dst = free_bufs;
   const std::vector<uint64_t> order = Shuffled(n);
   submitted = done = 0;
   t0 = Clock::now();
@@ -195,7 +209,9 @@ double RunRaw(int fd, uint64_t block, uint64_t n, uint32_t depth, bool write, bo
   uint64_t next = 0, done = 0;
   auto submit = [&](uint32_t b) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    uint64_t off = order[next++] * block;
+    uint64_t off = order[next] * block;
+    if (write) Stamp(static_cast<std::byte*>(iov[b].iov_base), block, order[next]);
+    ++next;
     if (write) {
       if (fixed) {
         io_uring_prep_write_fixed(sqe, fd, iov[b].iov_base, unsigned(block), off, int(b));

@@ -44,6 +44,9 @@ class IoEngine {
 
   virtual void SubmitWrite(IoTarget target, const std::byte* src, size_t len, IoCallback done) = 0;
   virtual void SubmitRead(IoTarget target, std::byte* dst, size_t len, IoCallback done) = 0;
+  // Makes every write to `fd` completed so far durable (fdatasync). Needs no
+  // staging buffer, so it never waits behind reads and writes.
+  virtual void SubmitSync(int fd, IoCallback done) = 0;
 
   // Runs the callbacks of every request complete so far, without blocking.
   // Returns how many ran.

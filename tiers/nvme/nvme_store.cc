@@ -107,6 +107,7 @@ Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payloa
                           PayloadChecksum(payload),    meta.parent,
                           meta.namespace_id,           meta.last_access,
                           meta.tokens};
+  pw.fd = target->fd;
   pw.done = std::move(done);
   const Key128 key = meta.key;
   engine_->SubmitWrite(*target, payload.data(), payload.size(),
@@ -117,20 +118,55 @@ Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payloa
 void NvmeStore::OnWriteDone(const Key128& key, Status status) {
   auto it = pending_.find(key);
   PendingWrite& pw = it->second;
-  if (status.ok() && !pw.removed) {
-    // Indexed in CommitWrites(), after this reap, together with its peers.
-    written_.push_back(key);
-    return;
-  }
-  // No read can target a slot whose write is pending, so it is free at once.
-  slabs_->Free(pw.record.slot);
-  Callback done = std::move(pw.done);
-  pending_.erase(it);
   if (!status.ok()) {
     ++counters_.write_errors;
-    done(WithContext(status, "nvme write of block " + ToHex(key)));
+    FailPending(key, WithContext(status, "nvme write of block " + ToHex(key)));
+  } else if (pw.removed) {
+    FailPending(key, Status::NotFound("nvme tier: block " + ToHex(key) +
+                                      " removed while being written"));
+  } else if (options_.durability == WriteDurability::kGroupSync) {
+    unsynced_.push_back(key);
+    unsynced_fds_.insert(pw.fd);
   } else {
-    done(Status::NotFound("nvme tier: block " + ToHex(key) + " removed while being written"));
+    // Indexed in CommitWrites(), after this reap, together with its peers.
+    written_.push_back(key);
+  }
+}
+
+void NvmeStore::FailPending(const Key128& key, const Status& status) {
+  auto it = pending_.find(key);
+  // No read can target a slot whose write is pending, so it is free at once.
+  slabs_->Free(it->second.record.slot);
+  Callback done = std::move(it->second.done);
+  pending_.erase(it);
+  done(status);
+}
+
+void NvmeStore::StartGroupSync() {
+  if (syncs_in_flight_ > 0 || unsynced_.empty()) return;
+  syncing_ = std::move(unsynced_);
+  unsynced_.clear();
+  std::unordered_set<int> fds = std::move(unsynced_fds_);
+  unsynced_fds_.clear();
+  sync_status_ = Status::Ok();
+  syncs_in_flight_ = fds.size();
+  for (int fd : fds) {
+    engine_->SubmitSync(fd, [this](Status s) { OnGroupSyncDone(std::move(s)); });
+  }
+}
+
+void NvmeStore::OnGroupSyncDone(Status status) {
+  if (!status.ok() && sync_status_.ok()) sync_status_ = std::move(status);
+  if (--syncs_in_flight_ > 0) return;
+  std::vector<Key128> keys = std::move(syncing_);
+  syncing_.clear();
+  for (const Key128& key : keys) {
+    if (sync_status_.ok()) {
+      written_.push_back(key);
+    } else {
+      ++counters_.write_errors;
+      FailPending(key, WithContext(sync_status_, "nvme write of block " + ToHex(key)));
+    }
   }
 }
 
@@ -281,13 +317,16 @@ Result<uint32_t> NvmeStore::Length(const Key128& key) const {
 
 size_t NvmeStore::ReapCompletions() {
   size_t n = engine_->ReapCompletions();
+  StartGroupSync();
   CommitWrites();
   return n;
 }
 
 void NvmeStore::Drain() {
+  StartGroupSync();
   while (engine_->outstanding() > 0) {
     engine_->WaitAndReap();
+    StartGroupSync();
     CommitWrites();
   }
   CommitWrites();

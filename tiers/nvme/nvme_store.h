@@ -6,8 +6,9 @@
 // <dir>/index/ (RocksDB).
 //
 // Write path: the payload is checksummed (XXH3-64), written to a free slot and
-// made durable (RWF_DSYNC by default); only then is its record put in the
-// index, and only then does the write's callback say OK. A crash at any point
+// made durable (by default one fdatasync per slab file for all the writes that
+// completed together: group commit); only then is its record put in the index,
+// and only then does the write's callback say OK. A crash at any point
 // therefore leaves either no record (the slot is simply free again) or a record
 // whose bytes are on disk. Records completed in the same reap share one index
 // write.
@@ -64,8 +65,9 @@ struct NvmeStoreOptions {
   size_t max_block_bytes = size_t{4} << 20;
   // Most payload requests in the kernel at once. Default 32.
   uint32_t queue_depth = 32;
-  // How a payload write is made durable. Default RWF_DSYNC.
-  WriteDurability durability = WriteDurability::kDsync;
+  // How a payload write is made durable. Default kGroupSync: the writes that
+  // complete together share one fdatasync per slab file (group commit).
+  WriteDurability durability = WriteDurability::kGroupSync;
   // fsync the index WAL on each index write, so acknowledged blocks survive
   // power loss and not only process crashes. Default false.
   bool sync_index = false;
@@ -176,6 +178,7 @@ class NvmeStore {
   };
   struct PendingWrite {
     BlockRecord record;
+    int fd = -1;  // the slab file it goes to
     Callback done;
     bool removed = false;
   };
@@ -189,6 +192,12 @@ class NvmeStore {
             std::unique_ptr<BlockIndex> index, std::unique_ptr<IoEngine> engine);
   Status Load(const LoadCallbacks& load);
   void OnWriteDone(const Key128& key, Status status);
+  // Group commit: starts one fdatasync per file written by the writes in
+  // unsynced_, unless the previous group's are still in flight.
+  void StartGroupSync();
+  void OnGroupSyncDone(Status status);
+  // Ends a pending write that cannot be indexed: frees its slot, runs its callback.
+  void FailPending(const Key128& key, const Status& status);
   void OnReadDone(const Key128& key, const Entry& entry, std::span<std::byte> dst,
                   Callback done, Status status);
   // Indexes the writes whose payload completed since the last call, in one
@@ -206,7 +215,13 @@ class NvmeStore {
 
   std::unordered_map<Key128, Entry, Key128Hash> blocks_;          // indexed blocks
   std::unordered_map<Key128, PendingWrite, Key128Hash> pending_;  // payload in flight
-  std::vector<Key128> written_;  // payload durable, record not yet indexed
+  // Write pipeline: pending_ -> [unsynced_ -> syncing_ ->] written_ -> blocks_.
+  std::vector<Key128> unsynced_;  // payload written, awaiting its group's fdatasync
+  std::unordered_set<int> unsynced_fds_;
+  std::vector<Key128> syncing_;   // payload written, group fdatasync in flight
+  size_t syncs_in_flight_ = 0;
+  Status sync_status_;            // first failure among syncing_'s fdatasyncs
+  std::vector<Key128> written_;   // payload durable, record not yet indexed
   std::unordered_map<SlotId, uint32_t, SlotIdHash> reads_in_flight_;
   std::unordered_set<SlotId, SlotIdHash> free_after_reads_;
 

@@ -221,8 +221,29 @@ TEST_F(NvmeStoreTest, PayloadIoErrorsFailOnlyTheirRequest) {
   EXPECT_EQ(stats.write_errors, 1u);
   EXPECT_EQ(stats.read_errors, 1u);
   EXPECT_EQ(stats.used_bytes, kBlock);  // the failed write's slot went back
+  faults->InjectError(IoOp::kSync, EIO, 1);
+  Status sync = Put(2);
+  EXPECT_TRUE(sync.IsIOError()) << sync.ToString();
+  EXPECT_FALSE(store_->Contains(TestKey(2)));
+  EXPECT_EQ(store_->Stats().used_bytes, kBlock);
   ASSERT_TRUE(Put(2).ok());
   ExpectBlock(2);
+  Open();
+  EXPECT_EQ(loaded_.size(), 2u);
+}
+
+TEST_F(NvmeStoreTest, EveryDurabilityModeStoresAndReopens) {
+  for (WriteDurability d : {WriteDurability::kNone, WriteDurability::kDsync,
+                            WriteDurability::kFdatasync, WriteDurability::kGroupSync}) {
+    NvmeStoreOptions options = SmallOptions();
+    options.durability = d;
+    Open(options);
+    const uint64_t i = 10 + uint64_t(d);
+    ASSERT_TRUE(Put(i).ok());
+    Open(options);
+    ExpectBlock(i);
+  }
+  EXPECT_EQ(loaded_.size(), 4u);
 }
 
 TEST_F(NvmeStoreTest, RemoveDuringAWriteAbandonsIt) {
@@ -294,7 +315,7 @@ TEST_F(NvmeStoreTest, ManyConcurrentReadsAndWritesStayByteExact) {
   store_->Drain();
   EXPECT_EQ(writes_ok, kBlocks);
   EXPECT_EQ(reads_ok, kBlocks);
-  EXPECT_EQ(max_depth, 4u);
+  EXPECT_GE(max_depth, 4u);  // the four staging buffers, plus group fdatasyncs
   for (int i = 0; i < kBlocks; ++i) EXPECT_TRUE(in[i] == out[i]) << "block " << i;
   std::set<uint32_t> slots;
   Open(SmallOptions(4 << 20));

@@ -16,7 +16,8 @@ namespace tierkv::nvme {
 // One block read or write. Owned by the engine's queues until it reaches the
 // kernel, then by the ring (its address is the CQE's user_data) until reaped.
 struct UringEngine::Request {
-  bool is_write = false;
+  enum class Kind { kRead, kWrite, kSync };
+  Kind kind = Kind::kRead;
   IoTarget target;
   const std::byte* src = nullptr;
   std::byte* dst = nullptr;
@@ -104,7 +105,7 @@ UringEngine::~UringEngine() {
 void UringEngine::SubmitWrite(IoTarget target, const std::byte* src, size_t len,
                               IoCallback done) {
   auto r = std::make_unique<Request>();
-  r->is_write = true;
+  r->kind = Request::Kind::kWrite;
   r->target = target;
   r->src = src;
   r->len = len;
@@ -119,6 +120,19 @@ void UringEngine::SubmitRead(IoTarget target, std::byte* dst, size_t len, IoCall
   r->len = len;
   r->done = std::move(done);
   Enqueue(std::move(r));
+}
+
+void UringEngine::SubmitSync(int fd, IoCallback done) {
+  auto r = std::make_unique<Request>();
+  r->kind = Request::Kind::kSync;
+  r->target = IoTarget{fd, 0};
+  r->done = std::move(done);
+  ++outstanding_;
+  if (fd < 0) {
+    Defer(std::move(r->done), Status::InvalidArgument("uring engine: sync of no file"));
+    return;
+  }
+  Start(std::move(r), -1);
 }
 
 void UringEngine::Enqueue(std::unique_ptr<Request> r) {
@@ -143,17 +157,29 @@ void UringEngine::Enqueue(std::unique_ptr<Request> r) {
 
 void UringEngine::Start(std::unique_ptr<Request> r, int b) {
   r->buffer = b;
+  if (r->kind == Request::Kind::kSync) {
+    // Not counted against queue_depth; the completion queue (4 x queue_depth
+    // entries, and the kernel keeps overflow) has room for the extra entries.
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_fsync(sqe, r->target.fd, IORING_FSYNC_DATASYNC);
+    Request* raw = r.release();
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<uint64_t>(raw));
+    raw->pending_cqes = 1;
+    ++in_flight_;
+    Submit();
+    return;
+  }
   std::byte* buf = buffer(b);
   size_t io_len = RoundUpToIo(r->len);
-  if (r->is_write) {
+  if (r->kind == Request::Kind::kWrite) {
     std::memcpy(buf, r->src, r->len);
     std::memset(buf + r->len, 0, io_len - r->len);
   }
-  const bool linked_sync = r->is_write && options_.durability == WriteDurability::kFdatasync;
+  const bool linked_sync = r->kind == Request::Kind::kWrite && options_.durability == WriteDurability::kFdatasync;
   // Two entries per request at most, and at most queue_depth requests are in
   // the kernel, so the ring (2 * queue_depth entries) always has room.
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (r->is_write) {
+  if (r->kind == Request::Kind::kWrite) {
     if (buffers_registered_) {
       io_uring_prep_write_fixed(sqe, r->target.fd, buf, unsigned(io_len), r->target.offset, b);
     } else {
@@ -176,6 +202,10 @@ void UringEngine::Start(std::unique_ptr<Request> r, int b) {
     raw->pending_cqes = 2;
   }
   ++in_flight_;
+  Submit();
+}
+
+void UringEngine::Submit() {
   int ret;
   do {
     ret = io_uring_submit(&ring_);
@@ -227,7 +257,9 @@ size_t UringEngine::ReapCompletions() {
     const bool data_op = (cqe->user_data & kDataOpTag) != 0;
     auto* r = reinterpret_cast<Request*>(cqe->user_data & ~kDataOpTag);
     const size_t io_len = RoundUpToIo(r->len);
-    const char* what = r->is_write ? "write" : "read";
+    const char* what = r->kind == Request::Kind::kSync    ? "fdatasync"
+                       : r->kind == Request::Kind::kWrite ? "write"
+                                                          : "read";
     if (r->status.ok()) {
       if (cqe->res < 0) {
         r->status = Status::FromErrno(-cqe->res, std::string("io_uring ") + what + " at offset " +
@@ -240,8 +272,10 @@ size_t UringEngine::ReapCompletions() {
     }
     if (--r->pending_cqes > 0) continue;
     std::unique_ptr<Request> owned(r);
-    if (!r->is_write && r->status.ok()) std::memcpy(r->dst, buffer(r->buffer), r->len);
-    free_buffers_.push_back(r->buffer);
+    if (r->kind == Request::Kind::kRead && r->status.ok()) {
+      std::memcpy(r->dst, buffer(r->buffer), r->len);
+    }
+    if (r->buffer >= 0) free_buffers_.push_back(r->buffer);
     --in_flight_;
     ready.emplace_back(std::move(r->done), std::move(r->status));
   }

@@ -27,8 +27,11 @@ namespace tierkv::nvme {
 
 enum class WriteDurability {
   kNone,       // O_DIRECT only: data reached the device, maybe only its volatile cache
-  kDsync,      // RWF_DSYNC on each write (default): durable per request, one op
+  kDsync,      // RWF_DSYNC on each write: durable per request, one op
   kFdatasync,  // each write linked to an fdatasync: two ops per request
+  // Writes go out as kNone; their owner makes a whole batch durable with one
+  // SubmitSync per file (group commit). The NvmeStore's default.
+  kGroupSync,
 };
 
 struct UringEngineOptions {
@@ -49,6 +52,7 @@ class UringEngine final : public IoEngine {
 
   void SubmitWrite(IoTarget target, const std::byte* src, size_t len, IoCallback done) override;
   void SubmitRead(IoTarget target, std::byte* dst, size_t len, IoCallback done) override;
+  void SubmitSync(int fd, IoCallback done) override;
   size_t ReapCompletions() override;
   size_t WaitAndReap() override;
   int event_fd() const override { return event_fd_.get(); }
@@ -64,8 +68,9 @@ class UringEngine final : public IoEngine {
   explicit UringEngine(const UringEngineOptions& options);
   Status Init();
   void Enqueue(std::unique_ptr<Request> request);
-  // Hands `request` to the kernel in staging buffer `buffer`.
+  // Hands `request` to the kernel in staging buffer `buffer` (-1 for a sync).
   void Start(std::unique_ptr<Request> request, int buffer);
+  void Submit();
   void StartWaiting();
   // Queues a callback to run at the next reap and signals the eventfd.
   void Defer(IoCallback done, Status status);

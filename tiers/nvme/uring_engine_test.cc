@@ -42,8 +42,8 @@ class UringEngineTest : public ::testing::Test {
 };
 
 TEST_F(UringEngineTest, WritesAndReadsBackByteExactInEveryDurabilityMode) {
-  for (WriteDurability d :
-       {WriteDurability::kNone, WriteDurability::kDsync, WriteDurability::kFdatasync}) {
+  for (WriteDurability d : {WriteDurability::kNone, WriteDurability::kDsync,
+                            WriteDurability::kFdatasync, WriteDurability::kGroupSync}) {
     auto engine = Make(2, d);
     EXPECT_TRUE(engine->buffers_registered());
     for (size_t len : {size_t{1}, size_t{4096}, size_t{5000}, kMaxIo}) {
@@ -53,6 +53,21 @@ TEST_F(UringEngineTest, WritesAndReadsBackByteExactInEveryDurabilityMode) {
       EXPECT_EQ(in, out) << "len " << len;
     }
   }
+}
+
+TEST_F(UringEngineTest, SyncsDoNotWaitForStagingBuffers) {
+  auto engine = Make(1, WriteDurability::kGroupSync);
+  std::vector<std::byte> in = TestPayload(5, kMaxIo);
+  std::vector<int> order;
+  engine->SubmitWrite(At(0), in.data(), in.size(), [&](Status s) { order.push_back(1); });
+  engine->SubmitWrite(At(kMaxIo), in.data(), in.size(), [&](Status s) { order.push_back(2); });
+  engine->SubmitSync(fd_.get(), [&](Status s) {
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    order.push_back(3);
+  });
+  EXPECT_EQ(engine->in_flight(), 2u);  // one write and the sync; one write waits
+  while (engine->outstanding() > 0) engine->WaitAndReap();
+  EXPECT_EQ(order.size(), 3u);
 }
 
 TEST_F(UringEngineTest, PadsTheTailOfAShortWriteWithZeros) {

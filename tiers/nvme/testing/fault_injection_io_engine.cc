@@ -7,7 +7,7 @@ void FaultInjectionIoEngine::InjectError(IoOp op, int err, int times) {
 }
 
 void FaultInjectionIoEngine::Clear() {
-  faults_[0] = faults_[1] = Fault{};
+  faults_[0] = faults_[1] = faults_[2] = Fault{};
 }
 
 int FaultInjectionIoEngine::Take(IoOp op) {
@@ -34,6 +34,14 @@ void FaultInjectionIoEngine::SubmitRead(IoTarget target, std::byte* dst, size_t 
     return;
   }
   target_->SubmitRead(target, dst, len, std::move(done));
+}
+
+void FaultInjectionIoEngine::SubmitSync(int fd, IoCallback done) {
+  if (int err = Take(IoOp::kSync)) {
+    failed_.emplace_back(std::move(done), err);
+    return;
+  }
+  target_->SubmitSync(fd, std::move(done));
 }
 
 size_t FaultInjectionIoEngine::RunFailed() {

@@ -14,7 +14,7 @@
 
 namespace tierkv::nvme::testing {
 
-enum class IoOp { kRead, kWrite };
+enum class IoOp { kRead, kWrite, kSync };
 
 class FaultInjectionIoEngine final : public IoEngine {
  public:
@@ -30,6 +30,7 @@ class FaultInjectionIoEngine final : public IoEngine {
 
   void SubmitWrite(IoTarget target, const std::byte* src, size_t len, IoCallback done) override;
   void SubmitRead(IoTarget target, std::byte* dst, size_t len, IoCallback done) override;
+  void SubmitSync(int fd, IoCallback done) override;
   size_t ReapCompletions() override;
   size_t WaitAndReap() override;
   int event_fd() const override { return target_->event_fd(); }
@@ -47,7 +48,7 @@ class FaultInjectionIoEngine final : public IoEngine {
   size_t RunFailed();
 
   std::unique_ptr<IoEngine> target_;
-  Fault faults_[2];
+  Fault faults_[3];
   std::vector<std::pair<IoCallback, int>> failed_;
   int injected_failures_ = 0;
 };
