@@ -28,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,11 +54,12 @@ struct Config {
   std::vector<uint64_t> block_kib = {256, 1024, 4096};
   uint64_t total_mib = 1024;
   uint32_t queue_depth = 32;
-  std::string durability = "dsync";
+  std::string durability = "group";
   std::string mode = "tier";
   uint64_t reopen_blocks = 100'000;
   uint64_t reopen_block_bytes = 4096;
   int rocksdb_threads = 8;
+  bool staging = false;
   bool json = false;
 };
 
@@ -78,8 +80,9 @@ void Check(const Status& s, const std::string& what) {
 
 WriteDurability ParseDurability(const std::string& s) {
   if (s == "none") return WriteDurability::kNone;
+  if (s == "dsync") return WriteDurability::kDsync;
   if (s == "fdatasync") return WriteDurability::kFdatasync;
-  return WriteDurability::kDsync;
+  return WriteDurability::kGroupSync;
 }
 
 std::vector<std::vector<std::byte>> RandomPayloads(size_t bytes) {
@@ -139,12 +142,20 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   o.max_block_bytes = block;
   o.queue_depth = cfg.queue_depth;
   o.durability = ParseDurability(cfg.durability);
+  o.direct_aligned_buffers = !cfg.staging;
   Result<std::unique_ptr<NvmeStore>> opened = NvmeStore::Open(dir, o);
   Check(opened.status(), "open tier");
   NvmeStore& store = **opened;
   const uint64_t window = 2 * cfg.queue_depth;
-  std::vector<std::vector<std::byte>> bufs = RandomPayloads(block);
-  bufs.resize(window, bufs[0]);
+  // Page-aligned payload buffers, like the daemon's shared-memory CPU tier.
+  std::unique_ptr<std::byte, decltype(&std::free)> arena(
+      static_cast<std::byte*>(std::aligned_alloc(kIoAlignment, window * block)), &std::free);
+  const auto sources = RandomPayloads(block);
+  std::vector<std::span<std::byte>> bufs;
+  for (uint64_t b = 0; b < window; ++b) {
+    bufs.emplace_back(arena.get() + b * block, block);
+    std::memcpy(bufs[b].data(), sources[b % kPayloadSources].data(), block);
+  }
   std::vector<size_t> free_bufs(window);
   for (size_t i = 0; i < window; ++i) free_bufs[i] = i;
   TierResult r;
@@ -169,7 +180,7 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   }
   r.write_s = Seconds(t0);
 
-  std::vector<std::vector<std::byte>>& dst = bufs;
+  std::vector<std::span<std::byte>>& dst = bufs;
   std::vector<size_t>& free_dst = free_bufs;
   const std::vector<uint64_t> order = Shuffled(n);
   submitted = done = 0;
@@ -248,12 +259,11 @@ double RunRaw(int fd, uint64_t block, uint64_t n, uint32_t depth, bool write, bo
 }
 
 void TierMode(const Config& cfg, const std::string& base) {
-  const bool dsync = ParseDurability(cfg.durability) != WriteDurability::kNone;
   if (!cfg.json) {
-    std::printf("nvme tier vs raw io_uring O_DIRECT: %lu MiB per size, queue depth %u, "
-                "durability %s (raw: %s)\n",
-                (unsigned long)cfg.total_mib, cfg.queue_depth, cfg.durability.c_str(),
-                dsync ? "RWF_DSYNC" : "none");
+    std::printf("nvme tier (durability %s%s) vs raw io_uring O_DIRECT (no sync): %lu MiB per "
+                "size, queue depth %u\n",
+                cfg.durability.c_str(), cfg.staging ? ", staging copies" : "",
+                (unsigned long)cfg.total_mib, cfg.queue_depth);
     std::printf("%10s %12s %12s %7s %12s %12s %7s\n", "block", "tier write", "raw write",
                 "ratio", "tier read", "raw read", "ratio");
   }
@@ -270,7 +280,7 @@ void TierMode(const Config& cfg, const std::string& base) {
     if (fd < 0 || ::posix_fallocate(fd, 0, off_t(bytes)) != 0) Die("raw scratch file");
     std::vector<uint64_t> seq(n);
     for (uint64_t i = 0; i < n; ++i) seq[i] = i;
-    double raw_w = RunRaw(fd, block, n, cfg.queue_depth, true, dsync, seq);
+    double raw_w = RunRaw(fd, block, n, cfg.queue_depth, true, false, seq);
     double raw_r = RunRaw(fd, block, n, cfg.queue_depth, false, false, Shuffled(n));
     ::close(fd);
     ::unlink(raw_path.c_str());
@@ -279,10 +289,10 @@ void TierMode(const Config& cfg, const std::string& base) {
     const double tr = Gbps(bytes, t.read_s), rr = Gbps(bytes, raw_r);
     if (cfg.json) {
       std::printf("{\"bench\":\"nvme\",\"mode\":\"tier\",\"block_bytes\":%lu,\"total_bytes\":%lu,"
-                  "\"queue_depth\":%u,\"durability\":\"%s\",\"tier_write_gbps\":%.3f,"
+                  "\"queue_depth\":%u,\"durability\":\"%s\",\"staging\":%s,\"tier_write_gbps\":%.3f,"
                   "\"raw_write_gbps\":%.3f,\"tier_read_gbps\":%.3f,\"raw_read_gbps\":%.3f}\n",
                   (unsigned long)block, (unsigned long)bytes, cfg.queue_depth,
-                  cfg.durability.c_str(), tw, rw, tr, rr);
+                  cfg.durability.c_str(), cfg.staging ? "true" : "false", tw, rw, tr, rr);
     } else {
       std::printf("%8luKiB %9.3fGB/s %9.3fGB/s %6.2fx %9.3fGB/s %9.3fGB/s %6.2fx\n",
                   (unsigned long)kib, tw, rw, tw / rw, tr, rr, tr / rr);
@@ -446,8 +456,10 @@ int main(int argc, char** argv) {
   app.add_option("--total-mib", cfg.total_mib, "bytes moved per block size, in MiB")
       ->capture_default_str();
   app.add_option("--queue-depth", cfg.queue_depth, "requests in flight")->capture_default_str();
-  app.add_option("--durability", cfg.durability, "none | dsync | fdatasync")
-      ->check(CLI::IsMember({"none", "dsync", "fdatasync"}))
+  app.add_option("--durability", cfg.durability,
+                 "group (one fdatasync per file per batch) | dsync (RWF_DSYNC per write) | "
+                 "fdatasync (per write) | none")
+      ->check(CLI::IsMember({"group", "dsync", "fdatasync", "none"}))
       ->capture_default_str();
   app.add_option("--reopen-blocks", cfg.reopen_blocks, "blocks stored before the timed reopen")
       ->capture_default_str();
@@ -455,6 +467,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rocksdb-threads", cfg.rocksdb_threads, "reader threads in rocksdb-blob mode")
       ->capture_default_str();
+  app.add_flag("--staging", cfg.staging,
+               "copy every payload through the registered staging buffers, even aligned ones");
   app.add_flag("--json", cfg.json, "one JSON object per line instead of a table");
   CLI11_PARSE(app, argc, argv);
 

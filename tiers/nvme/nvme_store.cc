@@ -31,6 +31,7 @@ Result<std::unique_ptr<NvmeStore>> NvmeStore::Open(const std::string& dir,
   engine_options.queue_depth = options.queue_depth;
   engine_options.max_io_bytes = RoundUpToIo(options.max_block_bytes);
   engine_options.durability = options.durability;
+  engine_options.direct_aligned_buffers = options.direct_aligned_buffers;
   TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<UringEngine> engine,
                           UringEngine::Create(engine_options));
   return Open(dir, options, load, std::move(engine));

@@ -68,6 +68,9 @@ struct NvmeStoreOptions {
   // How a payload write is made durable. Default kGroupSync: the writes that
   // complete together share one fdatasync per slab file (group commit).
   WriteDurability durability = WriteDurability::kGroupSync;
+  // Let page-aligned payload buffers (of whole pages) skip the staging copy.
+  // Default true.
+  bool direct_aligned_buffers = true;
   // fsync the index WAL on each index write, so acknowledged blocks survive
   // power loss and not only process crashes. Default false.
   bool sync_index = false;

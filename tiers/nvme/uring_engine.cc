@@ -23,7 +23,8 @@ struct UringEngine::Request {
   std::byte* dst = nullptr;
   size_t len = 0;
   IoCallback done;
-  int buffer = -1;
+  int buffer = -1;    // staging buffer; for a direct request only a queue slot
+  bool direct = false;  // the kernel works on the caller's memory
   int pending_cqes = 0;
   Status status;  // the first failure among this request's CQEs
 };
@@ -169,24 +170,31 @@ void UringEngine::Start(std::unique_ptr<Request> r, int b) {
     Submit();
     return;
   }
-  std::byte* buf = buffer(b);
-  size_t io_len = RoundUpToIo(r->len);
-  if (r->kind == Request::Kind::kWrite) {
+  const bool is_write = r->kind == Request::Kind::kWrite;
+  const size_t io_len = RoundUpToIo(r->len);
+  std::byte* user = is_write ? const_cast<std::byte*>(r->src) : r->dst;
+  // An aligned caller buffer of whole pages is handed to the kernel as is: no
+  // copy. Otherwise the request goes through its (registered) staging buffer.
+  r->direct = options_.direct_aligned_buffers && r->len == io_len &&
+              reinterpret_cast<uintptr_t>(user) % kIoAlignment == 0;
+  std::byte* buf = r->direct ? user : buffer(b);
+  const bool fixed = buffers_registered_ && !r->direct;
+  if (is_write && !r->direct) {
     std::memcpy(buf, r->src, r->len);
     std::memset(buf + r->len, 0, io_len - r->len);
   }
-  const bool linked_sync = r->kind == Request::Kind::kWrite && options_.durability == WriteDurability::kFdatasync;
+  const bool linked_sync = is_write && options_.durability == WriteDurability::kFdatasync;
   // Two entries per request at most, and at most queue_depth requests are in
   // the kernel, so the ring (2 * queue_depth entries) always has room.
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (r->kind == Request::Kind::kWrite) {
-    if (buffers_registered_) {
+  if (is_write) {
+    if (fixed) {
       io_uring_prep_write_fixed(sqe, r->target.fd, buf, unsigned(io_len), r->target.offset, b);
     } else {
       io_uring_prep_write(sqe, r->target.fd, buf, unsigned(io_len), r->target.offset);
     }
     if (options_.durability == WriteDurability::kDsync) sqe->rw_flags = RWF_DSYNC;
-  } else if (buffers_registered_) {
+  } else if (fixed) {
     io_uring_prep_read_fixed(sqe, r->target.fd, buf, unsigned(io_len), r->target.offset, b);
   } else {
     io_uring_prep_read(sqe, r->target.fd, buf, unsigned(io_len), r->target.offset);
@@ -272,7 +280,7 @@ size_t UringEngine::ReapCompletions() {
     }
     if (--r->pending_cqes > 0) continue;
     std::unique_ptr<Request> owned(r);
-    if (r->kind == Request::Kind::kRead && r->status.ok()) {
+    if (r->kind == Request::Kind::kRead && !r->direct && r->status.ok()) {
       std::memcpy(r->dst, buffer(r->buffer), r->len);
     }
     if (r->buffer >= 0) free_buffers_.push_back(r->buffer);

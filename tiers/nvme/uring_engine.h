@@ -1,11 +1,13 @@
 // UringEngine: the IoEngine of the NVMe tier, on liburing.
 //
-// Every request goes through one of `queue_depth` staging buffers: aligned,
+// Every request holds one of `queue_depth` staging buffers: aligned,
 // `max_io_bytes` long, registered with io_uring_register_buffers so the kernel
 // maps them once instead of on every request (READ_FIXED / WRITE_FIXED). When
 // the process may not lock that much memory the buffers stay unregistered and
 // plain READ / WRITE are used; a warning says so. A request that finds no free
 // buffer waits in FIFO order; at most `queue_depth` requests are in the kernel.
+// A request whose own buffer is page-aligned skips the staging copy (see
+// direct_aligned_buffers) but still holds a buffer, as its queue slot.
 //
 // Writes are durable when their callback runs (see WriteDurability). The
 // completion queue signals an eventfd (io_uring_register_eventfd).
@@ -40,6 +42,11 @@ struct UringEngineOptions {
   // Size of each staging buffer, the largest request. Default 4 MiB.
   size_t max_io_bytes = size_t{4} << 20;
   WriteDurability durability = WriteDurability::kDsync;
+  // When the caller's buffer is 4096-aligned and the length a multiple of 4096,
+  // the kernel reads or writes it directly instead of a staging buffer: saves
+  // a memcpy per request (the staging buffer still bounds the queue depth).
+  // Default true.
+  bool direct_aligned_buffers = true;
 };
 
 class UringEngine final : public IoEngine {

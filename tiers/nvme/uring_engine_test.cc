@@ -4,6 +4,8 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <cerrno>
 
 #include "tiers/nvme/testing/fault_injection_io_engine.h"
@@ -68,6 +70,25 @@ TEST_F(UringEngineTest, SyncsDoNotWaitForStagingBuffers) {
   EXPECT_EQ(engine->in_flight(), 2u);  // one write and the sync; one write waits
   while (engine->outstanding() > 0) engine->WaitAndReap();
   EXPECT_EQ(order.size(), 3u);
+}
+
+TEST_F(UringEngineTest, AlignedCallerBuffersSkipTheStagingCopyAndStayByteExact) {
+  for (bool direct : {true, false}) {
+    UringEngineOptions options{2, kMaxIo, WriteDurability::kDsync, direct};
+    auto engine = std::move(UringEngine::Create(options)).value();
+    auto* in = static_cast<std::byte*>(std::aligned_alloc(kIoAlignment, kMaxIo));
+    auto* out = static_cast<std::byte*>(std::aligned_alloc(kIoAlignment, kMaxIo));
+    std::vector<std::byte> want = TestPayload(direct, kMaxIo);
+    std::memcpy(in, want.data(), kMaxIo);
+    ASSERT_TRUE(WriteBlocking(*engine, At(0), in, kMaxIo).ok());
+    std::memset(in, 0, kMaxIo);  // a direct write must not have read it later
+    ASSERT_TRUE(ReadBlocking(*engine, At(0), out, kMaxIo).ok());
+    EXPECT_EQ(std::memcmp(out, want.data(), kMaxIo), 0) << "direct " << direct;
+    ASSERT_TRUE(ReadBlocking(*engine, At(0), out, 5000).ok());  // partial page: staged
+    EXPECT_EQ(std::memcmp(out, want.data(), 5000), 0);
+    std::free(in);
+    std::free(out);
+  }
 }
 
 TEST_F(UringEngineTest, PadsTheTailOfAShortWriteWithZeros) {
