@@ -262,7 +262,9 @@ void BlockStore::Drop(BlockEntry* e) {
     (void)s;  // NotFound when the write had not reached the index: nothing left there
   }
   ++dropped_;
+  auto waiters = std::move(e->move_waiters);
   index_.erase(e->key);  // destroys e
+  for (auto& w : waiters) w();
 }
 
 uint64_t BlockStore::Evict(const Key128* ns_id) {

@@ -66,7 +66,9 @@ struct BlockEntry : LruHook {
   bool demoting = false;   // an NVMe write of the host copy is in flight
   bool promoting = false;  // an NVMe read into host_slot is in flight
   uint32_t pins = 0;
-  std::vector<std::function<void()>> promotion_waiters;
+  // Run when the movement in flight (demotion or promotion) ends, also when
+  // the block is dropped meanwhile.
+  std::vector<std::function<void()>> move_waiters;
 
   TierKind tier() const { return on_host ? TierKind::kHost : TierKind::kNvme; }
 };
@@ -127,8 +129,10 @@ class BlockStore {
   // Drops every ready, unpinned block of namespace `ns_id` (all when null),
   // on every tier.
   uint64_t Evict(const Key128* ns_id);
-  // Writes every ready host block without an NVMe copy to NVMe; `done` gets
-  // how many were written and the first error, once all have finished.
+  // Writes every ready host block without an NVMe copy to NVMe and waits for
+  // the writes already in flight; `done` gets how many were written and the
+  // first error once all have finished. Every block committed before the call
+  // is then durable on NVMe (unless an error is reported).
   void Flush(std::function<void(uint64_t written, Status first_error)> done);
   // Runs NVMe completion callbacks (the event loop calls this when the NVMe
   // tier's eventfd is readable).

@@ -81,12 +81,14 @@ void BlockStore::OnDemotionDone(const Key128& key, Status s) {
   BlockEntry* e = Find(key);
   if (!e) return;  // dropped while the write was in flight
   e->demoting = false;
+  auto waiters = std::move(e->move_waiters);
   if (s.ok()) {
     e->on_nvme = true;
     nvme_counters_.bytes_in += e->bytes;
-    return;
+  } else if (!s.IsNotFound()) {
+    spdlog::warn("NVMe write of block {}: {}", ToHex(key), s.ToString());
   }
-  if (!s.IsNotFound()) spdlog::warn("NVMe write of block {}: {}", ToHex(key), s.ToString());
+  for (auto& w : waiters) w();
 }
 
 void BlockStore::WaitForDemotion(const Key128& key) {
@@ -149,7 +151,7 @@ void BlockStore::OnPromotionDone(const Key128& key, Status s) {
   BlockEntry* e = Find(key);
   if (!e) return;
   e->promoting = false;
-  auto waiters = std::move(e->promotion_waiters);
+  auto waiters = std::move(e->move_waiters);
   if (s.ok()) {
     e->on_host = true;
     ++host_blocks_;
@@ -184,7 +186,7 @@ void BlockStore::WhenOnHost(std::span<const Key128> keys, std::function<void()> 
     BlockEntry* e = Find(key);
     if (!e || !e->promoting) continue;
     ++*pending;
-    e->promotion_waiters.push_back([pending, shared_ready] {
+    e->move_waiters.push_back([pending, shared_ready] {
       if (--*pending == 0) (*shared_ready)();
     });
   }
@@ -203,13 +205,24 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
   auto finish_one = [this, state](const Key128& key, Status s) {
     OnDemotionDone(key, s);
     if (s.ok()) ++state->written;
-    if (!s.ok() && state->first_error.ok()) state->first_error = s;
+    // NotFound: the block was dropped meanwhile; nothing is left to make durable.
+    if (!s.ok() && !s.IsNotFound() && state->first_error.ok()) state->first_error = s;
     if (--state->pending == 0) state->done(state->written, state->first_error);
   };
   if (nvme_) {
     for (auto& [key, e] : index_) {
-      if (e->state != BlockState::kReady || !e->on_host || e->on_nvme || e->demoting) continue;
+      if (e->state != BlockState::kReady || !e->on_host || e->on_nvme) continue;
       const Key128 k = e->key;
+      if (e->demoting) {
+        // A background write is already under way: wait for it too.
+        ++state->pending;
+        e->move_waiters.push_back([this, state, k] {
+          BlockEntry* done = Find(k);
+          if (done && done->on_nvme) ++state->written;
+          if (--state->pending == 0) state->done(state->written, state->first_error);
+        });
+        continue;
+      }
       Status s = SubmitNvmeWrite(e.get(), [finish_one, k](Status r) { finish_one(k, r); });
       if (s.ok()) {
         ++cleaning_writes_;  // balanced by OnDemotionDone
@@ -221,6 +234,7 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
   } else {
     state->first_error = Status::Unsupported("no NVMe tier: nothing can be flushed");
   }
+  spdlog::debug("flush: {} NVMe writes started", state->pending - 1);
   if (--state->pending == 0) state->done(state->written, state->first_error);
 }
 

@@ -19,7 +19,10 @@ namespace {
 constexpr const char* kServerVersion = "tierkvd 0.1.0";
 
 // Runs the NVMe tier's completions on the event loop whenever its eventfd
-// turns readable.
+// is signalled. The wait is a read of the counter, not a readiness wait: a
+// read looks at the counter's current value first, so a completion signalled
+// while callbacks were running is never missed (an edge-triggered readiness
+// wait could miss it).
 class NvmeEventPump {
  public:
   NvmeEventPump(boost::asio::io_context& io, tierkv::BlockStore* store, int event_fd)
@@ -34,15 +37,16 @@ class NvmeEventPump {
 
  private:
   void Wait() {
-    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                           [this](const boost::system::error_code& ec) {
-                             if (ec) return;
-                             store_->ReapNvme();
-                             Wait();
-                           });
+    descriptor_.async_read_some(boost::asio::buffer(&counter_, sizeof counter_),
+                                [this](const boost::system::error_code& ec, size_t) {
+                                  if (ec) return;
+                                  store_->ReapNvme();
+                                  Wait();
+                                });
   }
   tierkv::BlockStore* store_;
   boost::asio::posix::stream_descriptor descriptor_;
+  uint64_t counter_ = 0;
 };
 
 int Run(const tierkv::DaemonConfig& config) {

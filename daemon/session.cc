@@ -33,8 +33,13 @@ void Session::Start() {
 void Session::OnDeferredReply(std::vector<uint8_t> reply) {
   if (finished_ || !awaiting_reply_) return;
   awaiting_reply_ = false;
+  if (handling_) {
+    // Handle() still owns out_; ProcessBuffer picks this up when it returns.
+    early_reply_ = std::move(reply);
+    return;
+  }
   out_ = std::move(reply);
-  if (!handling_) WriteReply(/*close_after=*/false);
+  WriteReply(/*close_after=*/false);
 }
 
 void Session::Close() {
@@ -101,7 +106,12 @@ void Session::ProcessBuffer() {
       *resources_, header, {in_.data() + in_begin_ + wire::kHeaderBytes, header.body_bytes},
       &out_, &attach_fd);
   handling_ = false;
-  if (outcome == RequestHandler::Outcome::kReplied) awaiting_reply_ = false;
+  if (outcome == RequestHandler::Outcome::kReplied) {
+    awaiting_reply_ = false;
+  } else if (!awaiting_reply_) {
+    out_ = std::move(early_reply_);
+    early_reply_.clear();
+  }
   in_begin_ += frame_bytes;
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   if (in_.size() > kInitialBufferBytes && in_end_ == 0) {

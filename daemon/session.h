@@ -58,6 +58,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool finished_ = false;
   bool handling_ = false;        // inside RequestHandler::Handle
   bool awaiting_reply_ = false;  // a deferred reply has not come yet
+  std::vector<uint8_t> early_reply_;  // a deferred reply that came inside Handle
 };
 
 }  // namespace tierkv

@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("stats", "Per-tier and per-namespace statistics");
   auto* health_cmd = app.add_subcommand("health", "Is the daemon up and serving? (exit 0 if so)");
   auto* evict_cmd = app.add_subcommand("evict", "Evict unpinned blocks of one namespace, or all");
+  auto* flush_cmd =
+      app.add_subcommand("flush", "Write every host block to NVMe (survives a daemon crash)");
   std::string evict_ns;
   bool evict_all = false;
   evict_cmd->add_option("--namespace", evict_ns, "Namespace id (hex, from stats) to evict");
@@ -114,6 +116,16 @@ int main(int argc, char** argv) {
                 << health->detail << "\n";
     }
     return health->ok ? 0 : 1;
+  }
+  if (flush_cmd->parsed()) {
+    auto n = (*client)->Flush();
+    if (!n.ok()) return Fail(n.status());
+    if (as_json) {
+      std::cout << json{{"flushed_blocks", *n}}.dump() << "\n";
+    } else {
+      std::cout << "flushed " << *n << " blocks to nvme\n";
+    }
+    return 0;
   }
   if (evict_cmd->parsed()) {
     if (evict_all == !evict_ns.empty()) {

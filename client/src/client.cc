@@ -356,6 +356,15 @@ Result<uint64_t> Client::Evict(const Namespace* ns) {
   return reply.count;
 }
 
+Result<uint64_t> Client::Flush() {
+  ReplyBuffer fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kFlush, {}, &fields));
+  wire::CountReply reply;
+  wire::Reader r(fields.fields());
+  if (!wire::CountReply::Decode(r, &reply)) return Status::ProtocolError("malformed flush reply");
+  return reply.count;
+}
+
 Result<Health> Client::GetHealth() {
   ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kHealth, {}, &fields));

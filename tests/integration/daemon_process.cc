@@ -40,6 +40,7 @@ DaemonProcess::DaemonProcess(std::vector<std::string> extra_flags)
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) Kill();
+  if (std::getenv("TIERKV_KEEP_TEST_DIRS")) return;  // for post-mortems
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -51,6 +52,7 @@ bool DaemonProcess::Start() {
                                    "--data-dir", dir_ + "/data",
                                    "--host-bytes", "64MiB",
                                    "--slab-bytes", "8MiB",
+                                   "--nvme-bytes", "256MiB",
                                    "--log-level", "debug"};
   args.insert(args.end(), flags_.begin(), flags_.end());
   const std::string log_path = dir_ + "/tierkvd.log";

@@ -204,6 +204,10 @@ class Client {
   // Evicts every unpinned block of `ns` (or of all namespaces when null). Returns how many.
   Result<uint64_t> Evict(const Namespace* ns);
   Result<Health> GetHealth();
+  // Writes every host-tier block that has no NVMe copy yet to NVMe and returns
+  // how many; when it returns OK, every block stored before the call survives
+  // a daemon crash. Needs the admin token when the daemon sets one.
+  Result<uint64_t> Flush();
 
  private:
   explicit Client(std::unique_ptr<Connection> conn);
