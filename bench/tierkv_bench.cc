@@ -12,6 +12,7 @@
 #include <random>
 
 #include "bench_util.h"
+#include "nvme_tier_bench.h"
 #include "tierkv/client.h"
 #include "xxhash_shared.h"
 
@@ -33,6 +34,8 @@ struct Options {
   uint32_t batch = 16;
   uint64_t seed = 1;
   bool json = false;
+  std::string tier = "host";
+  std::string scratch_dir = "/var/tmp/tierkv";
 };
 
 struct Row {
@@ -260,6 +263,9 @@ int Main(const Options& o) {
   co.address = o.socket;
   auto client = Client::Connect(co);
   if (!client.ok()) return Fail(client.status());
+  if (o.tier == "nvme") {
+    return RunNvmeTierBench(**client, {o.block_bytes, o.scratch_dir, o.batch, o.json});
+  }
   if (o.workload == "hash") {
     HashBench(o);
     return 0;
@@ -335,6 +341,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", o.seed, "Seed for prompts and payloads")->capture_default_str();
   app.add_flag("--json", o.json, "One JSON object per line");
+  app.add_option("--tier", o.tier,
+                 "host: the CPU tier (default); nvme: NVMe tier read/write beside raw io_uring")
+      ->check(CLI::IsMember({"host", "nvme"}))
+      ->capture_default_str();
+  app.add_option("--scratch-dir", o.scratch_dir,
+                 "--tier nvme: where the raw io_uring file goes (the daemon's disk)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return tierkv::bench::Main(o);
 }
