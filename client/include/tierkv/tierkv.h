@@ -3,7 +3,7 @@
  * Every function returns a tierkv_status (0 = OK; otherwise a TIERKV_* code
  * matching the C++ StatusCode) and, on error, a message available through
  * tierkv_last_error() until the next call on the same thread. Handles are
- * opaque; each *_open/*_acquire/*_reserve has a matching free/release call.
+ * opaque; tierkv_connect has a matching tierkv_close.
  * A tierkv_client is not thread-safe across threads without external locking
  * beyond what the C++ Client provides (it serializes requests).
  */
