@@ -4,8 +4,7 @@
  * matching the C++ StatusCode) and, on error, a message available through
  * tierkv_last_error() until the next call on the same thread. Handles are
  * opaque; tierkv_connect has a matching tierkv_close.
- * A tierkv_client is not thread-safe across threads without external locking
- * beyond what the C++ Client provides (it serializes requests).
+ * A tierkv_client may be shared between threads: its requests are serialized.
  */
 #ifndef TIERKV_TIERKV_H_
 #define TIERKV_TIERKV_H_
