@@ -28,5 +28,19 @@ TEST(MatMulRefTest, MatchesLoopAndAccumulates) {
   EXPECT_NEAR(y[0], expect[0] - 1.0f, 1e-4);
 }
 
+TEST(MatMulRefTest, SingleRowTakesTheGemvPath) {
+  const int n = 9, k = 70;
+  auto x = testing::RandomVector(k, 12);
+  auto w = testing::RandomVector(n * k, 13);
+  std::vector<float> y(n, 2.0f), expect(n);
+  for (int j = 0; j < n; ++j) {
+    double acc = 2.0;
+    for (int l = 0; l < k; ++l) acc += static_cast<double>(x[l]) * w[j * k + l];
+    expect[j] = static_cast<float>(acc);
+  }
+  MatMulRef(x.data(), k, w.data(), y.data(), n, 1, n, k, /*accumulate=*/true);
+  EXPECT_LT(testing::NormalizedError(y, expect), 1e-5);
+}
+
 }  // namespace
 }  // namespace tierkv::kernels
