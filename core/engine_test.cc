@@ -54,7 +54,7 @@ class EngineTest : public ::testing::Test {
 
   GenerateResult Run(PrefixCache* cache, const std::vector<TokenId>& prompt, int new_tokens = 6) {
     Engine engine(*model_, {.block_tokens = kBlockTokens}, cache);
-    auto r = engine.Generate(prompt, {.max_new_tokens = new_tokens});
+    auto r = engine.Generate(prompt, {.max_new_tokens = new_tokens, .sampling = {}});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : GenerateResult{};
   }
