@@ -29,6 +29,10 @@ void GatherHead(const float* base, const int32_t* block_table, const PagedKvLaye
   }
 }
 
+void Grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
 }  // namespace
 
 void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32_t* block_table,
@@ -37,9 +41,12 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
   const int total = n_past + n_new;
   const int group = shape.n_head / shape.n_head_kv;
   const int row_stride = shape.n_head * hd;
-  std::vector<float> keys(static_cast<size_t>(total) * hd);
-  std::vector<float> values(static_cast<size_t>(total) * hd);
-  std::vector<float> scores(static_cast<size_t>(std::min(n_new, kQueryTile)) * total);
+  // Reused across calls: fresh multi-megabyte buffers per layer cost more in
+  // page faults and zeroing than the attention math at long contexts.
+  thread_local std::vector<float> keys, values, scores;
+  Grow(keys, static_cast<size_t>(total) * hd);
+  Grow(values, static_cast<size_t>(total) * hd);
+  Grow(scores, static_cast<size_t>(std::min(n_new, kQueryTile)) * total);
   for (int g = 0; g < shape.n_head_kv; ++g) {
     GatherHead(kv.k, block_table, kv, g, hd, total, keys.data());
     GatherHead(kv.v, block_table, kv, g, hd, total, values.data());
@@ -71,11 +78,11 @@ void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_ta
   const int hd = shape.head_dim;
   const int group = shape.n_head / shape.n_head_kv;
   const int row_stride = shape.n_head * hd;
-  std::vector<float> scores;
+  thread_local std::vector<float> scores;
   for (int s = 0; s < n_seqs; ++s) {
     const int32_t* table = block_tables + static_cast<int64_t>(s) * max_blocks_per_seq;
     const int len = context_lens[s];
-    scores.resize(len);
+    Grow(scores, len);
     for (int h = 0; h < shape.n_head; ++h) {
       const int g = h / group;
       const float* qh = q + static_cast<int64_t>(s) * row_stride + h * hd;
