@@ -17,7 +17,6 @@
 #include "core/engine.h"
 #include "core/engine_cache.h"
 #include "core/shared_prefix_workload.h"
-#include "kernels/blas_setup.h"
 
 namespace tierkv::core {
 namespace {
@@ -154,7 +153,6 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
 
 int main(int argc, char** argv) {
   using namespace tierkv::core;
-  tierkv::kernels::PreferAvx512BlasKernels(argv);
   CLI::App app{"tierkv's CPU inference engine: llama GGUF models with KV prefix reuse."};
   app.require_subcommand(1);
   spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
