@@ -120,7 +120,10 @@ class Reservation {
   uint32_t ns_handle_ = 0;
   std::vector<std::span<std::byte>> payloads_;
   std::vector<std::byte> inline_bytes_;  // TCP: bytes are sent with the commit
-  std::vector<Key128> keys_;             // TCP: what the commit names
+  // TCP: what the commit names.
+  Key128 inline_parent_;
+  std::vector<Key128> inline_keys_;
+  std::vector<TokenId> inline_tokens_;
 };
 
 struct TierStats {
@@ -137,7 +140,7 @@ struct TierStats {
 };
 
 struct NamespaceStats {
-  Key128 id;
+  std::string id_hex;
   std::string tenant;
   std::string model_fingerprint;
   uint64_t block_bytes = 0;
@@ -152,6 +155,7 @@ struct Stats {
   std::vector<NamespaceStats> namespaces;
   uint64_t connections = 0;
   uint64_t uptime_s = 0;
+  std::string raw_json;  // the daemon's whole statistics document
 };
 
 struct Health {
@@ -180,14 +184,16 @@ class Client {
   Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
                         std::span<const TokenId> tokens, uint32_t max_blocks);
 
-  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`). A block
+  // Reserves slots for blocks keys[0..n) (their tokens in `tokens`); `parent` is
+  // the key before keys[0] (ns.id when keys[0] is a prompt's first block). The
+  // daemon checks that every key is the hash of its parent and tokens. A block
   // that is already stored gets an empty payload(i) span: there is nothing to write.
-  Result<Reservation> Reserve(const Namespace& ns, std::span<const Key128> keys,
-                              std::span<const TokenId> tokens);
+  Result<Reservation> Reserve(const Namespace& ns, const Key128& parent,
+                              std::span<const Key128> keys, std::span<const TokenId> tokens);
 
   // Convenience: Reserve, copy `payload` (keys.size() * block_bytes), Commit.
-  Status Put(const Namespace& ns, std::span<const Key128> keys, std::span<const TokenId> tokens,
-             std::span<const std::byte> payload);
+  Status Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
+             std::span<const TokenId> tokens, std::span<const std::byte> payload);
 
   // Convenience: Acquire, copy into `out` (blocks * block_bytes), release.
   // Returns the number of blocks copied.

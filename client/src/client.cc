@@ -1,0 +1,368 @@
+#include "tierkv/client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <utility>
+
+#include "connection.h"
+#include "messages.h"
+
+namespace tierkv {
+namespace {
+
+using wire::MessageType;
+
+template <typename Request>
+std::vector<uint8_t> EncodeBody(const Request& req) {
+  std::vector<uint8_t> body;
+  wire::Writer w(&body);
+  req.Encode(w);
+  return body;
+}
+
+wire::BlockChain MakeChain(const Key128& parent, std::span<const Key128> keys,
+                           std::span<const TokenId> tokens) {
+  wire::BlockChain c;
+  c.parent = parent;
+  c.keys.assign(keys.begin(), keys.end());
+  c.tokens.assign(tokens.begin(), tokens.end());
+  return c;
+}
+
+Status CheckTokens(const Namespace& ns, std::span<const Key128> keys,
+                   std::span<const TokenId> tokens) {
+  if (tokens.size() != keys.size() * ns.block_tokens) {
+    return Status::InvalidArgument("need " + std::to_string(keys.size() * ns.block_tokens) +
+                                   " tokens for " + std::to_string(keys.size()) +
+                                   " blocks, got " + std::to_string(tokens.size()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view TierName(TierKind tier) {
+  switch (tier) {
+    case TierKind::kNone: return "none";
+    case TierKind::kGpu: return "gpu";
+    case TierKind::kHost: return "host";
+    case TierKind::kNvme: return "nvme";
+    case TierKind::kRemote: return "remote";
+  }
+  return "unknown";
+}
+
+// ---- Lease ----
+
+Lease::Lease(Lease&& o) noexcept
+    : conn_(std::exchange(o.conn_, nullptr)),
+      lease_id_(std::exchange(o.lease_id_, 0)),
+      payloads_(std::move(o.payloads_)),
+      inline_bytes_(std::move(o.inline_bytes_)) {}
+
+Lease& Lease::operator=(Lease&& o) noexcept {
+  if (this != &o) {
+    (void)Release();
+    conn_ = std::exchange(o.conn_, nullptr);
+    lease_id_ = std::exchange(o.lease_id_, 0);
+    payloads_ = std::move(o.payloads_);
+    inline_bytes_ = std::move(o.inline_bytes_);
+  }
+  return *this;
+}
+
+Lease::~Lease() { (void)Release(); }
+
+Status Lease::Release() {
+  payloads_.clear();
+  inline_bytes_.clear();
+  if (!conn_ || lease_id_ == 0) return Status::Ok();
+  wire::IdRequest req{std::exchange(lease_id_, 0)};
+  std::vector<uint8_t> fields;
+  Status s = std::exchange(conn_, nullptr)->Call(MessageType::kRelease, EncodeBody(req), &fields);
+  return s;
+}
+
+// ---- Reservation ----
+
+Reservation::Reservation(Reservation&& o) noexcept
+    : conn_(std::exchange(o.conn_, nullptr)),
+      reservation_id_(std::exchange(o.reservation_id_, 0)),
+      ns_handle_(o.ns_handle_),
+      payloads_(std::move(o.payloads_)),
+      inline_bytes_(std::move(o.inline_bytes_)),
+      inline_parent_(o.inline_parent_),
+      inline_keys_(std::move(o.inline_keys_)),
+      inline_tokens_(std::move(o.inline_tokens_)) {}
+
+Reservation& Reservation::operator=(Reservation&& o) noexcept {
+  if (this != &o) {
+    (void)Abort();
+    conn_ = std::exchange(o.conn_, nullptr);
+    reservation_id_ = std::exchange(o.reservation_id_, 0);
+    ns_handle_ = o.ns_handle_;
+    payloads_ = std::move(o.payloads_);
+    inline_bytes_ = std::move(o.inline_bytes_);
+    inline_parent_ = o.inline_parent_;
+    inline_keys_ = std::move(o.inline_keys_);
+    inline_tokens_ = std::move(o.inline_tokens_);
+  }
+  return *this;
+}
+
+Reservation::~Reservation() { (void)Abort(); }
+
+Status Reservation::Commit() {
+  if (!conn_) return Status::InvalidArgument("reservation already committed or aborted");
+  Connection* conn = std::exchange(conn_, nullptr);
+  std::vector<uint8_t> fields;
+  if (!conn->local()) {
+    // Remote: the bytes travel now, in one reserve-and-commit frame.
+    wire::ReserveRequest req;
+    req.ns_handle = ns_handle_;
+    req.flags = wire::kFlagInline;
+    req.chain = MakeChain(inline_parent_, inline_keys_, inline_tokens_);
+    Status s = conn->Call2(MessageType::kReserve, EncodeBody(req), inline_bytes_, &fields);
+    payloads_.clear();
+    inline_bytes_.clear();
+    return s;
+  }
+  payloads_.clear();
+  if (reservation_id_ == 0) return Status::Ok();  // every block was already stored
+  wire::IdRequest req{std::exchange(reservation_id_, 0)};
+  return conn->Call(MessageType::kCommit, EncodeBody(req), &fields);
+}
+
+Status Reservation::Abort() {
+  payloads_.clear();
+  inline_bytes_.clear();
+  Connection* conn = std::exchange(conn_, nullptr);
+  if (!conn || reservation_id_ == 0) return Status::Ok();
+  wire::IdRequest req{std::exchange(reservation_id_, 0)};
+  std::vector<uint8_t> fields;
+  return conn->Call(MessageType::kAbort, EncodeBody(req), &fields);
+}
+
+// ---- Client ----
+
+Client::Client(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::Connect(const ConnectOptions& options) {
+  TIERKV_ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
+  return std::unique_ptr<Client>(new Client(std::move(conn)));
+}
+
+bool Client::is_local() const { return conn_->local(); }
+
+Result<Namespace> Client::OpenNamespace(const NamespaceSpec& spec) {
+  wire::OpenNamespaceRequest req;
+  req.model_fingerprint = spec.model_fingerprint;
+  req.tenant = spec.tenant;
+  req.adapter_id = spec.adapter_id;
+  req.kv_dtype = spec.kv_dtype;
+  req.kv_layout = spec.kv_layout;
+  req.block_tokens = spec.block_tokens;
+  req.block_bytes = spec.block_bytes;
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kOpenNamespace, EncodeBody(req), &fields));
+  wire::OpenNamespaceReply reply;
+  wire::Reader r(fields);
+  if (!wire::OpenNamespaceReply::Decode(r, &reply)) {
+    return Status::ProtocolError("malformed open_namespace reply");
+  }
+  return Namespace{reply.id, reply.handle, reply.block_tokens, reply.block_bytes};
+}
+
+Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128> keys,
+                                    std::span<const TokenId> tokens,
+                                    const LookupOptions& options) {
+  TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
+  wire::LookupRequest req;
+  req.ns_handle = ns.handle;
+  req.flags = options.prefetch ? wire::kFlagPrefetch : 0;
+  req.chain = MakeChain(ns.id, keys, tokens);
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kLookup, EncodeBody(req), &fields));
+  wire::LookupReply reply;
+  wire::Reader r(fields);
+  if (!wire::LookupReply::Decode(r, &reply)) return Status::ProtocolError("malformed lookup reply");
+  LookupResult out;
+  out.matched_blocks = static_cast<uint32_t>(reply.tiers.size());
+  for (uint8_t t : reply.tiers) out.locations.push_back(static_cast<TierKind>(t));
+  return out;
+}
+
+Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
+                              std::span<const TokenId> tokens, uint32_t max_blocks) {
+  TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
+  wire::AcquireRequest req;
+  req.ns_handle = ns.handle;
+  req.flags = conn_->local() ? 0 : wire::kFlagInline;
+  req.max_blocks = max_blocks;
+  req.chain = MakeChain(ns.id, keys, tokens);
+  Lease lease;
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kAcquire, EncodeBody(req), &fields));
+  wire::AcquireReply reply;
+  wire::Reader r(fields);
+  if (!wire::AcquireReply::Decode(r, &reply)) return Status::ProtocolError("malformed acquire reply");
+  const size_t n = reply.offsets.size();
+  if (conn_->local()) {
+    lease.conn_ = conn_.get();
+    lease.lease_id_ = reply.lease_id;
+    for (uint64_t off : reply.offsets) {
+      if (off > conn_->pool_bytes() || ns.block_bytes > conn_->pool_bytes() - off) {
+        return Status::ProtocolError("daemon returned an offset outside the pool");
+      }
+      lease.payloads_.emplace_back(conn_->pool() + off, ns.block_bytes);
+    }
+    return lease;
+  }
+  if (r.remaining() != n * ns.block_bytes) {
+    return Status::ProtocolError("inline acquire reply has the wrong payload size");
+  }
+  auto bytes = r.Bytes(n * ns.block_bytes);
+  lease.inline_bytes_.resize(bytes.size());
+  std::memcpy(lease.inline_bytes_.data(), bytes.data(), bytes.size());
+  for (size_t i = 0; i < n; ++i) {
+    lease.payloads_.emplace_back(lease.inline_bytes_.data() + i * ns.block_bytes, ns.block_bytes);
+  }
+  return lease;
+}
+
+Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
+                                    std::span<const Key128> keys,
+                                    std::span<const TokenId> tokens) {
+  TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
+  Reservation res;
+  res.conn_ = conn_.get();
+  res.ns_handle_ = ns.handle;
+  if (!conn_->local()) {
+    // Remote: stage the bytes here; Commit sends them.
+    res.inline_parent_ = parent;
+    res.inline_keys_.assign(keys.begin(), keys.end());
+    res.inline_tokens_.assign(tokens.begin(), tokens.end());
+    res.inline_bytes_.resize(keys.size() * ns.block_bytes);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      res.payloads_.emplace_back(res.inline_bytes_.data() + i * ns.block_bytes, ns.block_bytes);
+    }
+    return res;
+  }
+  wire::ReserveRequest req;
+  req.ns_handle = ns.handle;
+  req.chain = MakeChain(parent, keys, tokens);
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kReserve, EncodeBody(req), &fields));
+  wire::ReserveReply reply;
+  wire::Reader r(fields);
+  if (!wire::ReserveReply::Decode(r, &reply) || reply.offsets.size() != keys.size()) {
+    return Status::ProtocolError("malformed reserve reply");
+  }
+  res.reservation_id_ = reply.reservation_id;
+  for (uint64_t off : reply.offsets) {
+    if (off == wire::kNoSlot) {
+      res.payloads_.emplace_back();
+      continue;
+    }
+    if (off > conn_->pool_bytes() || ns.block_bytes > conn_->pool_bytes() - off) {
+      return Status::ProtocolError("daemon returned an offset outside the pool");
+    }
+    res.payloads_.emplace_back(conn_->pool() + off, ns.block_bytes);
+  }
+  return res;
+}
+
+Status Client::Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
+                   std::span<const TokenId> tokens, std::span<const std::byte> payload) {
+  if (payload.size() != keys.size() * ns.block_bytes) {
+    return Status::InvalidArgument("payload holds " + std::to_string(payload.size()) +
+                                   " bytes, want " + std::to_string(keys.size() * ns.block_bytes));
+  }
+  TIERKV_ASSIGN_OR_RETURN(Reservation res, Reserve(ns, parent, keys, tokens));
+  for (size_t i = 0; i < res.size(); ++i) {
+    std::span<std::byte> dst = res.payload(i);
+    if (!dst.empty()) std::memcpy(dst.data(), payload.data() + i * ns.block_bytes, dst.size());
+  }
+  return res.Commit();
+}
+
+Result<uint32_t> Client::Get(const Namespace& ns, std::span<const Key128> keys,
+                             std::span<const TokenId> tokens, std::span<std::byte> out) {
+  const uint32_t max_blocks = static_cast<uint32_t>(std::min<uint64_t>(
+      keys.size(), ns.block_bytes ? out.size() / ns.block_bytes : 0));
+  TIERKV_ASSIGN_OR_RETURN(Lease lease, Acquire(ns, keys, tokens, max_blocks));
+  for (size_t i = 0; i < lease.size(); ++i) {
+    std::memcpy(out.data() + i * ns.block_bytes, lease.payload(i).data(), ns.block_bytes);
+  }
+  const auto n = static_cast<uint32_t>(lease.size());
+  TIERKV_RETURN_IF_ERROR(lease.Release());
+  return n;
+}
+
+Result<Stats> Client::GetStats() {
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kStats, {}, &fields));
+  wire::TextReply reply;
+  wire::Reader r(fields);
+  if (!wire::TextReply::Decode(r, &reply)) return Status::ProtocolError("malformed stats reply");
+  auto doc = nlohmann::json::parse(reply.text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Status::ProtocolError("stats reply is not a JSON object");
+  }
+  Stats stats;
+  stats.raw_json = reply.text;
+  stats.connections = doc.value("connections", uint64_t{0});
+  stats.uptime_s = doc.value("uptime_s", uint64_t{0});
+  for (const auto& t : doc.value("tiers", nlohmann::json::array())) {
+    TierStats ts;
+    ts.name = t.value("name", "");
+    ts.capacity_bytes = t.value("capacity_bytes", uint64_t{0});
+    ts.used_bytes = t.value("used_bytes", uint64_t{0});
+    ts.blocks = t.value("blocks", uint64_t{0});
+    ts.pinned_blocks = t.value("pinned_blocks", uint64_t{0});
+    ts.hits = t.value("hits", uint64_t{0});
+    ts.misses = t.value("misses", uint64_t{0});
+    ts.evictions = t.value("evictions", uint64_t{0});
+    ts.bytes_in = t.value("bytes_in", uint64_t{0});
+    ts.bytes_out = t.value("bytes_out", uint64_t{0});
+    stats.tiers.push_back(std::move(ts));
+  }
+  for (const auto& n : doc.value("namespaces", nlohmann::json::array())) {
+    NamespaceStats ns;
+    ns.id_hex = n.value("id", "");
+    ns.tenant = n.value("tenant", "");
+    ns.model_fingerprint = n.value("model_fingerprint", "");
+    ns.block_bytes = n.value("block_bytes", uint64_t{0});
+    ns.block_tokens = n.value("block_tokens", uint32_t{0});
+    ns.blocks = n.value("blocks", uint64_t{0});
+    ns.hits = n.value("hits", uint64_t{0});
+    ns.misses = n.value("misses", uint64_t{0});
+    stats.namespaces.push_back(std::move(ns));
+  }
+  return stats;
+}
+
+Result<uint64_t> Client::Evict(const Namespace* ns) {
+  wire::EvictRequest req;
+  req.all = ns == nullptr;
+  req.ns_handle = ns ? ns->handle : 0;
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kEvict, EncodeBody(req), &fields));
+  wire::CountReply reply;
+  wire::Reader r(fields);
+  if (!wire::CountReply::Decode(r, &reply)) return Status::ProtocolError("malformed evict reply");
+  return reply.count;
+}
+
+Result<Health> Client::GetHealth() {
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kHealth, {}, &fields));
+  wire::HealthReply reply;
+  wire::Reader r(fields);
+  if (!wire::HealthReply::Decode(r, &reply)) return Status::ProtocolError("malformed health reply");
+  return Health{reply.ok != 0, reply.version, reply.detail};
+}
+
+}  // namespace tierkv

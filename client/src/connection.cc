@@ -1,0 +1,253 @@
+#include "connection.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "messages.h"
+
+namespace tierkv {
+namespace {
+
+Result<int> ConnectUnix(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return Status::InvalidArgument("socket path is too long: " + path);
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::FromErrno(errno, "socket");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::Unavailable("cannot reach tierkvd at " + path + ": " + std::strerror(err) +
+                               " (is the daemon running?)");
+  }
+  return fd;
+}
+
+Result<int> ConnectTcp(const std::string& host_port) {
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("TCP address must be HOST:PORT, got '" + host_port + "'");
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::string port = host_port.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    return Status::InvalidArgument("cannot resolve " + host_port + ": " + gai_strerror(rc));
+  }
+  Status last = Status::Unavailable("no address for " + host_port);
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      ::freeaddrinfo(res);
+      return fd;
+    }
+    last = Status::Unavailable("cannot reach tierkvd at " + host_port + ": " +
+                               std::strerror(errno));
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return last;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
+  const std::string& a = options.address;
+  Result<int> fd = Status::Internal("unset");
+  bool local = true;
+  if (a.rfind("tcp:", 0) == 0) {
+    local = false;
+    fd = ConnectTcp(a.substr(4));
+  } else {
+    fd = ConnectUnix(a.rfind("unix:", 0) == 0 ? a.substr(5) : a);
+  }
+  if (!fd.ok()) return fd.status();
+  if (options.timeout_ms > 0) {
+    timeval tv{options.timeout_ms / 1000, (options.timeout_ms % 1000) * 1000};
+    ::setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(*fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+  auto conn = std::unique_ptr<Connection>(new Connection(*fd, local));
+  TIERKV_RETURN_IF_ERROR(conn->Hello(options));
+  return conn;
+}
+
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+  if (received_fd_ >= 0) ::close(received_fd_);
+}
+
+void Connection::Fail() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status Connection::SendAll(std::span<const uint8_t> a, std::span<const std::byte> b) {
+  iovec iov[2] = {{const_cast<uint8_t*>(a.data()), a.size()},
+                  {const_cast<std::byte*>(b.data()), b.size()}};
+  size_t index = 0;
+  while (index < 2) {
+    if (iov[index].iov_len == 0) {
+      ++index;
+      continue;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov + index;
+    msg.msg_iovlen = 2 - index;
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::Unavailable(std::string("send to tierkvd: ") + std::strerror(errno));
+    }
+    size_t left = static_cast<size_t>(n);
+    while (left > 0 && index < 2) {
+      const size_t take = std::min(left, iov[index].iov_len);
+      iov[index].iov_base = static_cast<char*>(iov[index].iov_base) + take;
+      iov[index].iov_len -= take;
+      left -= take;
+      if (iov[index].iov_len == 0) ++index;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Connection::RecvAll(uint8_t* out, size_t n, int* received_fd) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r;
+    if (received_fd) {
+      iovec iov{out + got, n - got};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      r = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+      if (r > 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            std::memcpy(received_fd, CMSG_DATA(c), sizeof(int));
+          }
+        }
+      }
+    } else {
+      r = ::recv(fd_, out + got, n - got, 0);
+    }
+    if (r == 0) return Status::Unavailable("tierkvd closed the connection");
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return Status::Unavailable("timed out waiting for tierkvd");
+      }
+      return Status::Unavailable(std::string("receive from tierkvd: ") + std::strerror(errno));
+    }
+    got += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+Status Connection::Call(wire::MessageType type, std::span<const uint8_t> body,
+                        std::vector<uint8_t>* reply_fields) {
+  return Call2(type, body, {}, reply_fields);
+}
+
+Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
+                         std::span<const std::byte> extra, std::vector<uint8_t>* reply_fields) {
+  std::lock_guard lock(mu_);
+  if (fd_ < 0) return Status::Unavailable("connection to tierkvd is closed");
+  const uint64_t body_bytes = body.size() + extra.size();
+  if (body_bytes > wire::kMaxBodyBytes) {
+    return Status::InvalidArgument("request of " + std::to_string(body_bytes) +
+                                   " bytes exceeds the frame limit");
+  }
+  wire::FrameHeader h;
+  h.type = static_cast<uint16_t>(type);
+  h.request_id = next_request_id_++;
+  h.body_bytes = static_cast<uint32_t>(body_bytes);
+  send_buf_.resize(wire::kHeaderBytes + body.size());
+  wire::EncodeHeader(h, send_buf_.data());
+  std::memcpy(send_buf_.data() + wire::kHeaderBytes, body.data(), body.size());
+  Status s = SendAll(send_buf_, extra);
+  int passed_fd = -1;
+  uint8_t header_bytes[wire::kHeaderBytes];
+  const bool expect_fd = type == wire::MessageType::kHello && local_;
+  if (s.ok()) s = RecvAll(header_bytes, sizeof(header_bytes), expect_fd ? &passed_fd : nullptr);
+  wire::FrameHeader rh;
+  if (s.ok()) {
+    rh = wire::DecodeHeader(header_bytes);
+    s = wire::ValidateHeader(rh);
+    if (s.ok() && (rh.type != (h.type | wire::kReplyBit) || rh.request_id != h.request_id)) {
+      s = Status::ProtocolError("reply does not match the request");
+    }
+  }
+  if (s.ok()) {
+    reply_fields->resize(rh.body_bytes);
+    s = RecvAll(reply_fields->data(), rh.body_bytes, nullptr);
+  }
+  if (!s.ok()) {
+    if (passed_fd >= 0) ::close(passed_fd);
+    Fail();
+    return s;
+  }
+  if (passed_fd >= 0) {
+    if (received_fd_ >= 0) ::close(received_fd_);
+    received_fd_ = passed_fd;  // Hello() maps it
+  }
+  wire::Reader r(*reply_fields);
+  Status reply_status = wire::DecodeStatus(r);
+  reply_fields->erase(reply_fields->begin(), reply_fields->end() - r.remaining());
+  return reply_status;
+}
+
+Status Connection::Hello(const ConnectOptions& options) {
+  wire::HelloRequest req;
+  req.client_name = "libtierkv";
+  req.tenant_token = options.tenant_token;
+  req.admin_token = options.admin_token;
+  std::vector<uint8_t> body;
+  wire::Writer w(&body);
+  req.Encode(w);
+  std::vector<uint8_t> fields;
+  TIERKV_RETURN_IF_ERROR(Call(wire::MessageType::kHello, body, &fields));
+  const int fd = std::exchange(received_fd_, -1);
+  wire::HelloReply reply;
+  wire::Reader r(fields);
+  if (!wire::HelloReply::Decode(r, &reply)) {
+    if (fd >= 0) ::close(fd);
+    return Status::ProtocolError("malformed hello reply");
+  }
+  if (local_) {
+    if (!reply.pool_fd_attached || fd < 0) {
+      if (fd >= 0) ::close(fd);
+      return Status::ProtocolError("daemon did not pass its shared pool");
+    }
+    auto pool = SharedMemory::Map(fd, reply.pool_bytes);
+    if (!pool.ok()) {
+      ::close(fd);
+      return pool.status();
+    }
+    pool_ = std::move(pool).value();
+  }
+  return Status::Ok();
+}
+
+}  // namespace tierkv

@@ -1,0 +1,57 @@
+// One blocking socket to tierkvd that sends request frames and reads replies,
+// plus the daemon's shared pool mapped into this process (Unix sockets only).
+// Internal to libtierkv.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shared_memory.h"
+#include "tierkv/client.h"
+#include "wire.h"
+
+namespace tierkv {
+
+class Connection {
+ public:
+  // Connects to "unix:PATH", "tcp:HOST:PORT" or a bare path.
+  static Result<std::unique_ptr<Connection>> Open(const ConnectOptions& options);
+  ~Connection();
+
+  bool local() const { return local_; }
+  std::byte* pool() const { return pool_.data(); }
+  uint64_t pool_bytes() const { return pool_.size(); }
+
+  // Sends one request and waits for its reply. On success `reply` holds the
+  // reply body after the status, for the caller to decode with a Reader. A
+  // transport failure closes the connection (later calls fail Unavailable).
+  Status Call(wire::MessageType type, std::span<const uint8_t> body,
+              std::vector<uint8_t>* reply_fields);
+  // As Call, with `extra` sent after `body` (inline payloads, no copy).
+  Status Call2(wire::MessageType type, std::span<const uint8_t> body,
+               std::span<const std::byte> extra, std::vector<uint8_t>* reply_fields);
+
+  // Says hello; on a Unix socket receives and maps the shared pool.
+  Status Hello(const ConnectOptions& options);
+
+ private:
+  Connection(int fd, bool local) : fd_(fd), local_(local) {}
+  Status SendAll(std::span<const uint8_t> a, std::span<const std::byte> b);
+  // Reads exactly n bytes; the first read may also collect a passed fd.
+  Status RecvAll(uint8_t* out, size_t n, int* received_fd);
+  void Fail();
+
+  std::mutex mu_;
+  int fd_;
+  bool local_;
+  uint32_t next_request_id_ = 1;
+  std::vector<uint8_t> send_buf_;
+  int received_fd_ = -1;  // the pool fd that came with the hello reply
+  SharedMemory pool_;
+};
+
+}  // namespace tierkv

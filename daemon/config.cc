@@ -1,0 +1,152 @@
+#include "config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <charconv>
+#include <iostream>
+
+namespace tierkv {
+namespace {
+
+constexpr const char* kVersion = "tierkvd 0.1.0";
+
+}  // namespace
+
+Result<uint64_t> ParseByteSize(const std::string& text) {
+  uint64_t value = 0;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  auto [p, err] = std::from_chars(begin, end, value);
+  if (err != std::errc() || p == begin) {
+    return Status::InvalidArgument("'" + text + "' is not a byte size (e.g. 1073741824, 512MiB)");
+  }
+  std::string unit(p, end);
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  uint64_t mult = 1;
+  if (unit.empty() || unit == "b") mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1ull << 10;
+  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1ull << 20;
+  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1ull << 30;
+  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1ull << 40;
+  else return Status::InvalidArgument("unknown unit '" + unit + "' in byte size '" + text + "'");
+  if (value > UINT64_MAX / mult) return Status::InvalidArgument("byte size overflows: " + text);
+  return value * mult;
+}
+
+namespace {
+
+Status ReadSize(const toml::table& t, const char* key, uint64_t* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  if (const auto* i = n->as_integer()) {
+    if (i->get() <= 0) return Status::InvalidArgument(std::string(key) + " must be positive");
+    *out = static_cast<uint64_t>(i->get());
+    return Status::Ok();
+  }
+  if (const auto* s = n->as_string()) {
+    TIERKV_ASSIGN_OR_RETURN(*out, ParseByteSize(s->get()));
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(std::string(key) + " must be an integer or a size string");
+}
+
+Status ReadString(const toml::table& t, const char* key, std::string* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  const auto* s = n->as_string();
+  if (!s) return Status::InvalidArgument(std::string(key) + " must be a string");
+  *out = s->get();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Status::InvalidArgument(path + ":" + std::to_string(where.line) + ":" +
+                                   std::to_string(where.column) + ": " +
+                                   std::string(e.description()));
+  }
+  static const char* kKnown[] = {"socket",    "tcp",         "data_dir", "host_bytes",
+                                 "slab_bytes", "log_level", "admin_token", "tenants"};
+  for (const auto& [key, value] : t) {
+    bool known = false;
+    for (const char* k : kKnown) known |= key.str() == k;
+    if (!known) return Status::InvalidArgument(path + ": unknown key '" + std::string(key.str()) + "'");
+  }
+  TIERKV_RETURN_IF_ERROR(ReadString(t, "socket", &config->socket));
+  TIERKV_RETURN_IF_ERROR(ReadString(t, "tcp", &config->tcp));
+  TIERKV_RETURN_IF_ERROR(ReadString(t, "data_dir", &config->data_dir));
+  TIERKV_RETURN_IF_ERROR(ReadString(t, "log_level", &config->log_level));
+  TIERKV_RETURN_IF_ERROR(ReadString(t, "admin_token", &config->admin_token));
+  TIERKV_RETURN_IF_ERROR(ReadSize(t, "host_bytes", &config->host_bytes));
+  TIERKV_RETURN_IF_ERROR(ReadSize(t, "slab_bytes", &config->slab_bytes));
+  if (const toml::node* n = t.get("tenants")) {
+    const toml::table* tenants = n->as_table();
+    if (!tenants) return Status::InvalidArgument(path + ": [tenants] must be a table");
+    for (const auto& [name, token] : *tenants) {
+      const auto* s = token.as_string();
+      if (!s) return Status::InvalidArgument(path + ": tenant tokens must be strings");
+      config->tenant_tokens[std::string(name.str())] = s->get();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int* exit_code) {
+  *exit_now = false;
+  *exit_code = 0;
+  DaemonConfig config;
+  CLI::App app{"tierkvd: the tierkv multi-tier KV cache daemon.\n"
+               "Serves KV blocks to LLM engines over a Unix socket (shared-memory data path)\n"
+               "and TCP. Runs with no config file; flags override the file's keys.",
+               "tierkvd"};
+  std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, log_level, admin_token;
+  bool version = false;
+  app.add_option("--config", config_path, "TOML config file (see configs/tierkvd.toml)");
+  app.add_option("--socket", socket, "Unix socket path [default: /tmp/tierkv.sock]");
+  app.add_option("--tcp", tcp,
+                 "TCP listen address HOST:PORT, or 'off' [default: 127.0.0.1:7470]");
+  app.add_option("--data-dir", data_dir, "Directory for persistent state [default: /var/tmp/tierkv]");
+  app.add_option("--host-bytes", host_bytes, "CPU tier size, e.g. 1GiB [default: 1GiB]");
+  app.add_option("--slab-bytes", slab_bytes, "CPU tier slab size = largest block [default: 64MiB]");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
+  app.add_option("--admin-token", admin_token, "Token that evict and flush require");
+  app.add_flag("--version", version, "Print the version and exit");
+  // A flag given twice takes its last value, so wrappers can append overrides.
+  for (CLI::Option* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    *exit_now = true;
+    *exit_code = app.exit(e);
+    return config;
+  }
+  if (version) {
+    std::cout << kVersion << "\n";
+    *exit_now = true;
+    return config;
+  }
+  if (!config_path.empty()) TIERKV_RETURN_IF_ERROR(LoadConfigFile(config_path, &config));
+  if (!socket.empty()) config.socket = socket;
+  if (!tcp.empty()) config.tcp = tcp == "off" ? "" : tcp;
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!host_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.host_bytes, ParseByteSize(host_bytes));
+  }
+  if (!slab_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.slab_bytes, ParseByteSize(slab_bytes));
+  }
+  if (!log_level.empty()) config.log_level = log_level;
+  if (!admin_token.empty()) config.admin_token = admin_token;
+  if (config.tcp == "off") config.tcp.clear();
+  return config;
+}
+
+}  // namespace tierkv

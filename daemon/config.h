@@ -1,0 +1,37 @@
+// tierkvd's configuration: built-in defaults, then an optional TOML file
+// (--config), then command-line flags, each overriding the one before.
+// Every key of the file is also a flag of the same name (dashes for
+// underscores). configs/tierkvd.toml documents each key and its default.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tierkv/status.h"
+
+namespace tierkv {
+
+struct DaemonConfig {
+  std::string socket = "/tmp/tierkv.sock";  // Unix socket for local engines
+  std::string tcp = "127.0.0.1:7470";       // TCP listener; empty disables it
+  std::string data_dir = "/var/tmp/tierkv";  // persistent state (secret, NVMe tier)
+  uint64_t host_bytes = 1ull << 30;          // CPU tier (shared pool) size
+  uint64_t slab_bytes = 64ull << 20;         // CPU tier slab size (largest block)
+  std::string log_level = "info";
+  std::string admin_token;                   // needed for evict/flush when set
+  std::map<std::string, std::string> tenant_tokens;  // tenant -> token ([tenants])
+};
+
+// Parses "1073741824", "512MiB", "4GiB", "64k"... into bytes.
+Result<uint64_t> ParseByteSize(const std::string& text);
+
+// Reads a TOML config file into `config` (keys it does not set keep their values).
+Status LoadConfigFile(const std::string& path, DaemonConfig* config);
+
+// Builds the configuration from argv. Returns NotFound-free errors for bad
+// flags or files; sets *exit_now (with the exit code) for --help and --version.
+Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int* exit_code);
+
+}  // namespace tierkv

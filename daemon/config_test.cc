@@ -1,0 +1,62 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace tierkv {
+namespace {
+
+std::string WriteTemp(const std::string& text) {
+  char path[] = "/tmp/tierkv-config-XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, ByteSizes) {
+  EXPECT_EQ(*ParseByteSize("4096"), 4096u);
+  EXPECT_EQ(*ParseByteSize("512MiB"), 512ull << 20);
+  EXPECT_EQ(*ParseByteSize("2g"), 2ull << 30);
+  EXPECT_TRUE(ParseByteSize("lots").status().IsInvalidArgument());
+  EXPECT_TRUE(ParseByteSize("5 parsecs").status().IsInvalidArgument());
+  EXPECT_TRUE(ParseByteSize("99999999999999999999T").status().IsInvalidArgument());
+}
+
+TEST(ConfigTest, FileThenFlags) {
+  const std::string path = WriteTemp(
+      "socket = \"/tmp/a.sock\"\nhost_bytes = \"64MiB\"\ntcp = \"\"\n[tenants]\nacme = \"t0k\"\n");
+  std::vector<std::string> args = {"tierkvd", "--config", path, "--socket", "/tmp/b.sock"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool exit_now = false;
+  int code = 0;
+  auto c = ParseDaemonArgs(static_cast<int>(argv.size()), argv.data(), &exit_now, &code);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(exit_now);
+  EXPECT_EQ(c->socket, "/tmp/b.sock");  // flag wins
+  EXPECT_EQ(c->host_bytes, 64ull << 20);
+  EXPECT_EQ(c->tcp, "");
+  EXPECT_EQ(c->tenant_tokens.at("acme"), "t0k");
+  unlink(path.c_str());
+}
+
+TEST(ConfigTest, BadFilesSayWhere) {
+  DaemonConfig c;
+  const std::string bad_syntax = WriteTemp("socket = \n");
+  Status s = LoadConfigFile(bad_syntax, &c);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find(":1:"), std::string::npos) << s.ToString();
+  const std::string unknown = WriteTemp("sockett = \"x\"\n");
+  EXPECT_NE(LoadConfigFile(unknown, &c).message().find("unknown key 'sockett'"),
+            std::string::npos);
+  const std::string wrong_type = WriteTemp("host_bytes = true\n");
+  EXPECT_TRUE(LoadConfigFile(wrong_type, &c).IsInvalidArgument());
+  EXPECT_TRUE(LoadConfigFile("/nonexistent/tierkvd.toml", &c).IsInvalidArgument());
+  for (const auto& p : {bad_syntax, unknown, wrong_type}) unlink(p.c_str());
+}
+
+}  // namespace
+}  // namespace tierkv

@@ -1,0 +1,40 @@
+#include "connection_resources.h"
+
+namespace tierkv {
+
+ConnectionResources::~ConnectionResources() {
+  for (auto& [id, entries] : leases_) store_->Unpin(entries);
+  for (auto& [id, entries] : reservations_) store_->Abort(entries);
+}
+
+uint64_t ConnectionResources::AddLease(std::vector<BlockEntry*> entries) {
+  store_->Pin(entries);
+  const uint64_t id = next_id_++;
+  leases_.emplace(id, std::move(entries));
+  return id;
+}
+
+bool ConnectionResources::ReleaseLease(uint64_t lease_id) {
+  auto it = leases_.find(lease_id);
+  if (it == leases_.end()) return false;
+  store_->Unpin(it->second);
+  leases_.erase(it);
+  return true;
+}
+
+uint64_t ConnectionResources::AddReservation(std::vector<BlockEntry*> entries) {
+  const uint64_t id = next_id_++;
+  reservations_.emplace(id, std::move(entries));
+  return id;
+}
+
+bool ConnectionResources::TakeReservation(uint64_t reservation_id,
+                                          std::vector<BlockEntry*>* entries) {
+  auto it = reservations_.find(reservation_id);
+  if (it == reservations_.end()) return false;
+  *entries = std::move(it->second);
+  reservations_.erase(it);
+  return true;
+}
+
+}  // namespace tierkv

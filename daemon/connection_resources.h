@@ -1,0 +1,52 @@
+// What one client connection holds in the daemon: its credentials, its leases
+// (pinned blocks) and its reservations (slots being written). All of it is
+// released when the object is destroyed, which happens when the connection
+// closes, however it closes: a clean close, a reset, or a killed client.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "block_store.h"
+#include "namespace_registry.h"
+
+namespace tierkv {
+
+class ConnectionResources {
+ public:
+  ConnectionResources(BlockStore* store, bool local) : store_(store), local_(local) {}
+  ~ConnectionResources();
+  ConnectionResources(const ConnectionResources&) = delete;
+  ConnectionResources& operator=(const ConnectionResources&) = delete;
+
+  bool local() const { return local_; }
+  bool greeted() const { return greeted_; }
+  void set_greeted(const Credentials& creds) {
+    greeted_ = true;
+    creds_ = creds;
+  }
+  const Credentials& credentials() const { return creds_; }
+
+  // Pins `entries` and returns the lease id that releases them.
+  uint64_t AddLease(std::vector<BlockEntry*> entries);
+  bool ReleaseLease(uint64_t lease_id);
+
+  uint64_t AddReservation(std::vector<BlockEntry*> entries);
+  // Removes and returns a reservation's entries; false when the id is unknown.
+  bool TakeReservation(uint64_t reservation_id, std::vector<BlockEntry*>* entries);
+
+  size_t lease_count() const { return leases_.size(); }
+  size_t reservation_count() const { return reservations_.size(); }
+
+ private:
+  BlockStore* store_;
+  bool local_;
+  bool greeted_ = false;
+  Credentials creds_;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, std::vector<BlockEntry*>> leases_;
+  std::unordered_map<uint64_t, std::vector<BlockEntry*>> reservations_;
+};
+
+}  // namespace tierkv

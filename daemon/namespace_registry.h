@@ -1,0 +1,63 @@
+// The namespaces the daemon knows: what must match for blocks to be shared.
+//
+// A namespace id is XXH3-128 over the canonical encoding of its spec and the
+// daemon's secret, so ids are stable across restarts (the secret lives in the
+// data directory) but cannot be guessed by a client: two tenants' chains never
+// meet even for identical tokens. Handles are small per-daemon integers used
+// on the wire; they are never reused while the daemon runs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages.h"
+#include "tierkv/keys.h"
+#include "tierkv/status.h"
+
+namespace tierkv {
+
+struct NamespaceInfo {
+  Key128 id;
+  uint32_t handle = 0;
+  wire::OpenNamespaceRequest spec;
+  // Statistics, updated by the block store.
+  uint64_t blocks = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
+// Who a connection is: what its hello's tokens proved.
+struct Credentials {
+  std::string tenant_token;
+  bool admin = false;
+};
+
+class NamespaceRegistry {
+ public:
+  // `tenant_tokens` maps tenant name -> token; tenants not listed there (the
+  // "default" tenant, for one) need no token.
+  NamespaceRegistry(std::string secret, std::map<std::string, std::string> tenant_tokens,
+                    uint64_t max_block_bytes);
+
+  // Validates the spec, checks the tenant's credentials, and returns the
+  // namespace (the same one for the same spec).
+  Result<NamespaceInfo*> Open(const wire::OpenNamespaceRequest& spec, const Credentials& creds);
+  // The namespace with this handle, or nullptr.
+  NamespaceInfo* Find(uint32_t handle) const;
+  NamespaceInfo* FindById(const Key128& id) const;
+  const std::vector<std::unique_ptr<NamespaceInfo>>& all() const { return namespaces_; }
+
+  // The id a spec gets (exposed for tests and for restoring persisted blocks).
+  Key128 IdFor(const wire::OpenNamespaceRequest& spec) const;
+
+ private:
+  std::string secret_;
+  std::map<std::string, std::string> tenant_tokens_;
+  uint64_t max_block_bytes_;
+  std::vector<std::unique_ptr<NamespaceInfo>> namespaces_;  // handle = index + 1
+};
+
+}  // namespace tierkv

@@ -1,0 +1,329 @@
+#include "request_handler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+#include "messages.h"
+
+namespace tierkv {
+namespace {
+
+using wire::MessageType;
+
+std::string DescribeMismatch(size_t got, size_t want, const char* what) {
+  return std::string(what) + ": got " + std::to_string(got) + " bytes, want " +
+         std::to_string(want);
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(BlockStore* store, NamespaceRegistry* namespaces,
+                               HandlerOptions options)
+    : store_(store), namespaces_(namespaces), options_(std::move(options)) {}
+
+void RequestHandler::AppendError(const wire::FrameHeader& request, const Status& status,
+                                 std::vector<uint8_t>* reply) {
+  const size_t start = reply->size();
+  reply->resize(start + wire::kHeaderBytes);
+  wire::Writer w(reply);
+  wire::EncodeStatus(w, status);
+  wire::FrameHeader h;
+  h.type = request.type | wire::kReplyBit;
+  h.request_id = request.request_id;
+  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
+  wire::EncodeHeader(h, reply->data() + start);
+}
+
+void RequestHandler::Handle(ConnectionResources& conn, const wire::FrameHeader& header,
+                            std::span<const uint8_t> body, std::vector<uint8_t>* reply,
+                            int* attach_fd) {
+  if (header.version < wire::kMinProtocolVersion || header.version > wire::kProtocolVersion) {
+    AppendError(header,
+                Status::Unsupported("protocol version " + std::to_string(header.version) +
+                                    " is not supported (this daemon speaks " +
+                                    std::to_string(wire::kMinProtocolVersion) + ".." +
+                                    std::to_string(wire::kProtocolVersion) + ")"),
+                reply);
+    return;
+  }
+  const auto type = static_cast<MessageType>(header.type);
+  if (!conn.greeted() && type != MessageType::kHello) {
+    AppendError(header, Status::ProtocolError("the first request must be hello"), reply);
+    return;
+  }
+
+  const size_t start = reply->size();
+  reply->resize(start + wire::kHeaderBytes);
+  wire::Writer w(reply);
+  w.U16(0);  // status code, patched below
+  w.U32(0);  // empty status message
+  wire::Reader r(body);
+  Status s;
+  switch (type) {
+    case MessageType::kHello: s = Hello(conn, r, w, attach_fd); break;
+    case MessageType::kOpenNamespace: s = OpenNamespace(conn, r, w); break;
+    case MessageType::kLookup: s = Lookup(r, w); break;
+    case MessageType::kAcquire: s = Acquire(conn, r, w); break;
+    case MessageType::kRelease: s = Release(conn, r, w); break;
+    case MessageType::kReserve: s = Reserve(conn, r, w); break;
+    case MessageType::kCommit: s = Commit(conn, r, w); break;
+    case MessageType::kAbort: s = Abort(conn, r, w); break;
+    case MessageType::kStats: s = Stats(r, w); break;
+    case MessageType::kEvict: s = Evict(conn, r, w); break;
+    case MessageType::kHealth: s = Health(r, w); break;
+    default:
+      s = Status::ProtocolError("unknown message type " + std::to_string(header.type));
+  }
+  if (!s.ok()) {
+    reply->resize(start);
+    if (attach_fd) *attach_fd = -1;
+    AppendError(header, s, reply);
+    return;
+  }
+  wire::FrameHeader h;
+  h.type = header.type | wire::kReplyBit;
+  h.request_id = header.request_id;
+  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
+  wire::EncodeHeader(h, reply->data() + start);
+}
+
+Result<NamespaceInfo*> RequestHandler::FindNamespace(uint32_t handle) const {
+  NamespaceInfo* ns = namespaces_->Find(handle);
+  if (!ns) return Status::NotFound("unknown namespace handle " + std::to_string(handle));
+  return ns;
+}
+
+Status RequestHandler::CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const {
+  const size_t want = chain.keys.size() * ns.spec.block_tokens;
+  if (chain.tokens.size() != want) {
+    return Status::InvalidArgument("chain carries " + std::to_string(chain.tokens.size()) +
+                                   " tokens for " + std::to_string(chain.keys.size()) +
+                                   " blocks of " + std::to_string(ns.spec.block_tokens) +
+                                   " tokens");
+  }
+  return Status::Ok();
+}
+
+Status RequestHandler::Hello(ConnectionResources& conn, wire::Reader& r, wire::Writer& w,
+                             int* attach_fd) {
+  wire::HelloRequest req;
+  if (!wire::HelloRequest::Decode(r, &req)) return Status::ProtocolError("malformed hello");
+  if (req.max_version < wire::kMinProtocolVersion || req.min_version > wire::kProtocolVersion) {
+    return Status::Unsupported("no common protocol version");
+  }
+  Credentials creds;
+  creds.tenant_token = req.tenant_token;
+  creds.admin = options_.admin_token.empty() || req.admin_token == options_.admin_token;
+  conn.set_greeted(creds);
+  wire::HelloReply reply;
+  reply.version = std::min(req.max_version, wire::kProtocolVersion);
+  reply.server_version = options_.server_version;
+  reply.pool_bytes = store_->host().pool_bytes();
+  if (conn.local() && attach_fd) {
+    reply.pool_fd_attached = 1;
+    *attach_fd = store_->host().fd();
+  }
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::OpenNamespaceRequest req;
+  if (!wire::OpenNamespaceRequest::Decode(r, &req)) {
+    return Status::ProtocolError("malformed open_namespace");
+  }
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, namespaces_->Open(req, conn.credentials()));
+  wire::OpenNamespaceReply reply;
+  reply.id = ns->id;
+  reply.handle = ns->handle;
+  reply.block_tokens = ns->spec.block_tokens;
+  reply.block_bytes = ns->spec.block_bytes;
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Lookup(wire::Reader& r, wire::Writer& w) {
+  wire::LookupRequest req;
+  if (!wire::LookupRequest::Decode(r, &req)) return Status::ProtocolError("malformed lookup");
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
+  auto matched = store_->Match(*ns, req.chain, static_cast<uint32_t>(req.chain.keys.size()));
+  wire::LookupReply reply;
+  reply.tiers.reserve(matched.size());
+  for (const BlockEntry* e : matched) reply.tiers.push_back(static_cast<uint8_t>(e->tier));
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Acquire(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::AcquireRequest req;
+  if (!wire::AcquireRequest::Decode(r, &req)) return Status::ProtocolError("malformed acquire");
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
+  const bool inline_bytes = req.flags & wire::kFlagInline;
+  uint32_t max_blocks = req.max_blocks;
+  const uint64_t block_bytes = ns->spec.block_bytes;
+  if (inline_bytes) {
+    // An inline reply must fit one frame.
+    const uint64_t fit = (wire::kMaxBodyBytes - (1u << 20)) / block_bytes;
+    max_blocks = static_cast<uint32_t>(std::min<uint64_t>(max_blocks, fit));
+  }
+  auto matched = store_->Match(*ns, req.chain, max_blocks);
+  wire::AcquireReply reply;
+  for (const BlockEntry* e : matched) reply.offsets.push_back(e->host_slot.offset);
+  store_->CountBytesOut(matched.size() * block_bytes);
+  if (inline_bytes) {
+    reply.Encode(w);
+    uint8_t* out = w.Extend(matched.size() * block_bytes);
+    for (const BlockEntry* e : matched) {
+      std::memcpy(out, store_->host().At(e->host_slot.offset), block_bytes);
+      out += block_bytes;
+    }
+    return Status::Ok();
+  }
+  if (!matched.empty()) reply.lease_id = conn.AddLease(matched);
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::IdRequest req;
+  if (!wire::IdRequest::Decode(r, &req)) return Status::ProtocolError("malformed release");
+  if (!conn.ReleaseLease(req.id)) {
+    return Status::NotFound("no lease " + std::to_string(req.id) + " on this connection");
+  }
+  return Status::Ok();
+}
+
+Status RequestHandler::Reserve(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::ReserveRequest req;
+  if (!wire::ReserveRequest::Decode(r, &req)) return Status::ProtocolError("malformed reserve");
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
+  const bool inline_bytes = req.flags & wire::kFlagInline;
+  const uint64_t block_bytes = ns->spec.block_bytes;
+  std::span<const uint8_t> payload;
+  if (inline_bytes) {
+    const uint64_t want = req.chain.keys.size() * block_bytes;
+    if (r.remaining() != want) {
+      return Status::InvalidArgument(DescribeMismatch(r.remaining(), want, "inline payload"));
+    }
+    payload = r.Bytes(want);
+  } else if (r.remaining() != 0) {
+    return Status::ProtocolError("trailing bytes after reserve");
+  }
+  TIERKV_ASSIGN_OR_RETURN(std::vector<BlockEntry*> entries, store_->Reserve(*ns, req.chain));
+  wire::ReserveReply reply;
+  std::vector<BlockEntry*> reserved;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    BlockEntry* e = entries[i];
+    reply.offsets.push_back(e ? e->host_slot.offset : wire::kNoSlot);
+    if (!e) continue;
+    reserved.push_back(e);
+    if (inline_bytes) {
+      std::memcpy(store_->host().At(e->host_slot.offset), payload.data() + i * block_bytes,
+                  block_bytes);
+    }
+  }
+  if (inline_bytes) {
+    store_->Commit(reserved);
+  } else if (!reserved.empty()) {
+    reply.reservation_id = conn.AddReservation(std::move(reserved));
+  }
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::IdRequest req;
+  if (!wire::IdRequest::Decode(r, &req)) return Status::ProtocolError("malformed commit");
+  std::vector<BlockEntry*> entries;
+  if (!conn.TakeReservation(req.id, &entries)) {
+    return Status::NotFound("no reservation " + std::to_string(req.id) + " on this connection");
+  }
+  store_->Commit(entries);
+  wire::CountReply{entries.size()}.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Abort(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::IdRequest req;
+  if (!wire::IdRequest::Decode(r, &req)) return Status::ProtocolError("malformed abort");
+  std::vector<BlockEntry*> entries;
+  if (!conn.TakeReservation(req.id, &entries)) {
+    return Status::NotFound("no reservation " + std::to_string(req.id) + " on this connection");
+  }
+  store_->Abort(entries);
+  return Status::Ok();
+}
+
+Status RequestHandler::Evict(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+  wire::EvictRequest req;
+  if (!wire::EvictRequest::Decode(r, &req)) return Status::ProtocolError("malformed evict");
+  if (!conn.credentials().admin) return Status::PermissionDenied("evict needs the admin token");
+  const NamespaceInfo* ns = nullptr;
+  if (!req.all) {
+    TIERKV_ASSIGN_OR_RETURN(ns, FindNamespace(req.ns_handle));
+  }
+  wire::CountReply{store_->Evict(ns)}.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Stats(wire::Reader& r, wire::Writer& w) {
+  if (!r.done()) return Status::ProtocolError("stats takes no fields");
+  wire::TextReply{StatsJson()}.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Health(wire::Reader& r, wire::Writer& w) {
+  if (!r.done()) return Status::ProtocolError("health takes no fields");
+  wire::HealthReply reply;
+  reply.ok = 1;
+  reply.version = options_.server_version;
+  reply.detail = "host tier " + std::to_string(store_->host().used_bytes()) + "/" +
+                 std::to_string(store_->host().capacity_bytes()) + " bytes used";
+  reply.Encode(w);
+  return Status::Ok();
+}
+
+std::string RequestHandler::StatsJson() const {
+  using nlohmann::json;
+  const HostTier& host = store_->host();
+  const TierCounters& c = store_->host_counters();
+  json tiers = json::array();
+  tiers.push_back({{"name", "host"},
+                   {"capacity_bytes", host.capacity_bytes()},
+                   {"used_bytes", host.used_bytes()},
+                   {"blocks", store_->ready_blocks()},
+                   {"pinned_blocks", store_->pinned_blocks()},
+                   {"hits", c.hits},
+                   {"misses", c.misses},
+                   {"evictions", c.evictions},
+                   {"bytes_in", c.bytes_in},
+                   {"bytes_out", c.bytes_out},
+                   {"huge_pages", host.huge_pages()}});
+  json namespaces = json::array();
+  for (const auto& ns : namespaces_->all()) {
+    namespaces.push_back({{"id", ToHex(ns->id)},
+                          {"handle", ns->handle},
+                          {"tenant", ns->spec.tenant},
+                          {"model_fingerprint", ns->spec.model_fingerprint},
+                          {"block_tokens", ns->spec.block_tokens},
+                          {"block_bytes", ns->spec.block_bytes},
+                          {"blocks", ns->blocks},
+                          {"hits", ns->hits},
+                          {"misses", ns->misses}});
+  }
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - started_);
+  json doc = {{"version", options_.server_version},
+              {"uptime_s", uptime.count()},
+              {"connections", connections_},
+              {"indexed_blocks", store_->indexed_blocks()},
+              {"tiers", tiers},
+              {"namespaces", namespaces}};
+  return doc.dump();
+}
+
+}  // namespace tierkv

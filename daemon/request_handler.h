@@ -1,0 +1,66 @@
+// Turns one decoded request frame into one reply frame. Everything a client
+// sends goes through here; a request that cannot be decoded or names something
+// unknown gets an error reply and changes nothing.
+//
+// Thread safety: none; called from the daemon's event-loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "block_store.h"
+#include "connection_resources.h"
+#include "namespace_registry.h"
+#include "wire.h"
+
+namespace tierkv {
+
+struct HandlerOptions {
+  std::string admin_token;  // empty: admin operations need no token
+  std::string server_version;
+};
+
+class RequestHandler {
+ public:
+  RequestHandler(BlockStore* store, NamespaceRegistry* namespaces, HandlerOptions options);
+
+  // Handles the request and appends the whole reply frame to `reply`. When the
+  // reply must carry the shared pool's fd (a local hello), *attach_fd is set.
+  void Handle(ConnectionResources& conn, const wire::FrameHeader& header,
+              std::span<const uint8_t> body, std::vector<uint8_t>* reply, int* attach_fd);
+
+  // Appends an error reply frame (for frames rejected before decoding).
+  static void AppendError(const wire::FrameHeader& request, const Status& status,
+                          std::vector<uint8_t>* reply);
+
+  void set_connection_count(uint64_t n) { connections_ = n; }
+  // The statistics document that `tierkv stats` shows (JSON).
+  std::string StatsJson() const;
+
+ private:
+  Status Hello(ConnectionResources& conn, wire::Reader& r, wire::Writer& w, int* attach_fd);
+  Status OpenNamespace(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Lookup(wire::Reader& r, wire::Writer& w);
+  Status Acquire(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Reserve(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Abort(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Stats(wire::Reader& r, wire::Writer& w);
+  Status Evict(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Health(wire::Reader& r, wire::Writer& w);
+
+  Result<NamespaceInfo*> FindNamespace(uint32_t handle) const;
+  Status CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const;
+
+  BlockStore* store_;
+  NamespaceRegistry* namespaces_;
+  HandlerOptions options_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  uint64_t connections_ = 0;
+};
+
+}  // namespace tierkv

@@ -1,0 +1,154 @@
+#include "server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace tierkv {
+namespace {
+
+namespace asio = boost::asio;
+
+// True when a daemon answers on the socket path.
+bool SocketIsLive(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  const bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return live;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler)
+    : io_(io), store_(store), handler_(handler) {}
+
+Server::~Server() {
+  Stop();
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+Status Server::ListenUnix(const std::string& path) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return Status::InvalidArgument("socket path is too long: " + path);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Status::InvalidArgument(path + " exists and is not a socket");
+    }
+    if (SocketIsLive(path)) {
+      return Status::Unavailable("another daemon is already serving " + path);
+    }
+    ::unlink(path.c_str());
+  }
+  boost::system::error_code ec;
+  auto acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(io_);
+  acceptor->open(asio::local::stream_protocol(), ec);
+  // Create the socket file with owner-and-group permissions from the start.
+  const mode_t old_mask = ::umask(0117);
+  if (!ec) acceptor->bind(asio::local::stream_protocol::endpoint(path), ec);
+  ::umask(old_mask);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("listen on " + path + ": " + ec.message());
+  ::chmod(path.c_str(), 0660);
+  unix_acceptor_ = std::move(acceptor);
+  unix_path_ = path;
+  AcceptUnix();
+  return Status::Ok();
+}
+
+Status Server::ListenTcp(const std::string& host_port) {
+  if (host_port.empty()) return Status::Ok();
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("TCP address must be HOST:PORT, got '" + host_port + "'");
+  }
+  std::string host = host_port.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  const std::string port_text = host_port.substr(colon + 1);
+  auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (err != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Status::InvalidArgument("bad TCP port in '" + host_port + "'");
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return Status::InvalidArgument("bad TCP host in '" + host_port + "': " + ec.message());
+  asio::ip::tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::IOError("listen on " + host_port + ": " + ec.message());
+  tcp_acceptor_ = std::move(acceptor);
+  AcceptTcp();
+  return Status::Ok();
+}
+
+void Server::AcceptUnix() {
+  unix_acceptor_->async_accept([this](const boost::system::error_code& ec,
+                                      asio::local::stream_protocol::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      const int fd = socket.release();
+      StartSession(Session::Socket(io_, asio::generic::stream_protocol(AF_UNIX, 0), fd), true);
+    } else {
+      spdlog::warn("accept on unix socket: {}", ec.message());
+    }
+    AcceptUnix();
+  });
+}
+
+void Server::AcceptTcp() {
+  tcp_acceptor_->async_accept([this](const boost::system::error_code& ec,
+                                     asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      boost::system::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      const auto protocol = socket.local_endpoint(ignored).protocol();
+      const int fd = socket.release();
+      StartSession(Session::Socket(io_, asio::generic::stream_protocol(protocol.family(),
+                                                                       IPPROTO_TCP),
+                                   fd),
+                   false);
+    } else {
+      spdlog::warn("accept on tcp: {}", ec.message());
+    }
+    AcceptTcp();
+  });
+}
+
+void Server::StartSession(Session::Socket socket, bool local) {
+  auto session = std::make_shared<Session>(std::move(socket), local, store_, handler_,
+                                           [this](Session* s) {
+                                             sessions_.erase(s);
+                                             handler_->set_connection_count(sessions_.size());
+                                           });
+  sessions_.emplace(session.get(), session);
+  handler_->set_connection_count(sessions_.size());
+  session->Start();
+}
+
+void Server::Stop() {
+  boost::system::error_code ignored;
+  if (unix_acceptor_) unix_acceptor_->close(ignored);
+  if (tcp_acceptor_) tcp_acceptor_->close(ignored);
+  // Closing ends each session's pending read; its handler then drops it.
+  auto sessions = sessions_;
+  for (auto& [raw, session] : sessions) session->Close();
+}
+
+}  // namespace tierkv

@@ -1,0 +1,45 @@
+// Accepts connections on the Unix socket and the TCP listener and runs one
+// Session per connection, all on one io_context thread.
+#pragma once
+
+#include <utility>
+#include <boost/asio.hpp>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "request_handler.h"
+#include "session.h"
+
+namespace tierkv {
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, BlockStore* store, RequestHandler* handler);
+  ~Server();
+
+  // Binds the Unix socket (owner and group only, mode 0660). A stale socket
+  // file from a dead daemon is replaced; a live daemon on the path is an error.
+  Status ListenUnix(const std::string& path);
+  // Binds "host:port"; an empty spec disables TCP.
+  Status ListenTcp(const std::string& host_port);
+  // Stops accepting and closes every connection (their pins are released).
+  void Stop();
+  size_t session_count() const { return sessions_.size(); }
+
+ private:
+  void AcceptUnix();
+  void AcceptTcp();
+  void StartSession(Session::Socket socket, bool local);
+
+  boost::asio::io_context& io_;
+  BlockStore* store_;
+  RequestHandler* handler_;
+  std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> tcp_acceptor_;
+  std::string unix_path_;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+};
+
+}  // namespace tierkv

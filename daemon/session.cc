@@ -1,0 +1,154 @@
+#include "session.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace tierkv {
+namespace {
+
+constexpr size_t kInitialBufferBytes = 64 * 1024;
+
+}  // namespace
+
+Session::Session(Socket socket, bool local, BlockStore* store, RequestHandler* handler,
+                 std::function<void(Session*)> on_close)
+    : socket_(std::move(socket)),
+      resources_(store, local),
+      handler_(handler),
+      on_close_(std::move(on_close)),
+      in_(kInitialBufferBytes) {}
+
+Session::~Session() = default;
+
+void Session::Start() { ReadMore(); }
+
+void Session::Close() {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+  socket_.close(ignored);
+}
+
+void Session::ReadMore() {
+  if (in_begin_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_end_ == in_.size()) in_.resize(in_.size() * 2);
+  socket_.async_read_some(
+      boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+      [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
+        self->OnRead(ec, n);
+      });
+}
+
+void Session::OnRead(const boost::system::error_code& ec, size_t n) {
+  if (ec) {
+    if (in_end_ > in_begin_ && ec != boost::asio::error::operation_aborted) {
+      spdlog::debug("connection closed mid-frame ({} bytes unread)", in_end_ - in_begin_);
+    }
+    Finish();
+    return;
+  }
+  in_end_ += n;
+  ProcessBuffer();
+}
+
+void Session::ProcessBuffer() {
+  const size_t available = in_end_ - in_begin_;
+  if (available < wire::kHeaderBytes) {
+    ReadMore();
+    return;
+  }
+  const wire::FrameHeader header = wire::DecodeHeader(in_.data() + in_begin_);
+  if (Status s = wire::ValidateHeader(header); !s.ok()) {
+    // Framing is lost: say why, then close.
+    spdlog::warn("closing connection: {}", s.ToString());
+    out_.clear();
+    RequestHandler::AppendError(header, s, &out_);
+    WriteReply(/*close_after=*/true);
+    return;
+  }
+  const size_t frame_bytes = wire::kHeaderBytes + header.body_bytes;
+  if (available < frame_bytes) {
+    // The buffer grows as bytes arrive (ReadMore doubles it when full), so a
+    // header that merely claims a large body costs nothing until it is sent.
+    ReadMore();
+    return;
+  }
+  out_.clear();
+  int attach_fd = -1;
+  handler_->Handle(resources_, header,
+                   {in_.data() + in_begin_ + wire::kHeaderBytes, header.body_bytes}, &out_,
+                   &attach_fd);
+  in_begin_ += frame_bytes;
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  if (in_.size() > kInitialBufferBytes && in_end_ == 0) {
+    in_.resize(kInitialBufferBytes);  // do not keep a large inline put's buffer
+    in_.shrink_to_fit();
+  }
+  if (attach_fd >= 0) {
+    if (!SendWithFd(attach_fd)) {
+      Finish();
+      return;
+    }
+    ProcessBuffer();
+    return;
+  }
+  WriteReply(/*close_after=*/false);
+}
+
+bool Session::SendWithFd(int fd) {
+  // A hello reply is small and the socket is fresh, so one sendmsg sends it
+  // whole; anything else means the peer is gone.
+  iovec iov{out_.data(), out_.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  const ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+  if (sent != static_cast<ssize_t>(out_.size())) {
+    spdlog::warn("could not send the pool fd to a client: {}", std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+void Session::WriteReply(bool close_after) {
+  boost::asio::async_write(
+      socket_, boost::asio::buffer(out_),
+      [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
+        self->OnWrite(ec, close_after);
+      });
+}
+
+void Session::OnWrite(const boost::system::error_code& ec, bool close_after) {
+  if (ec || close_after) {
+    Finish();
+    return;
+  }
+  if (out_.capacity() > kInitialBufferBytes) {
+    out_.clear();
+    out_.shrink_to_fit();
+  }
+  ProcessBuffer();
+}
+
+void Session::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  if (on_close_) on_close_(this);
+}
+
+}  // namespace tierkv

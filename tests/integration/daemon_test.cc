@@ -1,0 +1,197 @@
+// End-to-end tests against a real tierkvd process: sharing between client
+// processes, the TCP data path, statistics, eviction and shutdown.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "daemon_process.h"
+
+namespace tierkv::testing {
+namespace {
+
+constexpr uint64_t kBlockBytes = 256 * 1024;
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    daemon_ = std::make_unique<DaemonProcess>();
+    ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+    client_ = std::move(daemon_->Connect()).value();
+    ns_ = *client_->OpenNamespace(TestSpec(kBlockBytes));
+  }
+
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<Client> client_;
+  Namespace ns_;
+};
+
+TEST_F(DaemonTest, TwoClientProcessesShareBlocks) {
+  const Prompt p = MakePrompt(ns_, 8);
+  const auto payload = Payload(ns_, 8, 42);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, payload).ok());
+
+  // A second process opens the same namespace, finds the prefix and reads it
+  // byte-exact out of the shared pool.
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto other = daemon_->Connect();
+    if (!other.ok()) _exit(10);
+    auto ns = (*other)->OpenNamespace(TestSpec(kBlockBytes));
+    if (!ns.ok() || !(ns->id == ns_.id)) _exit(11);
+    auto hit = (*other)->Lookup(*ns, p.keys, p.tokens);
+    if (!hit.ok() || hit->matched_blocks != 8) _exit(12);
+    std::vector<std::byte> out(payload.size());
+    auto n = (*other)->Get(*ns, p.keys, p.tokens, out);
+    if (!n.ok() || *n != 8) _exit(13);
+    _exit(out == payload ? 0 : 14);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(DaemonTest, LookupFindsTheLongestVerifiedPrefix) {
+  const Prompt p = MakePrompt(ns_, 6);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, std::span(p.keys).first(4),
+                           std::span(p.tokens).first(4 * ns_.block_tokens),
+                           Payload(ns_, 4, 1))
+                  .ok());
+  auto hit = client_->Lookup(ns_, p.keys, p.tokens);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_EQ(hit->matched_blocks, 4u);
+  for (TierKind t : hit->locations) EXPECT_EQ(t, TierKind::kHost);
+  // Put the rest, continuing the chain from block 3.
+  ASSERT_TRUE(client_->Put(ns_, p.keys[3], std::span(p.keys).subspan(4),
+                           std::span(p.tokens).subspan(4 * ns_.block_tokens), Payload(ns_, 2, 2))
+                  .ok());
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 6u);
+}
+
+TEST_F(DaemonTest, TcpClientsSendAndReceivePayloadsInline) {
+  auto tcp = daemon_->ConnectTcp();
+  ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
+  EXPECT_FALSE((*tcp)->is_local());
+  auto ns = (*tcp)->OpenNamespace(TestSpec(kBlockBytes));
+  ASSERT_TRUE(ns.ok());
+  const Prompt p = MakePrompt(*ns, 5, 1000);
+  const auto payload = Payload(*ns, 5, 7);
+  ASSERT_TRUE((*tcp)->Put(*ns, ns->id, p.keys, p.tokens, payload).ok());
+  // Written over TCP, read over the Unix socket and over TCP: same bytes.
+  std::vector<std::byte> local_out(payload.size()), tcp_out(payload.size());
+  EXPECT_EQ(*client_->Get(ns_, p.keys, p.tokens, local_out), 5u);
+  EXPECT_EQ(*(*tcp)->Get(*ns, p.keys, p.tokens, tcp_out), 5u);
+  EXPECT_EQ(local_out, payload);
+  EXPECT_EQ(tcp_out, payload);
+}
+
+TEST_F(DaemonTest, StatsCountBlocksHitsAndMisses) {
+  const Prompt p = MakePrompt(ns_, 3);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 3, 5)).ok());
+  ASSERT_TRUE(client_->Lookup(ns_, p.keys, p.tokens).ok());
+  const Prompt miss = MakePrompt(ns_, 2, 999999);
+  ASSERT_TRUE(client_->Lookup(ns_, miss.keys, miss.tokens).ok());
+  auto stats = client_->GetStats();
+  ASSERT_TRUE(stats.ok());
+  ASSERT_EQ(stats->tiers.size(), 1u);
+  const TierStats& host = stats->tiers[0];
+  EXPECT_EQ(host.name, "host");
+  EXPECT_EQ(host.blocks, 3u);
+  EXPECT_EQ(host.used_bytes, 3 * kBlockBytes);
+  EXPECT_EQ(host.hits, 3u);
+  EXPECT_EQ(host.misses, 1u);
+  EXPECT_EQ(host.bytes_in, 3 * kBlockBytes);
+  ASSERT_EQ(stats->namespaces.size(), 1u);
+  EXPECT_EQ(stats->namespaces[0].blocks, 3u);
+}
+
+TEST_F(DaemonTest, EvictDropsUnpinnedBlocks) {
+  const Prompt p = MakePrompt(ns_, 4);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 4, 5)).ok());
+  auto lease = client_->Acquire(ns_, p.keys, p.tokens, 1);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(*client_->Evict(&ns_), 3u);
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 1u);
+  ASSERT_TRUE(lease->Release().ok());
+  EXPECT_EQ(*client_->Evict(nullptr), 1u);
+}
+
+TEST_F(DaemonTest, BadRequestsGetClearErrorsAndChangeNothing) {
+  const Prompt p = MakePrompt(ns_, 2);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 2, 5)).ok());
+  // Wrong payload size.
+  Status s = client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 1, 5));
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  // Keys that are not the hash of their tokens.
+  auto forged = p.keys;
+  forged[0].hi ^= 1;
+  const Prompt other = MakePrompt(ns_, 2, 5000);
+  s = client_->Put(ns_, ns_.id, forged, other.tokens, Payload(ns_, 2, 6));
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  // Unknown namespace.
+  Namespace bogus = ns_;
+  bogus.handle = 999;
+  EXPECT_TRUE(client_->Lookup(bogus, p.keys, p.tokens).status().IsNotFound());
+  // Impossible namespace specs.
+  EXPECT_TRUE(client_->OpenNamespace(TestSpec(0)).status().IsInvalidArgument());
+  EXPECT_TRUE(client_->OpenNamespace(TestSpec(1ull << 40)).status().IsInvalidArgument());
+  // Everything stored is intact.
+  std::vector<std::byte> out(2 * kBlockBytes);
+  EXPECT_EQ(*client_->Get(ns_, p.keys, p.tokens, out), 2u);
+  EXPECT_EQ(out, Payload(ns_, 2, 5));
+}
+
+TEST_F(DaemonTest, AbortedAndAbandonedReservationsFreeTheirSlots) {
+  const Prompt p = MakePrompt(ns_, 4);
+  {
+    auto res = client_->Reserve(ns_, ns_.id, p.keys, p.tokens);
+    ASSERT_TRUE(res.ok());
+    // Destroyed uncommitted: aborted.
+  }
+  auto stats = client_->GetStats();
+  EXPECT_EQ(stats->tiers[0].used_bytes, 0u);
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 0u);
+}
+
+TEST(DaemonLifecycleTest, SigtermStopsCleanlyAndRemovesTheSocket) {
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = daemon.Connect();
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(daemon.Stop(), 0) << daemon.log();
+  struct stat st;
+  EXPECT_NE(stat(daemon.socket_path().c_str(), &st), 0);
+  EXPECT_NE(daemon.log().find("tierkvd stopped"), std::string::npos);
+}
+
+TEST(DaemonLifecycleTest, SocketIsOwnerAndGroupOnly) {
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  struct stat st;
+  ASSERT_EQ(stat(daemon.socket_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST(DaemonLifecycleTest, AdminTokenGuardsEvict) {
+  DaemonProcess daemon({"--admin-token", "s3cret"});
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto plain = daemon.Connect();
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->Evict(nullptr).status().code(), StatusCode::kPermissionDenied);
+  auto admin = daemon.Connect("s3cret");
+  ASSERT_TRUE(admin.ok());
+  EXPECT_TRUE((*admin)->Evict(nullptr).ok());
+}
+
+TEST(DaemonLifecycleTest, BadFlagsFailWithAMessage) {
+  DaemonProcess daemon({"--host-bytes", "lots"});
+  EXPECT_FALSE(daemon.Start());
+  const std::string log = daemon.log();
+  EXPECT_NE(log.find("not a byte size"), std::string::npos) << "log: " << log;
+}
+
+}  // namespace
+}  // namespace tierkv::testing

@@ -1,0 +1,48 @@
+// The CPU tier: one shared-memory pool in fixed-size slots, which local
+// clients map so that payload bytes never cross the socket.
+#pragma once
+
+#include <memory>
+
+#include "../tier.h"
+#include "shared_memory.h"
+#include "slab_allocator.h"
+
+namespace tierkv {
+
+class HostTier final : public Tier {
+ public:
+  // Slabs are this large unless the pool is smaller; a block must fit one slab.
+  static constexpr uint64_t kDefaultSlabBytes = 64ull << 20;
+
+  static Result<std::unique_ptr<HostTier>> Create(uint64_t pool_bytes,
+                                                  uint64_t slab_bytes = kDefaultSlabBytes);
+
+  std::string_view name() const override { return "host"; }
+  Result<TierSlot> Allocate(uint64_t block_bytes) override;
+  void Free(const TierSlot& slot) override;
+  Status Read(const TierSlot& slot, std::span<std::byte> out) override;
+  Status Write(const TierSlot& slot, std::span<const std::byte> in) override;
+  uint64_t capacity_bytes() const override { return slabs_.capacity_bytes(); }
+  uint64_t used_bytes() const override { return slabs_.used_bytes(); }
+
+  // The largest block this tier can hold (one slab).
+  uint64_t max_block_bytes() const { return slabs_.slab_bytes(); }
+  // True when a block of this size could get a slot now without evicting.
+  bool CanAllocateWithoutEviction(uint64_t block_bytes);
+  // The class a block size maps to (each class has its own LRU in the daemon).
+  uint32_t SizeClassFor(uint64_t block_bytes);
+  bool HasFreeSlab() const { return slabs_.HasFreeSlab(); }
+
+  std::byte* At(uint64_t offset) const { return memory_.data() + offset; }
+  int fd() const { return memory_.fd(); }
+  uint64_t pool_bytes() const { return memory_.size(); }
+  bool huge_pages() const { return memory_.huge_pages(); }
+
+ private:
+  HostTier(SharedMemory memory, uint64_t slab_bytes);
+  SharedMemory memory_;
+  SlabAllocator slabs_;
+};
+
+}  // namespace tierkv

@@ -1,0 +1,59 @@
+#include "host_tier.h"
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace tierkv {
+namespace {
+
+TEST(HostTierTest, WriteThenReadIsByteExact) {
+  auto tier = HostTier::Create(8 << 20, 4 << 20);
+  ASSERT_TRUE(tier.ok()) << tier.status().ToString();
+  auto slot = (*tier)->Allocate(100000);
+  ASSERT_TRUE(slot.ok());
+  std::vector<std::byte> in(100000), out(100000);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = std::byte(i * 7);
+  ASSERT_TRUE((*tier)->Write(*slot, in).ok());
+  ASSERT_TRUE((*tier)->Read(*slot, out).ok());
+  EXPECT_EQ(in, out);
+  EXPECT_EQ((*tier)->used_bytes(), 102400u);
+}
+
+TEST(HostTierTest, FullTierSaysResourceExhausted) {
+  auto tier = HostTier::Create(1 << 20, 1 << 20);
+  ASSERT_TRUE(tier.ok());
+  ASSERT_TRUE((*tier)->Allocate(1 << 19).ok());
+  ASSERT_TRUE((*tier)->Allocate(1 << 19).ok());
+  EXPECT_TRUE((*tier)->Allocate(1 << 19).status().IsResourceExhausted());
+  EXPECT_TRUE((*tier)->Allocate(2 << 20).status().IsInvalidArgument());
+}
+
+TEST(HostTierTest, AnotherProcessSeesTheSameBytes) {
+  auto tier = HostTier::Create(2 << 20);
+  ASSERT_TRUE(tier.ok());
+  auto slot = *(*tier)->Allocate(4096);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The child maps the pool through its fd, as a client would, and writes.
+    auto shm = SharedMemory::Map(dup((*tier)->fd()), (*tier)->pool_bytes());
+    if (!shm.ok()) _exit(2);
+    std::memset(shm->data() + slot.offset, 0x5a, 4096);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ((*tier)->At(slot.offset)[4095], std::byte{0x5a});
+}
+
+TEST(HostTierTest, RejectsPoolSmallerThanASlot) {
+  EXPECT_TRUE(HostTier::Create(100).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace tierkv
