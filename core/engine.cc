@@ -43,7 +43,10 @@ NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, int block_tokens) {
 }
 
 void Engine::Warn(const Status& s, const char* what) {
+  // One warning, then the cache is left alone: a daemon that failed once (its
+  // connection is gone) would only fail again on every request.
   spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
+  cache_ = nullptr;
 }
 
 int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {

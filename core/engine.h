@@ -4,8 +4,9 @@
 // longest cached prefix, copies those blocks straight into KV pages, prefills
 // only the rest, samples the first token, then hands the prompt's new full
 // blocks back to the cache on a background thread while decoding continues.
-// Blocks filled by decoding are stored when generation ends. Any cache error
-// degrades to cold generation with a warning; it never fails the request.
+// Blocks filled by decoding are stored when generation ends. A cache error
+// never fails a request: it is logged once, and the engine stops using that
+// cache and runs cold from then on.
 //
 // Thread safety: an Engine runs one Generate() at a time.
 #pragma once

@@ -1,5 +1,4 @@
-// Picks the PrefixCache an engine process uses: tierkvd at `address` when this
-// build has the daemon client and the daemon answers, else none.
+// Picks the PrefixCache an engine process uses: tierkvd at `address`.
 #pragma once
 
 #include <memory>
@@ -11,8 +10,8 @@
 
 namespace tierkv::core {
 
-// Null when `address` is empty or the daemon cannot be used; then one warning
-// says why and the engine runs cold.
+// Null when `address` is empty, or (after one warning saying why) when the
+// daemon cannot be reached or refuses the namespace: the engine then runs cold.
 std::unique_ptr<PrefixCache> OpenEngineCache(const std::string& address, const NamespaceSpec& spec);
 
 }  // namespace tierkv::core
