@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -51,8 +52,7 @@ void Engine::Warn(const Status& s, const char* what) {
 
 int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
   const int bt = options_.block_tokens;
-  // The last prompt token is always computed: its logits pick the first token.
-  const size_t usable = (prompt.size() - 1) / bt;
+  const size_t usable = prompt.size() / bt;
   if (cache_ == nullptr || usable == 0) return 0;
   const auto tokens = prompt.first(usable * bt);
   const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
@@ -74,7 +74,10 @@ int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
     Warn(loaded.status(), "load");
     return 0;
   }
-  seq.set_n_tokens(static_cast<int>(*loaded) * bt);
+  // The last prompt token is always computed, since its logits pick the first
+  // new token; when the whole prompt is cached only it is recomputed, and its
+  // K/V simply overwrite the loaded copy.
+  seq.set_n_tokens(std::min(static_cast<int>(*loaded) * bt, static_cast<int>(prompt.size()) - 1));
   return seq.n_tokens();
 }
 
@@ -98,6 +101,7 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   GenerateResult r;
   KvSequence seq(&pool_);
   r.cached_tokens = LoadPrefix(prompt, seq);
+  r.cache_load_ms = MsSince(t0);
   r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
 
   std::vector<float> logits;

@@ -44,6 +44,7 @@ struct GenerateResult {
   int cached_tokens = 0;        // prompt tokens whose KV came from the cache
   int prefill_tokens = 0;       // prompt tokens computed
   double ttft_ms = 0.0;         // from the call to the first token, cache lookup included
+  double cache_load_ms = 0.0;   // of ttft_ms: lookup and copy of cached blocks into pages
   double decode_tokens_per_s = 0.0;
   int stored_blocks = 0;            // full blocks computed here and offered to the cache
   std::vector<float> first_logits;  // the logits that chose tokens[0]

@@ -94,6 +94,7 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
                         {"cached_tokens", r->cached_tokens},
                         {"prefill_tokens", r->prefill_tokens},
                         {"ttft_ms", r->ttft_ms},
+                        {"cache_load_ms", r->cache_load_ms},
                         {"decode_tokens_per_s", r->decode_tokens_per_s},
                         {"stored_blocks", r->stored_blocks}};
     std::printf("%s\n", j.dump().c_str());

@@ -20,12 +20,17 @@ int64_t RowOffset(const int32_t* block_table, const PagedKvLayer& kv, int pos) {
          static_cast<int64_t>(pos % kv.block_tokens) * kv.kv_dim;
 }
 
-// Copies KV head `head`'s rows for positions [0, len) into contiguous [len][head_dim].
-void GatherHead(const float* base, const int32_t* block_table, const PagedKvLayer& kv, int head,
-                int head_dim, int len, float* dst) {
+// Splits rows [0, len) of `base` by KV head into dst[head][len][head_dim], in
+// one front-to-back pass over the pages.
+void GatherHeads(const float* base, const int32_t* block_table, const PagedKvLayer& kv, int n_heads,
+                 int head_dim, int len, float* dst) {
+  const int64_t head_floats = static_cast<int64_t>(len) * head_dim;
   for (int p = 0; p < len; ++p) {
-    std::memcpy(dst + static_cast<int64_t>(p) * head_dim,
-                base + RowOffset(block_table, kv, p) + head * head_dim, sizeof(float) * head_dim);
+    const float* row = base + RowOffset(block_table, kv, p);
+    for (int h = 0; h < n_heads; ++h) {
+      std::memcpy(dst + h * head_floats + static_cast<int64_t>(p) * head_dim, row + h * head_dim,
+                  sizeof(float) * head_dim);
+    }
   }
 }
 
@@ -44,12 +49,14 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
   // Reused across calls: fresh multi-megabyte buffers per layer cost more in
   // page faults and zeroing than the attention math at long contexts.
   thread_local std::vector<float> keys, values, scores;
-  Grow(keys, static_cast<size_t>(total) * hd);
-  Grow(values, static_cast<size_t>(total) * hd);
+  Grow(keys, static_cast<size_t>(total) * kv.kv_dim);
+  Grow(values, static_cast<size_t>(total) * kv.kv_dim);
   Grow(scores, static_cast<size_t>(std::min(n_new, kQueryTile)) * total);
+  GatherHeads(kv.k, block_table, kv, shape.n_head_kv, hd, total, keys.data());
+  GatherHeads(kv.v, block_table, kv, shape.n_head_kv, hd, total, values.data());
   for (int g = 0; g < shape.n_head_kv; ++g) {
-    GatherHead(kv.k, block_table, kv, g, hd, total, keys.data());
-    GatherHead(kv.v, block_table, kv, g, hd, total, values.data());
+    const float* keys_g = keys.data() + static_cast<int64_t>(g) * total * hd;
+    const float* values_g = values.data() + static_cast<int64_t>(g) * total * hd;
     for (int h = g * group; h < (g + 1) * group; ++h) {
       for (int r0 = 0; r0 < n_new; r0 += kQueryTile) {
         const int rows = std::min(kQueryTile, n_new - r0);
@@ -57,7 +64,7 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
         const int cols = n_past + r0 + rows;
         const float* q_tile = q + static_cast<int64_t>(r0) * row_stride + h * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hd, shape.scale, q_tile,
-                    row_stride, keys.data(), hd, 0.0f, scores.data(), cols);
+                    row_stride, keys_g, hd, 0.0f, scores.data(), cols);
         for (int i = 0; i < rows; ++i) {
           float* row = scores.data() + static_cast<int64_t>(i) * cols;
           const int visible = n_past + r0 + i + 1;
@@ -65,8 +72,8 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
           std::fill(row + visible, row + cols, 0.0f);
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, cols, 1.0f, scores.data(),
-                    cols, values.data(), hd, 0.0f,
-                    out + static_cast<int64_t>(r0) * row_stride + h * hd, row_stride);
+                    cols, values_g, hd, 0.0f, out + static_cast<int64_t>(r0) * row_stride + h * hd,
+                    row_stride);
       }
     }
   }
@@ -78,27 +85,37 @@ void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_ta
   const int hd = shape.head_dim;
   const int group = shape.n_head / shape.n_head_kv;
   const int row_stride = shape.n_head * hd;
-  thread_local std::vector<float> scores;
+  thread_local std::vector<float> scores;  // [n_head][len]
   for (int s = 0; s < n_seqs; ++s) {
     const int32_t* table = block_tables + static_cast<int64_t>(s) * max_blocks_per_seq;
     const int len = context_lens[s];
-    Grow(scores, len);
-    for (int h = 0; h < shape.n_head; ++h) {
-      const int g = h / group;
-      const float* qh = q + static_cast<int64_t>(s) * row_stride + h * hd;
-      for (int p = 0; p < len; ++p) {
-        const float* kp = kv.k + RowOffset(table, kv, p) + g * hd;
+    Grow(scores, static_cast<size_t>(shape.n_head) * len);
+    const float* qs = q + static_cast<int64_t>(s) * row_stride;
+    float* os = out + static_cast<int64_t>(s) * row_stride;
+    // Position-major loops read each K and V row once, front to back: pages
+    // sit a whole page apart, and a head-major walk re-reads them per head
+    // from memory (several times slower at long contexts).
+    for (int p = 0; p < len; ++p) {
+      const float* k_row = kv.k + RowOffset(table, kv, p);
+      for (int h = 0; h < shape.n_head; ++h) {
+        const float* qh = qs + h * hd;
+        const float* kh = k_row + (h / group) * hd;
         float dot = 0.0f;
-        for (int d = 0; d < hd; ++d) dot += qh[d] * kp[d];
-        scores[p] = dot * shape.scale;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < hd; ++d) dot += qh[d] * kh[d];
+        scores[static_cast<size_t>(h) * len + p] = dot * shape.scale;
       }
-      SoftmaxRef(scores.data(), 1, len, len);
-      float* oh = out + static_cast<int64_t>(s) * row_stride + h * hd;
-      std::fill(oh, oh + hd, 0.0f);
-      for (int p = 0; p < len; ++p) {
-        const float* vp = kv.v + RowOffset(table, kv, p) + g * hd;
-        const float w = scores[p];
-        for (int d = 0; d < hd; ++d) oh[d] += w * vp[d];
+    }
+    SoftmaxRef(scores.data(), shape.n_head, len, len);
+    std::fill(os, os + row_stride, 0.0f);
+    for (int p = 0; p < len; ++p) {
+      const float* v_row = kv.v + RowOffset(table, kv, p);
+      for (int h = 0; h < shape.n_head; ++h) {
+        const float w = scores[static_cast<size_t>(h) * len + p];
+        const float* vh = v_row + (h / group) * hd;
+        float* oh = os + h * hd;
+#pragma omp simd
+        for (int d = 0; d < hd; ++d) oh[d] += w * vh[d];
       }
     }
   }
