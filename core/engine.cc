@@ -92,6 +92,13 @@ Status Engine::StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq) {
   return cache_->Store(keys, full, src);
 }
 
+Status Engine::Warmup() {
+  KvSequence seq(&pool_);
+  const TokenId token = 0;
+  std::vector<float> logits;
+  return runner_.Forward(seq, std::span(&token, 1), LogitsMode::kLast, &logits);
+}
+
 Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
                                         const GenerateOptions& options) {
   if (prompt.empty()) return Status::InvalidArgument("the prompt is empty");

@@ -60,6 +60,12 @@ class Engine {
 
   Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
 
+  // Runs one throwaway token through the model, as llama.cpp does at startup:
+  // the first forward of a process pays for BLAS thread start-up, scratch
+  // allocation and cold caches, and that belongs to start-up, not to the
+  // first request's time to first token.
+  Status Warmup();
+
  private:
   // Loads the longest cached prefix into `seq`; returns the tokens loaded.
   int LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq);

@@ -87,6 +87,7 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
   std::unique_ptr<PrefixCache> cache =
       OpenEngineCache(f.socket, Engine::NamespaceFor(**model, f.block_tokens));
   Engine engine(**model, {.block_tokens = f.block_tokens}, cache.get());
+  if (Status s = engine.Warmup(); !s.ok()) return Fail(s);
   auto r = engine.Generate(*prompt, options);
   if (!r.ok()) return Fail(r.status());
   if (f.json) {
@@ -125,6 +126,7 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
   const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
   const EngineOptions options{.block_tokens = f.block_tokens};
   Engine cold_engine(**model, options, nullptr);
+  if (Status s = cold_engine.Warmup(); !s.ok()) return Fail(s);
   auto cold = RunSharedPrefixWorkload(cold_engine, w, (*model)->config().vocab);
   if (!cold.ok()) return Fail(cold.status());
   // Warm: through tierkvd when reachable, else an in-process cache.
