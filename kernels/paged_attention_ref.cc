@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "softmax_ref.h"
@@ -14,6 +15,8 @@ namespace {
 // Queries per score tile: bounds the score buffer at kQueryTile * context floats
 // while keeping each sgemm large enough to run at full speed.
 constexpr int kQueryTile = 256;
+// Below this many attention scores, thread start-up costs more than it saves.
+constexpr int64_t kMinParallelScores = 1 << 16;
 
 int64_t RowOffset(const int32_t* block_table, const PagedKvLayer& kv, int pos) {
   return block_table[pos / kv.block_tokens] * kv.page_stride +
@@ -40,43 +43,82 @@ void Grow(std::vector<float>& v, size_t n) {
 
 }  // namespace
 
-void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32_t* block_table,
-                              const PagedKvLayer& kv, const AttentionShape& shape, float* out) {
+namespace {
+
+// Attention of query heads [h_begin, h_end) over gathered keys/values
+// ([kv_head][total][head_dim]); `scores` holds kQueryTile * total floats.
+void PrefillHeads(const float* q, int n_new, int n_past, const float* keys, const float* values,
+                  const AttentionShape& shape, int h_begin, int h_end, float* scores, float* out) {
   const int hd = shape.head_dim;
   const int total = n_past + n_new;
   const int group = shape.n_head / shape.n_head_kv;
   const int row_stride = shape.n_head * hd;
-  // Reused across calls: fresh multi-megabyte buffers per layer cost more in
-  // page faults and zeroing than the attention math at long contexts.
-  thread_local std::vector<float> keys, values, scores;
-  Grow(keys, static_cast<size_t>(total) * kv.kv_dim);
-  Grow(values, static_cast<size_t>(total) * kv.kv_dim);
-  Grow(scores, static_cast<size_t>(std::min(n_new, kQueryTile)) * total);
-  GatherHeads(kv.k, block_table, kv, shape.n_head_kv, hd, total, keys.data());
-  GatherHeads(kv.v, block_table, kv, shape.n_head_kv, hd, total, values.data());
-  for (int g = 0; g < shape.n_head_kv; ++g) {
-    const float* keys_g = keys.data() + static_cast<int64_t>(g) * total * hd;
-    const float* values_g = values.data() + static_cast<int64_t>(g) * total * hd;
-    for (int h = g * group; h < (g + 1) * group; ++h) {
-      for (int r0 = 0; r0 < n_new; r0 += kQueryTile) {
-        const int rows = std::min(kQueryTile, n_new - r0);
-        // Keys past the tile's last query are masked for every row: skip them.
-        const int cols = n_past + r0 + rows;
-        const float* q_tile = q + static_cast<int64_t>(r0) * row_stride + h * hd;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hd, shape.scale, q_tile,
-                    row_stride, keys_g, hd, 0.0f, scores.data(), cols);
-        for (int i = 0; i < rows; ++i) {
-          float* row = scores.data() + static_cast<int64_t>(i) * cols;
-          const int visible = n_past + r0 + i + 1;
-          SoftmaxRef(row, 1, visible, cols);
-          std::fill(row + visible, row + cols, 0.0f);
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, cols, 1.0f, scores.data(),
-                    cols, values_g, hd, 0.0f, out + static_cast<int64_t>(r0) * row_stride + h * hd,
-                    row_stride);
+  for (int h = h_begin; h < h_end; ++h) {
+    const float* keys_g = keys + static_cast<int64_t>(h / group) * total * hd;
+    const float* values_g = values + static_cast<int64_t>(h / group) * total * hd;
+    for (int r0 = 0; r0 < n_new; r0 += kQueryTile) {
+      const int rows = std::min(kQueryTile, n_new - r0);
+      // Keys past the tile's last query are masked for every row: skip them.
+      const int cols = n_past + r0 + rows;
+      const float* q_tile = q + static_cast<int64_t>(r0) * row_stride + h * hd;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hd, shape.scale, q_tile,
+                  row_stride, keys_g, hd, 0.0f, scores, cols);
+      for (int i = 0; i < rows; ++i) {
+        float* row = scores + static_cast<int64_t>(i) * cols;
+        const int visible = n_past + r0 + i + 1;
+        SoftmaxRef(row, 1, visible, cols);
+        std::fill(row + visible, row + cols, 0.0f);
       }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hd, cols, 1.0f, scores, cols,
+                  values_g, hd, 0.0f, out + static_cast<int64_t>(r0) * row_stride + h * hd,
+                  row_stride);
     }
   }
+}
+
+}  // namespace
+
+void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32_t* block_table,
+                              const PagedKvLayer& kv, const AttentionShape& shape, float* out) {
+  const int hd = shape.head_dim;
+  const int total = n_past + n_new;
+  // Reused across calls: fresh multi-megabyte buffers per layer cost more in
+  // page faults and zeroing than the attention math at long contexts.
+  thread_local std::vector<float> keys, values;
+  thread_local std::vector<std::vector<float>> scores;
+  Grow(keys, static_cast<size_t>(total) * kv.kv_dim);
+  Grow(values, static_cast<size_t>(total) * kv.kv_dim);
+  GatherHeads(kv.k, block_table, kv, shape.n_head_kv, hd, total, keys.data());
+  GatherHeads(kv.v, block_table, kv, shape.n_head_kv, hd, total, values.data());
+
+  // Heads run on their own threads, each with single-threaded BLAS: the
+  // products here are small (head_dim deep), and between them the softmax would
+  // leave every BLAS worker but one spinning.
+  const int workers = static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1u,
+                                                            static_cast<unsigned>(shape.n_head)));
+  if (scores.size() < static_cast<size_t>(workers)) scores.resize(workers);
+  for (auto& s : scores) Grow(s, static_cast<size_t>(std::min(n_new, kQueryTile)) * total);
+  if (workers == 1 || static_cast<int64_t>(n_new) * total < kMinParallelScores) {
+    PrefillHeads(q, n_new, n_past, keys.data(), values.data(), shape, 0, shape.n_head,
+                 scores[0].data(), out);
+    return;
+  }
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  std::vector<std::thread> threads;
+  // Plain pointers: inside a worker, the thread_local names would be its own (empty) buffers.
+  const float* k = keys.data();
+  const float* v = values.data();
+  for (int w = 0; w < workers; ++w) {
+    const int h_begin = shape.n_head * w / workers;
+    const int h_end = shape.n_head * (w + 1) / workers;
+    float* worker_scores = scores[w].data();
+    threads.emplace_back([=, &shape] {
+      PrefillHeads(q, n_new, n_past, k, v, shape, h_begin, h_end, worker_scores, out);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  openblas_set_num_threads(blas_threads);
 }
 
 void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_tables,
