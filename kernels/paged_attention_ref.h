@@ -3,6 +3,10 @@
 //
 // Both entry points expect the K and V of every attended position, the new
 // tokens' included, to be in the pages already (KvCacheWriteRef).
+//
+// Thread safety: the prefill spreads heads over one thread per core and, while
+// they run, sets OpenBLAS to one thread (a process-wide setting); do not run
+// other BLAS work concurrently with it.
 #pragma once
 
 #include <cstdint>
