@@ -85,6 +85,17 @@ TEST_F(EngineTest, WarmEqualsColdOnAndOffBlockBoundary) {
   }
 }
 
+TEST_F(EngineTest, WarmEqualsColdWithF16Weights) {
+  // The last token of a fully cached prompt runs through the f16 single-row
+  // path, the cold prefill through f32 sgemm: same model, same answer.
+  model_ = testing::MakeTinyModel(GgmlType::kF16);
+  ASSERT_NE(model_, nullptr);
+  cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
+  const std::vector<TokenId> prompt = Prompt(20, 6);
+  Run(cache_.get(), prompt);
+  ExpectWarmEqualsCold(prompt, 19);
+}
+
 TEST_F(EngineTest, PartialPrefixHit) {
   const std::vector<TokenId> a = Prompt(20, 1);
   Run(cache_.get(), a, 1);

@@ -35,6 +35,21 @@ Status LoadTensor(const GgufFile& f, const std::string& name, std::initializer_l
   return ToF32(**t, out);
 }
 
+// Loads matrix `name` of `rows` rows of `cols` values.
+Status LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols,
+                  Matrix* out) {
+  const int64_t dims[] = {cols, rows};
+  auto t = f.RequireTensor(name, dims);
+  if (!t.ok()) return t.status();
+  out->rows = static_cast<int>(rows);
+  out->cols = static_cast<int>(cols);
+  if ((*t)->type == GgmlType::kF16) {
+    out->f16.resize(static_cast<size_t>(rows * cols));
+    std::memcpy(out->f16.data(), (*t)->data.data(), (*t)->data.size());
+  }
+  return ToF32(**t, &out->f32);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
@@ -51,24 +66,24 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
   m->fingerprint_ = ToHex(Key128{h.low64, h.high64});
 
   const int64_t dim = c.dim, kv = c.kv_dim(), ffn = c.ffn_dim, vocab = c.vocab;
-  TIERKV_RETURN_IF_ERROR(LoadTensor(f, "token_embd.weight", {dim, vocab}, &m->token_embd_));
+  TIERKV_RETURN_IF_ERROR(LoadMatrix(f, "token_embd.weight", vocab, dim, &m->token_embd_));
   m->layers_.resize(c.n_layers);
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LlamaLayer& L = m->layers_[l];
     TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "attn_norm.weight", {dim}, &L.attn_norm));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "attn_q.weight", {dim, dim}, &L.wq));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "attn_k.weight", {dim, kv}, &L.wk));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "attn_v.weight", {dim, kv}, &L.wv));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "attn_output.weight", {dim, dim}, &L.wo));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "attn_q.weight", dim, dim, &L.wq));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "attn_k.weight", kv, dim, &L.wk));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "attn_v.weight", kv, dim, &L.wv));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "attn_output.weight", dim, dim, &L.wo));
     TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "ffn_norm.weight", {dim}, &L.ffn_norm));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "ffn_gate.weight", {dim, ffn}, &L.w_gate));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "ffn_up.weight", {dim, ffn}, &L.w_up));
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, p + "ffn_down.weight", {ffn, dim}, &L.w_down));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "ffn_gate.weight", ffn, dim, &L.w_gate));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "ffn_up.weight", ffn, dim, &L.w_up));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, p + "ffn_down.weight", dim, ffn, &L.w_down));
   }
   TIERKV_RETURN_IF_ERROR(LoadTensor(f, "output_norm.weight", {dim}, &m->output_norm_));
   if (f.FindTensor("output.weight") != nullptr) {
-    TIERKV_RETURN_IF_ERROR(LoadTensor(f, "output.weight", {dim, vocab}, &m->output_));
+    TIERKV_RETURN_IF_ERROR(LoadMatrix(f, "output.weight", vocab, dim, &m->output_));
   }
   return m;
 }

@@ -6,6 +6,7 @@
 
 #include "kernels/kv_cache_write_ref.h"
 #include "kernels/matmul_ref.h"
+#include "kernels/matvec_f16_ref.h"
 #include "kernels/paged_attention_ref.h"
 #include "kernels/rmsnorm_ref.h"
 #include "kernels/rope_ref.h"
@@ -16,6 +17,16 @@ namespace {
 
 void Fit(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
+}
+
+// y[m][w.rows] (+)= x[m][w.cols] . w^T. One row with f16 weights at hand
+// reads them as f16: that product is bound by streaming the weights.
+void Project(const float* x, const Matrix& w, float* y, int m, bool accumulate) {
+  if (m == 1 && !w.f16.empty()) {
+    kernels::MatVecF16Ref(w.f16.data(), x, y, w.rows, w.cols, accumulate);
+  } else {
+    kernels::MatMulRef(x, w.cols, w.f32.data(), y, w.rows, m, w.rows, w.cols, accumulate);
+  }
 }
 
 }  // namespace
@@ -58,9 +69,9 @@ Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, Lo
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = model_.layers()[l];
     kernels::RmsNormRef(x_.data(), L.attn_norm.data(), h_.data(), n, dim, c.rms_eps);
-    kernels::MatMulRef(h_.data(), dim, L.wq.data(), q_.data(), dim, n, dim, dim, false);
-    kernels::MatMulRef(h_.data(), dim, L.wk.data(), k_.data(), kv_dim, n, kv_dim, dim, false);
-    kernels::MatMulRef(h_.data(), dim, L.wv.data(), v_.data(), kv_dim, n, kv_dim, dim, false);
+    Project(h_.data(), L.wq, q_.data(), n, false);
+    Project(h_.data(), L.wk, k_.data(), n, false);
+    Project(h_.data(), L.wv, v_.data(), n, false);
     kernels::RopeRef(q_.data(), positions_.data(), n, c.n_head, hd, dim, c.rot_dim,
                      c.rope_freq_base);
     kernels::RopeRef(k_.data(), positions_.data(), n, c.n_head_kv, hd, kv_dim, c.rot_dim,
@@ -68,13 +79,13 @@ Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, Lo
     kernels::KvCacheWriteRef(k_.data(), v_.data(), n, n_past, seq.block_table().data(),
                              seq.pool().layer(l));
     Attention(l, seq, n, n_past);
-    kernels::MatMulRef(att_.data(), dim, L.wo.data(), x_.data(), dim, n, dim, dim, true);
+    Project(att_.data(), L.wo, x_.data(), n, true);
 
     kernels::RmsNormRef(x_.data(), L.ffn_norm.data(), h_.data(), n, dim, c.rms_eps);
-    kernels::MatMulRef(h_.data(), dim, L.w_gate.data(), gate_.data(), ffn, n, ffn, dim, false);
-    kernels::MatMulRef(h_.data(), dim, L.w_up.data(), up_.data(), ffn, n, ffn, dim, false);
+    Project(h_.data(), L.w_gate, gate_.data(), n, false);
+    Project(h_.data(), L.w_up, up_.data(), n, false);
     kernels::SwigluRef(gate_.data(), up_.data(), gate_.data(), static_cast<size_t>(n) * ffn);
-    kernels::MatMulRef(gate_.data(), ffn, L.w_down.data(), x_.data(), dim, n, dim, ffn, true);
+    Project(gate_.data(), L.w_down, x_.data(), n, true);
   }
   seq.set_n_tokens(n_past + n);
 
@@ -84,8 +95,7 @@ Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, Lo
   kernels::RmsNormRef(&x_[static_cast<size_t>(first) * dim], model_.output_norm().data(), h_.data(),
                       rows, dim, c.rms_eps);
   logits->resize(static_cast<size_t>(rows) * c.vocab);
-  kernels::MatMulRef(h_.data(), dim, model_.output().data(), logits->data(), c.vocab, rows, c.vocab,
-                     dim, false);
+  Project(h_.data(), model_.output(), logits->data(), rows, false);
   return Status::Ok();
 }
 

@@ -16,7 +16,8 @@ std::vector<float> ReferenceForward(const LlamaModel& m, const std::vector<Token
   const LlamaConfig& c = m.config();
   const int n = static_cast<int>(tokens.size());
   const int dim = c.dim, kv_dim = c.kv_dim(), hd = c.head_dim(), ffn = c.ffn_dim;
-  auto matvec = [](const std::vector<float>& w, const float* x, int rows, int cols, float* y) {
+  auto matvec = [](const Matrix& m, const float* x, int rows, int cols, float* y) {
+    const std::vector<float>& w = m.f32;
     for (int r = 0; r < rows; ++r) {
       double acc = 0;
       for (int i = 0; i < cols; ++i)
@@ -166,10 +167,21 @@ TEST_F(LlamaRunnerTest, F16AndBf16ModelsRunAndDiffer) {
     KvSequence seq(pool_.get());
     std::vector<float> logits;
     ASSERT_TRUE(runner.Forward(seq, prompt, LogitsMode::kAll, &logits).ok());
-    EXPECT_LT(MaxRelError(logits, ReferenceForward(*m, prompt)), 1e-4);
+    const std::vector<float> want = ReferenceForward(*m, prompt);
+    EXPECT_LT(MaxRelError(logits, want), 1e-4);
+    // Token by token: the single-row products (f16 weights where kept).
+    const int vocab = m->config().vocab;
+    KvSequence seq2(pool_.get());
+    for (size_t t = 0; t < prompt.size(); ++t) {
+      ASSERT_TRUE(
+          runner.Forward(seq2, std::span(prompt).subspan(t, 1), LogitsMode::kLast, &logits).ok());
+      EXPECT_LT(MaxRelError(logits, std::span(want).subspan(t * vocab, vocab)), 1e-4) << t;
+    }
   }
   EXPECT_NE(f16->fingerprint(), bf16->fingerprint());
-  EXPECT_NE(f16->layers()[0].wq, bf16->layers()[0].wq);
+  EXPECT_NE(f16->layers()[0].wq.f32, bf16->layers()[0].wq.f32);
+  EXPECT_FALSE(f16->layers()[0].wq.f16.empty());  // kept for single-token products
+  EXPECT_TRUE(bf16->layers()[0].wq.f16.empty());
 }
 
 TEST_F(LlamaRunnerTest, RejectsBadInput) {
