@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "parallel_for.h"
 #include "softmax_ref.h"
 
 namespace tierkv::kernels {
@@ -132,34 +133,35 @@ void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_ta
     const int32_t* table = block_tables + static_cast<int64_t>(s) * max_blocks_per_seq;
     const int len = context_lens[s];
     Grow(scores, static_cast<size_t>(shape.n_head) * len);
+    float* sc = scores.data();
     const float* qs = q + static_cast<int64_t>(s) * row_stride;
     float* os = out + static_cast<int64_t>(s) * row_stride;
-    // Position-major loops read each K and V row once, front to back: pages
-    // sit a whole page apart, and a head-major walk re-reads them per head
-    // from memory (several times slower at long contexts).
-    for (int p = 0; p < len; ++p) {
-      const float* k_row = kv.k + RowOffset(table, kv, p);
-      for (int h = 0; h < shape.n_head; ++h) {
-        const float* qh = qs + h * hd;
-        const float* kh = k_row + (h / group) * hd;
-        float dot = 0.0f;
+    // One task per KV head. Within it, each K and V row slice is read once,
+    // front to back, for every query head of the group.
+    ParallelFor(shape.n_head_kv, [&](int g) {
+      const int h0 = g * group;
+      for (int p = 0; p < len; ++p) {
+        const float* kh = kv.k + RowOffset(table, kv, p) + g * hd;
+        for (int h = h0; h < h0 + group; ++h) {
+          const float* qh = qs + h * hd;
+          float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
-        for (int d = 0; d < hd; ++d) dot += qh[d] * kh[d];
-        scores[static_cast<size_t>(h) * len + p] = dot * shape.scale;
+          for (int d = 0; d < hd; ++d) dot += qh[d] * kh[d];
+          sc[static_cast<size_t>(h) * len + p] = dot * shape.scale;
+        }
       }
-    }
-    SoftmaxRef(scores.data(), shape.n_head, len, len);
-    std::fill(os, os + row_stride, 0.0f);
-    for (int p = 0; p < len; ++p) {
-      const float* v_row = kv.v + RowOffset(table, kv, p);
-      for (int h = 0; h < shape.n_head; ++h) {
-        const float w = scores[static_cast<size_t>(h) * len + p];
-        const float* vh = v_row + (h / group) * hd;
-        float* oh = os + h * hd;
+      SoftmaxRef(sc + static_cast<size_t>(h0) * len, group, len, len);
+      std::fill(os + h0 * hd, os + (h0 + group) * hd, 0.0f);
+      for (int p = 0; p < len; ++p) {
+        const float* vh = kv.v + RowOffset(table, kv, p) + g * hd;
+        for (int h = h0; h < h0 + group; ++h) {
+          const float w = sc[static_cast<size_t>(h) * len + p];
+          float* oh = os + h * hd;
 #pragma omp simd
-        for (int d = 0; d < hd; ++d) oh[d] += w * vh[d];
+          for (int d = 0; d < hd; ++d) oh[d] += w * vh[d];
+        }
       }
-    }
+    });
   }
 }
 
