@@ -5,52 +5,105 @@
 
 namespace tierkv {
 
-BlockStore::BlockStore(HostTier* host) : host_(host) {}
+BlockStore::BlockStore(HostTier* host, BlockStoreOptions options)
+    : host_(host), options_(options) {}
 
 BlockStore::~BlockStore() {
-  for (auto& [key, e] : index_) {
-    if (e->linked()) LruFor(e->host_slot.size_class).Unlink(e.get());
+  // Lists do not own their entries; unlink everything before the index goes.
+  for (auto& [key, e] : index_) Unlink(e.get());
+}
+
+LruList<BlockEntry>& BlockStore::HostLru(uint32_t size_class) {
+  while (host_lru_by_class_.size() <= size_class) {
+    host_lru_by_class_.push_back(std::make_unique<LruList<BlockEntry>>());
+  }
+  return *host_lru_by_class_[size_class];
+}
+
+BlockEntry* BlockStore::Find(const Key128& key) {
+  auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second.get();
+}
+
+void BlockStore::Unlink(BlockEntry* e) {
+  if (!e->linked()) return;
+  if (e->on_host) {
+    HostLru(e->host_slot.size_class).Unlink(e);
+  } else {
+    nvme_lru_.Unlink(e);
   }
 }
 
-LruList<BlockEntry>& BlockStore::LruFor(uint32_t size_class) {
-  while (lru_by_class_.size() <= size_class) {
-    lru_by_class_.push_back(std::make_unique<LruList<BlockEntry>>());
+void BlockStore::Relink(BlockEntry* e) {
+  if (e->state != BlockState::kReady || e->pins > 0 || e->promoting) return;
+  if (e->on_host) {
+    HostLru(e->host_slot.size_class).PushFront(e);
+  } else if (e->on_nvme) {
+    nvme_lru_.PushFront(e);
   }
-  return *lru_by_class_[size_class];
 }
+
+void BlockStore::CountReady(BlockEntry* e, int delta) {
+  uint64_t& n = blocks_by_ns_[e->ns_id];
+  n += delta;
+  if (n == 0) blocks_by_ns_.erase(e->ns_id);
+}
+
+uint64_t BlockStore::BlocksOf(const Key128& ns_id) const {
+  auto it = blocks_by_ns_.find(ns_id);
+  return it == blocks_by_ns_.end() ? 0 : it->second;
+}
+
+void BlockStore::AddNvmeBlock(const nvme::BlockRecord& record) {
+  auto e = std::make_unique<BlockEntry>();
+  e->key = record.key;
+  e->parent = record.parent;
+  e->ns_id = record.namespace_id;
+  e->tokens = record.tokens;
+  e->bytes = record.length;
+  e->state = BlockState::kReady;
+  e->on_nvme = true;
+  BlockEntry* raw = e.get();
+  index_.emplace(record.key, std::move(e));
+  CountReady(raw, +1);
+  Relink(raw);  // the caller replays blocks oldest first
+}
+
+void BlockStore::AttachNvme(nvme::NvmeStore* nvme) { nvme_ = nvme; }
 
 bool BlockStore::Verified(const BlockEntry& e, const NamespaceInfo& ns, const Key128& parent,
                           std::span<const TokenId> tokens) const {
-  return e.state == BlockState::kReady && e.ns == &ns && e.parent == parent &&
+  return e.state == BlockState::kReady && e.ns_id == ns.id && e.parent == parent &&
          e.tokens.size() == tokens.size() &&
          std::equal(e.tokens.begin(), e.tokens.end(), tokens.begin());
 }
 
-std::vector<BlockEntry*> BlockStore::Match(NamespaceInfo& ns, const wire::BlockChain& chain,
-                                           uint32_t max_blocks) {
+std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::BlockChain& chain,
+                                           uint32_t max_blocks, bool count_stats) {
   std::vector<BlockEntry*> matched;
   const uint32_t bt = ns.spec.block_tokens;
   const size_t n = std::min<size_t>(chain.keys.size(), max_blocks);
   Key128 parent = chain.parent;
   for (size_t i = 0; i < n; ++i) {
-    auto it = index_.find(chain.keys[i]);
-    if (it == index_.end()) break;
-    const auto tokens = std::span(chain.tokens).subspan(i * bt, bt);
-    if (!Verified(*it->second, ns, parent, tokens)) break;
-    matched.push_back(it->second.get());
+    BlockEntry* e = Find(chain.keys[i]);
+    if (!e || !Verified(*e, ns, parent, std::span(chain.tokens).subspan(i * bt, bt))) break;
+    matched.push_back(e);
     parent = chain.keys[i];
   }
+  uint64_t on_host = 0;
   for (auto it = matched.rbegin(); it != matched.rend(); ++it) {
     BlockEntry* e = *it;
-    if (e->linked()) LruFor(e->host_slot.size_class).PushFront(e);
+    on_host += e->on_host;
+    if (e->linked()) Relink(e);
   }
-  host_counters_.hits += matched.size();
-  ns.hits += matched.size();
-  if (matched.size() < n) {
-    ++host_counters_.misses;
-    ++ns.misses;
-  }
+  if (!count_stats) return matched;
+  host_counters_.hits += on_host;
+  host_counters_.misses += n - on_host;
+  nvme_counters_.hits += matched.size() - on_host;
+  nvme_counters_.misses += n - matched.size();
+  NamespaceInfo& stats = const_cast<NamespaceInfo&>(ns);
+  stats.hits += matched.size();
+  stats.misses += n - matched.size();
   return matched;
 }
 
@@ -58,7 +111,7 @@ void BlockStore::Pin(std::span<BlockEntry* const> entries) {
   for (BlockEntry* e : entries) {
     if (e->pins++ == 0) {
       ++pinned_blocks_;
-      if (e->linked()) LruFor(e->host_slot.size_class).Unlink(e);
+      Unlink(e);
     }
   }
 }
@@ -68,12 +121,12 @@ void BlockStore::Unpin(std::span<BlockEntry* const> entries) {
     BlockEntry* e = *it;
     if (--e->pins == 0) {
       --pinned_blocks_;
-      LruFor(e->host_slot.size_class).PushFront(e);
+      Relink(e);
     }
   }
 }
 
-Result<std::vector<BlockEntry*>> BlockStore::Reserve(NamespaceInfo& ns,
+Result<std::vector<BlockEntry*>> BlockStore::Reserve(const NamespaceInfo& ns,
                                                      const wire::BlockChain& chain) {
   const uint32_t bt = ns.spec.block_tokens;
   if (chain.tokens.size() != chain.keys.size() * bt) {
@@ -83,8 +136,7 @@ Result<std::vector<BlockEntry*>> BlockStore::Reserve(NamespaceInfo& ns,
   }
   Key128 parent = chain.parent;
   for (size_t i = 0; i < chain.keys.size(); ++i) {
-    const auto tokens = std::span(chain.tokens).subspan(i * bt, bt);
-    if (NextBlockKey(parent, tokens) != chain.keys[i]) {
+    if (NextBlockKey(parent, std::span(chain.tokens).subspan(i * bt, bt)) != chain.keys[i]) {
       return Status::InvalidArgument("block " + std::to_string(i) +
                                      ": key is not the hash of its parent and tokens");
     }
@@ -111,17 +163,23 @@ Result<std::vector<BlockEntry*>> BlockStore::Reserve(NamespaceInfo& ns,
       Abort(reserved);
       if (slot.status().IsResourceExhausted()) {
         return Status::ResourceExhausted(
-            "host tier is full: " + std::to_string(pinned_blocks_) + " blocks pinned and " +
-            std::to_string(index_.size() - ready_blocks_) + " being written, none evictable");
+            "host tier is full: " + std::to_string(pinned_blocks_) + " blocks pinned, the rest " +
+            "being written or moved; none evictable");
       }
       return slot.status();
+    }
+    // Making room may have run NVMe completions; the key may exist by now.
+    if (index_.contains(key)) {
+      host_->Free(*slot);
+      continue;
     }
     auto e = std::make_unique<BlockEntry>();
     e->key = key;
     e->parent = block_parent;
-    e->ns = &ns;
+    e->ns_id = ns.id;
     const auto tokens = std::span(chain.tokens).subspan(i * bt, bt);
     e->tokens.assign(tokens.begin(), tokens.end());
+    e->bytes = ns.spec.block_bytes;
     e->host_slot = *slot;
     out[i] = e.get();
     index_.emplace(key, std::move(e));
@@ -132,56 +190,90 @@ Result<std::vector<BlockEntry*>> BlockStore::Reserve(NamespaceInfo& ns,
 void BlockStore::Commit(std::span<BlockEntry* const> entries) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     BlockEntry* e = *it;
-    const uint64_t bytes = e->ns->spec.block_bytes;
-    e->checksum = PayloadChecksum({host_->At(e->host_slot.offset), bytes});
     e->state = BlockState::kReady;
-    ++ready_blocks_;
-    ++e->ns->blocks;
-    host_counters_.bytes_in += bytes;
-    LruFor(e->host_slot.size_class).PushFront(e);
+    e->on_host = true;
+    ++host_blocks_;
+    CountReady(e, +1);
+    host_counters_.bytes_in += e->bytes;
+    Relink(e);
   }
+  MaybeClean();
 }
 
 void BlockStore::Abort(std::span<BlockEntry* const> entries) {
-  for (BlockEntry* e : entries) Drop(e);
+  for (BlockEntry* e : entries) {
+    host_->Free(e->host_slot);
+    index_.erase(e->key);
+  }
 }
 
 bool BlockStore::MakeRoom(uint32_t size_class) {
-  LruList<BlockEntry>& own = LruFor(size_class);
-  if (BlockEntry* victim = own.Back()) {
-    Drop(victim);
-    ++host_counters_.evictions;
-    return true;
-  }
-  // Nothing of this size to evict: empty slabs of other sizes until one is
+  if (EvictOneFromHost(HostLru(size_class))) return true;
+  // Nothing of this size can leave: empty slabs of other sizes until one is
   // free, least recently used blocks first within each class.
-  for (auto& lru : lru_by_class_) {
-    while (!host_->HasFreeSlab() && !lru->empty()) {
-      Drop(lru->Back());
-      ++host_counters_.evictions;
+  for (size_t c = 0; c < host_lru_by_class_.size(); ++c) {
+    while (!host_->HasFreeSlab() && EvictOneFromHost(*host_lru_by_class_[c])) {
     }
     if (host_->HasFreeSlab()) return true;
   }
   return false;
 }
 
-void BlockStore::Drop(BlockEntry* e) {
-  if (e->linked()) LruFor(e->host_slot.size_class).Unlink(e);
-  if (e->state == BlockState::kReady) {
-    --ready_blocks_;
-    --e->ns->blocks;
+bool BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
+  BlockEntry* victim = lru.Back();
+  if (!victim) return false;
+  if (nvme_ && !victim->on_nvme) {
+    const Key128 key = victim->key;
+    if (victim->demoting || StartDemotion(victim)) {
+      WaitForDemotion(key);
+      victim = Find(key);
+      if (!victim) return true;  // dropped meanwhile: its slot is free
+      if (!victim->on_host || victim->pins > 0 || victim->promoting) return true;
+    }
   }
+  ++host_counters_.evictions;
+  if (victim->on_nvme) {
+    DropHostCopy(victim);
+  } else {
+    Drop(victim);
+  }
+  return true;
+}
+
+void BlockStore::DropHostCopy(BlockEntry* e) {
+  Unlink(e);
   host_->Free(e->host_slot);
+  e->on_host = false;
+  --host_blocks_;
+  ++demotions_;
+  Relink(e);
+}
+
+void BlockStore::Drop(BlockEntry* e) {
+  Unlink(e);
+  if (e->state == BlockState::kReady) CountReady(e, -1);
+  if (e->on_host) {
+    host_->Free(e->host_slot);
+    --host_blocks_;
+  }
+  if (nvme_ && (e->on_nvme || e->demoting)) {
+    // Abandons a write in flight too; its callback then finds no entry.
+    Status s = nvme_->Remove(e->key);
+    (void)s;  // NotFound when the write had not reached the index: nothing left there
+  }
+  ++dropped_;
   index_.erase(e->key);  // destroys e
 }
 
-uint64_t BlockStore::Evict(const NamespaceInfo* ns) {
+uint64_t BlockStore::Evict(const Key128* ns_id) {
   std::vector<BlockEntry*> victims;
-  for (auto& lru : lru_by_class_) {
-    for (BlockEntry* e = lru->Back(); e; e = lru->Newer(e)) {
-      if (!ns || e->ns == ns) victims.push_back(e);
+  auto collect = [&](LruList<BlockEntry>& lru) {
+    for (BlockEntry* e = lru.Back(); e; e = lru.Newer(e)) {
+      if (!ns_id || e->ns_id == *ns_id) victims.push_back(e);
     }
-  }
+  };
+  for (auto& lru : host_lru_by_class_) collect(*lru);
+  collect(nvme_lru_);
   for (BlockEntry* e : victims) Drop(e);
   host_counters_.evictions += victims.size();
   return victims.size();

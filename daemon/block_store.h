@@ -1,25 +1,42 @@
-// The daemon's index of blocks: placement, LRU order, pins and verification.
+// The daemon's index of blocks: placement, LRU order, pins, verification and
+// movement between the host (CPU) tier and the NVMe tier.
 //
 // Every block the daemon knows has one BlockEntry in `index_`, keyed by its
 // block key. An entry is kWriting from reserve until commit (invisible to
-// lookups) and kReady after. A ready, unpinned entry sits in the LRU list of
-// its size class; pinning unlinks it, and unpinning links it back as the most
-// recent, so an eviction never has to skip pinned blocks.
+// lookups) and kReady after. A ready block lives on the host tier, the NVMe
+// tier, or both (`on_host`, `on_nvme`); a host copy that also has a durable
+// NVMe copy is "clean" and can leave the host at once.
 //
-// Verified hits: each entry keeps its parent key and its tokens, and a lookup
-// matches a block only when both equal what the client sent, so a hash
-// collision can never hand out another prefix's KV. Reserve checks that every
-// key is the hash of its parent and tokens, so a client cannot plant a block
-// under a key that names another prompt.
+// LRU lists (intrusive, O(1)): a ready, unpinned block whose payload is on
+// the host sits in the LRU list of its host size class; one that is only on
+// NVMe sits in the NVMe list. Pinning unlinks a block and unpinning links it
+// back as the most recent, so eviction never skips pinned blocks. A block
+// being promoted is in no list, so nothing can drop it mid-read.
 //
-// Touch order: a lookup touches matched blocks from last to first, and commit
-// links new blocks the same way, so a prefix's tail is always older than its
-// head and is evicted first.
+// Verified hits: each entry keeps its parent key and tokens, and a lookup
+// matches a block only when both equal what the client sent. Reserve checks
+// that every key is the hash of its parent and tokens.
 //
-// Thread safety: none; the daemon drives a BlockStore from its one event-loop thread.
+// Touch order: lookups touch matched blocks from last to first, and commit and
+// unpin link them the same way, so a prefix's tail is older than its head and
+// is evicted first.
+//
+// Movement (block_store_movement.cc): when host usage passes the cleaning
+// mark, LRU-tail blocks are written to NVMe in the background (still readable
+// from the host meanwhile). Making room on the host drops the host copy of the
+// least recently used clean block; if the tail is not clean yet, it waits for
+// that block's NVMe write (backpressure, never a drop while NVMe has room).
+// Acquire of an NVMe-only block promotes it into a host slot first; lookup
+// with prefetch starts those promotions at once. A block whose NVMe checksum
+// fails is dropped and becomes a miss. When NVMe is full, its LRU blocks are
+// dropped.
+//
+// Thread safety: none; the daemon drives a BlockStore from its one event-loop
+// thread. NVMe completion callbacks run on that thread too (ReapNvme()).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -30,6 +47,7 @@
 #include "messages.h"
 #include "namespace_registry.h"
 #include "tierkv/client.h"
+#include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {
 
@@ -38,13 +56,19 @@ enum class BlockState : uint8_t { kWriting, kReady };
 struct BlockEntry : LruHook {
   Key128 key;
   Key128 parent;
-  NamespaceInfo* ns = nullptr;
+  Key128 ns_id;
   std::vector<TokenId> tokens;
-  uint64_t checksum = 0;
-  TierSlot host_slot;
-  TierKind tier = TierKind::kHost;
+  uint64_t bytes = 0;
+  TierSlot host_slot;  // valid while on_host or promoting
   BlockState state = BlockState::kWriting;
+  bool on_host = false;
+  bool on_nvme = false;    // a durable, indexed NVMe copy exists
+  bool demoting = false;   // an NVMe write of the host copy is in flight
+  bool promoting = false;  // an NVMe read into host_slot is in flight
   uint32_t pins = 0;
+  std::vector<std::function<void()>> promotion_waiters;
+
+  TierKind tier() const { return on_host ? TierKind::kHost : TierKind::kNvme; }
 };
 
 struct TierCounters {
@@ -55,55 +79,124 @@ struct TierCounters {
   uint64_t bytes_out = 0;
 };
 
+struct BlockStoreOptions {
+  // Background cleaning (writing host blocks to NVMe) starts above this
+  // fraction of host capacity in use.
+  double clean_above = 0.75;
+  // Most background NVMe writes in flight.
+  uint32_t max_cleaning_writes = 16;
+};
+
 class BlockStore {
  public:
-  explicit BlockStore(HostTier* host);
+  BlockStore(HostTier* host, BlockStoreOptions options = {});
   ~BlockStore();
   BlockStore(const BlockStore&) = delete;
   BlockStore& operator=(const BlockStore&) = delete;
 
+  // Adds a block found in the NVMe index at start-up (NvmeStore::Open's visit).
+  void AddNvmeBlock(const nvme::BlockRecord& record);
+  // Attaches the NVMe tier (after Open has replayed its blocks). Not owned.
+  void AttachNvme(nvme::NvmeStore* nvme);
+  nvme::NvmeStore* nvme() const { return nvme_; }
+
   // The longest verified prefix of `chain` (at most max_blocks), touched last
-  // to first. Counts hits and one miss per lookup that stops short.
-  std::vector<BlockEntry*> Match(NamespaceInfo& ns, const wire::BlockChain& chain,
-                                 uint32_t max_blocks);
-  // Pins entries (from Match). Pinned blocks are never evicted or moved.
+  // to first. Counts hits and misses in blocks.
+  std::vector<BlockEntry*> Match(const NamespaceInfo& ns, const wire::BlockChain& chain,
+                                 uint32_t max_blocks, bool count_stats = true);
+  // Promotes the NVMe-only blocks among `keys`, then calls `ready` once none
+  // of them is promoting (at once when none is). A block that failed to
+  // promote is then not on the host (or gone); the caller re-matches.
+  void WhenOnHost(std::span<const Key128> keys, std::function<void()> ready);
+
+  // Pins host-resident entries. Pinned blocks are never evicted or moved.
   void Pin(std::span<BlockEntry* const> entries);
   // Unpins, relinking last to first so the prefix head stays the most recent.
   void Unpin(std::span<BlockEntry* const> entries);
 
-  // Reserves a slot for each block of the chain, evicting least recently used
-  // blocks when the tier is full. A block already stored (or being written)
-  // gets nullptr. All or nothing: on error no slot stays reserved.
-  Result<std::vector<BlockEntry*>> Reserve(NamespaceInfo& ns, const wire::BlockChain& chain);
-  // Makes reserved blocks visible; checksums their payloads.
+  // Reserves a host slot for each block of the chain, making room as needed.
+  // A block already stored (or being written) gets nullptr. All or nothing.
+  Result<std::vector<BlockEntry*>> Reserve(const NamespaceInfo& ns, const wire::BlockChain& chain);
+  // Makes reserved blocks visible. Payloads are not checksummed here: local
+  // clients can write the shared pool at any time, so a host-tier checksum
+  // proves nothing; the NVMe tier checksums a block when it writes it.
   void Commit(std::span<BlockEntry* const> entries);
   // Drops reserved blocks and frees their slots.
   void Abort(std::span<BlockEntry* const> entries);
 
-  // Drops every ready, unpinned block of `ns` (all namespaces when null).
-  uint64_t Evict(const NamespaceInfo* ns);
+  // Drops every ready, unpinned block of namespace `ns_id` (all when null),
+  // on every tier.
+  uint64_t Evict(const Key128* ns_id);
+  // Writes every ready host block without an NVMe copy to NVMe; `done` gets
+  // how many were written and the first error, once all have finished.
+  void Flush(std::function<void(uint64_t written, Status first_error)> done);
+  // Runs NVMe completion callbacks (the event loop calls this when the NVMe
+  // tier's eventfd is readable).
+  void ReapNvme();
+  // Blocks until every NVMe request has finished.
+  void DrainNvme();
 
   HostTier& host() { return *host_; }
   const TierCounters& host_counters() const { return host_counters_; }
+  const TierCounters& nvme_counters() const { return nvme_counters_; }
   void CountBytesOut(uint64_t bytes) { host_counters_.bytes_out += bytes; }
-  uint64_t ready_blocks() const { return ready_blocks_; }
+  uint64_t host_blocks() const { return host_blocks_; }
   uint64_t pinned_blocks() const { return pinned_blocks_; }
   size_t indexed_blocks() const { return index_.size(); }
+  uint64_t promotions() const { return promotions_; }
+  uint64_t demotions() const { return demotions_; }
+  uint64_t dropped_blocks() const { return dropped_; }
+  // Ready blocks per namespace id (including namespaces not opened since start).
+  uint64_t BlocksOf(const Key128& ns_id) const;
 
  private:
   bool Verified(const BlockEntry& e, const NamespaceInfo& ns, const Key128& parent,
                 std::span<const TokenId> tokens) const;
-  // Frees one slot's worth of room for `size_class`; false when nothing is evictable.
+  LruList<BlockEntry>& HostLru(uint32_t size_class);
+  // Links a ready, unpinned, settled entry into the list its place calls for.
+  void Relink(BlockEntry* e);
+  void Unlink(BlockEntry* e);
+  // Frees room for one block of `size_class` on the host; false when nothing
+  // can leave (everything pinned, being written or being promoted).
   bool MakeRoom(uint32_t size_class);
+  // Makes the least recently used block of `lru` leave the host (dropping
+  // its host copy, after demoting it when possible). False if `lru` is empty.
+  bool EvictOneFromHost(LruList<BlockEntry>& lru);
+  void DropHostCopy(BlockEntry* e);
+  // Forgets a block on every tier.
   void Drop(BlockEntry* e);
-  LruList<BlockEntry>& LruFor(uint32_t size_class);
+  void CountReady(BlockEntry* e, int delta);
+
+  // Movement (block_store_movement.cc).
+  void MaybeClean();
+  // Starts writing e's host copy to NVMe, dropping NVMe LRU blocks to fit.
+  Status SubmitNvmeWrite(BlockEntry* e, nvme::NvmeStore::Callback done);
+  // Starts a demotion write; false if it cannot start.
+  bool StartDemotion(BlockEntry* e);
+  void OnDemotionDone(const Key128& key, Status s);
+  // Waits (running NVMe completions) until e's demotion has finished.
+  void WaitForDemotion(const Key128& key);
+  bool StartPromotion(BlockEntry* e);
+  void OnPromotionDone(const Key128& key, Status s);
+  // Drops NVMe's least recently used NVMe-only block; false if none.
+  bool DropNvmeLru();
+  BlockEntry* Find(const Key128& key);
 
   HostTier* host_;
+  nvme::NvmeStore* nvme_ = nullptr;
+  BlockStoreOptions options_;
   std::unordered_map<Key128, std::unique_ptr<BlockEntry>, Key128Hash> index_;
-  std::vector<std::unique_ptr<LruList<BlockEntry>>> lru_by_class_;
+  std::vector<std::unique_ptr<LruList<BlockEntry>>> host_lru_by_class_;
+  LruList<BlockEntry> nvme_lru_;
+  std::unordered_map<Key128, uint64_t, Key128Hash> blocks_by_ns_;
   TierCounters host_counters_;
-  uint64_t ready_blocks_ = 0;
+  TierCounters nvme_counters_;
+  uint64_t host_blocks_ = 0;
   uint64_t pinned_blocks_ = 0;
+  uint64_t cleaning_writes_ = 0;
+  uint64_t promotions_ = 0;
+  uint64_t demotions_ = 0;
+  uint64_t dropped_ = 0;
 };
 
 }  // namespace tierkv

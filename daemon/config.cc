@@ -73,8 +73,9 @@ Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
                                    std::to_string(where.column) + ": " +
                                    std::string(e.description()));
   }
-  static const char* kKnown[] = {"socket",    "tcp",         "data_dir", "host_bytes",
-                                 "slab_bytes", "log_level", "admin_token", "tenants"};
+  static const char* kKnown[] = {"socket",     "tcp",        "data_dir",        "host_bytes",
+                                 "slab_bytes", "nvme_bytes", "nvme_sync_index", "log_level",
+                                 "admin_token", "tenants"};
   for (const auto& [key, value] : t) {
     bool known = false;
     for (const char* k : kKnown) known |= key.str() == k;
@@ -87,6 +88,19 @@ Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
   TIERKV_RETURN_IF_ERROR(ReadString(t, "admin_token", &config->admin_token));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "host_bytes", &config->host_bytes));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "slab_bytes", &config->slab_bytes));
+  if (const toml::node* n = t.get("nvme_bytes")) {
+    // 0 is allowed here: it turns the NVMe tier off.
+    if (const auto* i = n->as_integer(); i && i->get() == 0) {
+      config->nvme_bytes = 0;
+    } else {
+      TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_bytes", &config->nvme_bytes));
+    }
+  }
+  if (const toml::node* n = t.get("nvme_sync_index")) {
+    const auto* b = n->as_boolean();
+    if (!b) return Status::InvalidArgument("nvme_sync_index must be true or false");
+    config->nvme_sync_index = b->get();
+  }
   if (const toml::node* n = t.get("tenants")) {
     const toml::table* tenants = n->as_table();
     if (!tenants) return Status::InvalidArgument(path + ": [tenants] must be a table");
@@ -107,7 +121,9 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                "Serves KV blocks to LLM engines over a Unix socket (shared-memory data path)\n"
                "and TCP. Runs with no config file; flags override the file's keys.",
                "tierkvd"};
-  std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, log_level, admin_token;
+  std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
+      admin_token;
+  bool nvme_sync_index = false;
   bool version = false;
   app.add_option("--config", config_path, "TOML config file (see configs/tierkvd.toml)");
   app.add_option("--socket", socket, "Unix socket path [default: /tmp/tierkv.sock]");
@@ -116,6 +132,10 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   app.add_option("--data-dir", data_dir, "Directory for persistent state [default: /var/tmp/tierkv]");
   app.add_option("--host-bytes", host_bytes, "CPU tier size, e.g. 1GiB [default: 1GiB]");
   app.add_option("--slab-bytes", slab_bytes, "CPU tier slab size = largest block [default: 64MiB]");
+  app.add_option("--nvme-bytes", nvme_bytes,
+                 "NVMe tier size in data-dir/nvme, 0 turns it off [default: 4GiB]");
+  app.add_flag("--nvme-sync-index", nvme_sync_index,
+               "fsync the NVMe index per write (survive power loss, not just crashes)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
   app.add_option("--admin-token", admin_token, "Token that evict and flush require");
   app.add_flag("--version", version, "Print the version and exit");
@@ -143,6 +163,10 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   if (!slab_bytes.empty()) {
     TIERKV_ASSIGN_OR_RETURN(config.slab_bytes, ParseByteSize(slab_bytes));
   }
+  if (!nvme_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.nvme_bytes, ParseByteSize(nvme_bytes));
+  }
+  if (nvme_sync_index) config.nvme_sync_index = true;
   if (!log_level.empty()) config.log_level = log_level;
   if (!admin_token.empty()) config.admin_token = admin_token;
   if (config.tcp == "off") config.tcp.clear();

@@ -19,6 +19,8 @@ struct DaemonConfig {
   std::string data_dir = "/var/tmp/tierkv";  // persistent state (secret, NVMe tier)
   uint64_t host_bytes = 1ull << 30;          // CPU tier (shared pool) size
   uint64_t slab_bytes = 64ull << 20;         // CPU tier slab size (largest block)
+  uint64_t nvme_bytes = 4ull << 30;          // NVMe tier cap (data_dir/nvme); 0 disables
+  bool nvme_sync_index = false;              // fsync the index WAL per write (power loss)
   std::string log_level = "info";
   std::string admin_token;                   // needed for evict/flush when set
   std::map<std::string, std::string> tenant_tokens;  // tenant -> token ([tenants])

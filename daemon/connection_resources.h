@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -13,8 +15,12 @@
 
 namespace tierkv {
 
-class ConnectionResources {
+class ConnectionResources : public std::enable_shared_from_this<ConnectionResources> {
  public:
+  // Sends a reply that was deferred (the request waited on NVMe); set by the
+  // session that owns this connection.
+  using Deliver = std::function<void(std::vector<uint8_t> reply)>;
+
   ConnectionResources(BlockStore* store, bool local) : store_(store), local_(local) {}
   ~ConnectionResources();
   ConnectionResources(const ConnectionResources&) = delete;
@@ -27,6 +33,10 @@ class ConnectionResources {
     creds_ = creds;
   }
   const Credentials& credentials() const { return creds_; }
+  void set_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  void DeliverDeferred(std::vector<uint8_t> reply) {
+    if (deliver_) deliver_(std::move(reply));
+  }
 
   // Pins `entries` and returns the lease id that releases them.
   uint64_t AddLease(std::vector<BlockEntry*> entries);
@@ -44,6 +54,7 @@ class ConnectionResources {
   bool local_;
   bool greeted_ = false;
   Credentials creds_;
+  Deliver deliver_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::vector<BlockEntry*>> leases_;
   std::unordered_map<uint64_t, std::vector<BlockEntry*>> reservations_;

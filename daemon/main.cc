@@ -10,12 +10,40 @@
 #include "daemon_secret.h"
 #include "host_tier.h"
 #include "namespace_registry.h"
+#include "nvme_setup.h"
 #include "request_handler.h"
 #include "server.h"
 
 namespace {
 
 constexpr const char* kServerVersion = "tierkvd 0.1.0";
+
+// Runs the NVMe tier's completions on the event loop whenever its eventfd
+// turns readable.
+class NvmeEventPump {
+ public:
+  NvmeEventPump(boost::asio::io_context& io, tierkv::BlockStore* store, int event_fd)
+      : store_(store), descriptor_(io, ::dup(event_fd)) {
+    Wait();
+  }
+  void Stop() {
+    boost::system::error_code ignored;
+    descriptor_.cancel(ignored);
+    descriptor_.close(ignored);
+  }
+
+ private:
+  void Wait() {
+    descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                           [this](const boost::system::error_code& ec) {
+                             if (ec) return;
+                             store_->ReapNvme();
+                             Wait();
+                           });
+  }
+  tierkv::BlockStore* store_;
+  boost::asio::posix::stream_descriptor descriptor_;
+};
 
 int Run(const tierkv::DaemonConfig& config) {
   using namespace tierkv;
@@ -36,6 +64,11 @@ int Run(const tierkv::DaemonConfig& config) {
   spdlog::info("gpu tier: off (no GPU support in this build)");
   NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes());
   BlockStore store(host->get());
+  auto nvme = OpenNvmeTier(config, (*host)->max_block_bytes(), &store);
+  if (!nvme.ok()) {
+    spdlog::error("nvme tier: {}", nvme.status().ToString());
+    return 1;
+  }
   RequestHandler handler(&store, &namespaces, {config.admin_token, kServerVersion});
 
   boost::asio::io_context io(1);
@@ -48,16 +81,27 @@ int Run(const tierkv::DaemonConfig& config) {
     spdlog::error("{}", s.ToString());
     return 1;
   }
+  std::unique_ptr<NvmeEventPump> pump;
+  if (*nvme) pump = std::make_unique<NvmeEventPump>(io, &store, (*nvme)->event_fd());
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signo);
     server.Stop();
+    if (pump) pump->Stop();
   });
   spdlog::info("tierkvd ready: unix {} tcp {}", config.socket,
                config.tcp.empty() ? "off" : config.tcp);
-  // run() returns once the acceptors and every session are closed.
+  // run() returns once the acceptors, every session and the pump are closed.
   io.run();
+  if (*nvme) {
+    // A clean stop keeps the host tier too: write what NVMe does not have yet.
+    store.Flush([](uint64_t written, Status s) {
+      spdlog::info("flushed {} host blocks to nvme{}", written,
+                   s.ok() ? "" : " (" + s.ToString() + ")");
+    });
+    store.DrainNvme();
+  }
   spdlog::info("tierkvd stopped");
   return 0;
 }

@@ -24,7 +24,6 @@ struct NamespaceInfo {
   uint32_t handle = 0;
   wire::OpenNamespaceRequest spec;
   // Statistics, updated by the block store.
-  uint64_t blocks = 0;
   uint64_t hits = 0;
   uint64_t misses = 0;
 };

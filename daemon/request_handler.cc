@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <fstream>
 
 #include "messages.h"
 
@@ -10,6 +11,17 @@ namespace tierkv {
 namespace {
 
 using wire::MessageType;
+
+// The daemon's private (anonymous) resident memory: its index and buffers,
+// without the shared pool, which is counted as shmem.
+uint64_t AnonymousResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
+  }
+  return 0;
+}
 
 std::string DescribeMismatch(size_t got, size_t want, const char* what) {
   return std::string(what) + ": got " + std::to_string(got) + " bytes, want " +
@@ -35,9 +47,29 @@ void RequestHandler::AppendError(const wire::FrameHeader& request, const Status&
   wire::EncodeHeader(h, reply->data() + start);
 }
 
-void RequestHandler::Handle(ConnectionResources& conn, const wire::FrameHeader& header,
-                            std::span<const uint8_t> body, std::vector<uint8_t>* reply,
-                            int* attach_fd) {
+void RequestHandler::AppendReply(const wire::FrameHeader& request, const Status& status,
+                                 const std::function<void(wire::Writer&)>& fields,
+                                 std::vector<uint8_t>* reply) {
+  if (!status.ok()) {
+    AppendError(request, status, reply);
+    return;
+  }
+  const size_t start = reply->size();
+  reply->resize(start + wire::kHeaderBytes);
+  wire::Writer w(reply);
+  wire::EncodeStatus(w, status);
+  fields(w);
+  wire::FrameHeader h;
+  h.type = request.type | wire::kReplyBit;
+  h.request_id = request.request_id;
+  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
+  wire::EncodeHeader(h, reply->data() + start);
+}
+
+RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
+                                               const wire::FrameHeader& header,
+                                               std::span<const uint8_t> body,
+                                               std::vector<uint8_t>* reply, int* attach_fd) {
   if (header.version < wire::kMinProtocolVersion || header.version > wire::kProtocolVersion) {
     AppendError(header,
                 Status::Unsupported("protocol version " + std::to_string(header.version) +
@@ -45,26 +77,26 @@ void RequestHandler::Handle(ConnectionResources& conn, const wire::FrameHeader& 
                                     std::to_string(wire::kMinProtocolVersion) + ".." +
                                     std::to_string(wire::kProtocolVersion) + ")"),
                 reply);
-    return;
+    return Outcome::kReplied;
   }
   const auto type = static_cast<MessageType>(header.type);
   if (!conn.greeted() && type != MessageType::kHello) {
     AppendError(header, Status::ProtocolError("the first request must be hello"), reply);
-    return;
+    return Outcome::kReplied;
   }
 
   const size_t start = reply->size();
   reply->resize(start + wire::kHeaderBytes);
   wire::Writer w(reply);
-  w.U16(0);  // status code, patched below
-  w.U32(0);  // empty status message
+  wire::EncodeStatus(w, Status::Ok());
   wire::Reader r(body);
+  bool deferred = false;
   Status s;
   switch (type) {
     case MessageType::kHello: s = Hello(conn, r, w, attach_fd); break;
     case MessageType::kOpenNamespace: s = OpenNamespace(conn, r, w); break;
     case MessageType::kLookup: s = Lookup(r, w); break;
-    case MessageType::kAcquire: s = Acquire(conn, r, w); break;
+    case MessageType::kAcquire: s = Acquire(conn, header, r, w, &deferred); break;
     case MessageType::kRelease: s = Release(conn, r, w); break;
     case MessageType::kReserve: s = Reserve(conn, r, w); break;
     case MessageType::kCommit: s = Commit(conn, r, w); break;
@@ -72,20 +104,26 @@ void RequestHandler::Handle(ConnectionResources& conn, const wire::FrameHeader& 
     case MessageType::kStats: s = Stats(r, w); break;
     case MessageType::kEvict: s = Evict(conn, r, w); break;
     case MessageType::kHealth: s = Health(r, w); break;
+    case MessageType::kFlush: s = Flush(conn, header, r, &deferred); break;
     default:
       s = Status::ProtocolError("unknown message type " + std::to_string(header.type));
+  }
+  if (s.ok() && deferred) {
+    reply->resize(start);
+    return Outcome::kDeferred;
   }
   if (!s.ok()) {
     reply->resize(start);
     if (attach_fd) *attach_fd = -1;
     AppendError(header, s, reply);
-    return;
+    return Outcome::kReplied;
   }
   wire::FrameHeader h;
   h.type = header.type | wire::kReplyBit;
   h.request_id = header.request_id;
   h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
   wire::EncodeHeader(h, reply->data() + start);
+  return Outcome::kReplied;
 }
 
 Result<NamespaceInfo*> RequestHandler::FindNamespace(uint32_t handle) const {
@@ -151,40 +189,77 @@ Status RequestHandler::Lookup(wire::Reader& r, wire::Writer& w) {
   auto matched = store_->Match(*ns, req.chain, static_cast<uint32_t>(req.chain.keys.size()));
   wire::LookupReply reply;
   reply.tiers.reserve(matched.size());
-  for (const BlockEntry* e : matched) reply.tiers.push_back(static_cast<uint8_t>(e->tier));
+  for (const BlockEntry* e : matched) reply.tiers.push_back(static_cast<uint8_t>(e->tier()));
   reply.Encode(w);
+  if (req.flags & wire::kFlagPrefetch) {
+    // Start moving NVMe blocks up now; the engine acquires them later.
+    std::vector<Key128> keys(req.chain.keys.begin(), req.chain.keys.begin() + matched.size());
+    store_->WhenOnHost(keys, [] {});
+  }
   return Status::Ok();
 }
 
-Status RequestHandler::Acquire(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
-  wire::AcquireRequest req;
-  if (!wire::AcquireRequest::Decode(r, &req)) return Status::ProtocolError("malformed acquire");
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
-  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
-  const bool inline_bytes = req.flags & wire::kFlagInline;
-  uint32_t max_blocks = req.max_blocks;
-  const uint64_t block_bytes = ns->spec.block_bytes;
-  if (inline_bytes) {
+Status RequestHandler::Acquire(ConnectionResources& conn, const wire::FrameHeader& header,
+                               wire::Reader& r, wire::Writer& w, bool* deferred) {
+  auto req = std::make_shared<wire::AcquireRequest>();
+  if (!wire::AcquireRequest::Decode(r, req.get())) {
+    return Status::ProtocolError("malformed acquire");
+  }
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req->ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req->chain));
+  uint32_t max_blocks = req->max_blocks;
+  if (req->flags & wire::kFlagInline) {
     // An inline reply must fit one frame.
-    const uint64_t fit = (wire::kMaxBodyBytes - (1u << 20)) / block_bytes;
+    const uint64_t fit = (wire::kMaxBodyBytes - (1u << 20)) / ns->spec.block_bytes;
     max_blocks = static_cast<uint32_t>(std::min<uint64_t>(max_blocks, fit));
   }
-  auto matched = store_->Match(*ns, req.chain, max_blocks);
+  auto matched = store_->Match(*ns, req->chain, max_blocks);
+  const bool all_on_host = std::all_of(matched.begin(), matched.end(),
+                                       [](const BlockEntry* e) { return e->on_host; });
+  if (all_on_host) {
+    FinishAcquire(conn, *ns, *req, max_blocks, /*count_stats=*/false, w);
+    return Status::Ok();
+  }
+  // Some blocks are on NVMe: promote them, then reply.
+  *deferred = true;
+  std::vector<Key128> keys(req->chain.keys.begin(), req->chain.keys.begin() + matched.size());
+  std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
+  store_->WhenOnHost(keys, [this, weak, header, ns, req, max_blocks] {
+    auto c = weak.lock();
+    if (!c) return;  // the client left; nothing was pinned for it
+    std::vector<uint8_t> reply;
+    AppendReply(header, Status::Ok(),
+                [&](wire::Writer& fw) { FinishAcquire(*c, *ns, *req, max_blocks, false, fw); },
+                &reply);
+    c->DeliverDeferred(std::move(reply));
+  });
+  return Status::Ok();
+}
+
+void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInfo& ns,
+                                   const wire::AcquireRequest& req, uint32_t max_blocks,
+                                   bool count_stats, wire::Writer& w) {
+  auto matched = store_->Match(ns, req.chain, max_blocks, count_stats);
+  // Serve the prefix that is on the host now; a block whose promotion failed
+  // ends it (and is a miss for the engine, which recomputes from there).
+  auto host_end = std::find_if(matched.begin(), matched.end(),
+                               [](const BlockEntry* e) { return !e->on_host || e->promoting; });
+  matched.erase(host_end, matched.end());
+  const uint64_t block_bytes = ns.spec.block_bytes;
   wire::AcquireReply reply;
   for (const BlockEntry* e : matched) reply.offsets.push_back(e->host_slot.offset);
   store_->CountBytesOut(matched.size() * block_bytes);
-  if (inline_bytes) {
+  if (req.flags & wire::kFlagInline) {
     reply.Encode(w);
     uint8_t* out = w.Extend(matched.size() * block_bytes);
     for (const BlockEntry* e : matched) {
       std::memcpy(out, store_->host().At(e->host_slot.offset), block_bytes);
       out += block_bytes;
     }
-    return Status::Ok();
+    return;
   }
   if (!matched.empty()) reply.lease_id = conn.AddLease(matched);
   reply.Encode(w);
-  return Status::Ok();
 }
 
 Status RequestHandler::Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
@@ -262,11 +337,29 @@ Status RequestHandler::Evict(ConnectionResources& conn, wire::Reader& r, wire::W
   wire::EvictRequest req;
   if (!wire::EvictRequest::Decode(r, &req)) return Status::ProtocolError("malformed evict");
   if (!conn.credentials().admin) return Status::PermissionDenied("evict needs the admin token");
-  const NamespaceInfo* ns = nullptr;
+  const Key128* ns_id = nullptr;
   if (!req.all) {
-    TIERKV_ASSIGN_OR_RETURN(ns, FindNamespace(req.ns_handle));
+    TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+    ns_id = &ns->id;
   }
-  wire::CountReply{store_->Evict(ns)}.Encode(w);
+  wire::CountReply{store_->Evict(ns_id)}.Encode(w);
+  return Status::Ok();
+}
+
+Status RequestHandler::Flush(ConnectionResources& conn, const wire::FrameHeader& header,
+                             wire::Reader& r, bool* deferred) {
+  if (!r.done()) return Status::ProtocolError("flush takes no fields");
+  if (!conn.credentials().admin) return Status::PermissionDenied("flush needs the admin token");
+  *deferred = true;
+  std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
+  store_->Flush([weak, header](uint64_t written, Status first_error) {
+    auto c = weak.lock();
+    if (!c) return;
+    std::vector<uint8_t> reply;
+    AppendReply(header, first_error,
+                [written](wire::Writer& w) { wire::CountReply{written}.Encode(w); }, &reply);
+    c->DeliverDeferred(std::move(reply));
+  });
   return Status::Ok();
 }
 
@@ -295,7 +388,7 @@ std::string RequestHandler::StatsJson() const {
   tiers.push_back({{"name", "host"},
                    {"capacity_bytes", host.capacity_bytes()},
                    {"used_bytes", host.used_bytes()},
-                   {"blocks", store_->ready_blocks()},
+                   {"blocks", store_->host_blocks()},
                    {"pinned_blocks", store_->pinned_blocks()},
                    {"hits", c.hits},
                    {"misses", c.misses},
@@ -303,6 +396,32 @@ std::string RequestHandler::StatsJson() const {
                    {"bytes_in", c.bytes_in},
                    {"bytes_out", c.bytes_out},
                    {"huge_pages", host.huge_pages()}});
+  if (const nvme::NvmeStore* nvme = store_->nvme()) {
+    const nvme::NvmeStats n = nvme->Stats();
+    const TierCounters& nc = store_->nvme_counters();
+    tiers.push_back({{"name", "nvme"},
+                     {"capacity_bytes", n.capacity_bytes},
+                     {"used_bytes", n.used_bytes},
+                     {"file_bytes", n.file_bytes},
+                     {"blocks", n.blocks},
+                     {"pinned_blocks", 0},
+                     {"hits", nc.hits},
+                     {"misses", nc.misses},
+                     {"evictions", nc.evictions},
+                     {"bytes_in", nc.bytes_in},
+                     {"bytes_out", nc.bytes_out},
+                     {"bytes_read", n.bytes_read},
+                     {"bytes_written", n.bytes_written},
+                     {"queue_depth", n.queue_depth},
+                     {"queued", n.queued},
+                     {"read_bytes_per_s", n.read_bytes_per_sec},
+                     {"write_bytes_per_s", n.write_bytes_per_sec},
+                     {"read_errors", n.read_errors},
+                     {"write_errors", n.write_errors},
+                     {"corrupt_dropped", n.corrupt_dropped},
+                     {"loaded_blocks", n.loaded_blocks},
+                     {"dropped_at_load", n.dropped_at_load}});
+  }
   json namespaces = json::array();
   for (const auto& ns : namespaces_->all()) {
     namespaces.push_back({{"id", ToHex(ns->id)},
@@ -311,7 +430,7 @@ std::string RequestHandler::StatsJson() const {
                           {"model_fingerprint", ns->spec.model_fingerprint},
                           {"block_tokens", ns->spec.block_tokens},
                           {"block_bytes", ns->spec.block_bytes},
-                          {"blocks", ns->blocks},
+                          {"blocks", store_->BlocksOf(ns->id)},
                           {"hits", ns->hits},
                           {"misses", ns->misses}});
   }
@@ -321,6 +440,10 @@ std::string RequestHandler::StatsJson() const {
               {"uptime_s", uptime.count()},
               {"connections", connections_},
               {"indexed_blocks", store_->indexed_blocks()},
+              {"promotions", store_->promotions()},
+              {"demotions", store_->demotions()},
+              {"dropped_blocks", store_->dropped_blocks()},
+              {"rss_anon_bytes", AnonymousResidentBytes()},
               {"tiers", tiers},
               {"namespaces", namespaces}};
   return doc.dump();

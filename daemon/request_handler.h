@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,13 +28,22 @@ class RequestHandler {
  public:
   RequestHandler(BlockStore* store, NamespaceRegistry* namespaces, HandlerOptions options);
 
+  enum class Outcome { kReplied, kDeferred };
+
   // Handles the request and appends the whole reply frame to `reply`. When the
   // reply must carry the shared pool's fd (a local hello), *attach_fd is set.
-  void Handle(ConnectionResources& conn, const wire::FrameHeader& header,
-              std::span<const uint8_t> body, std::vector<uint8_t>* reply, int* attach_fd);
+  // kDeferred: the request waits on the NVMe tier and its reply frame comes
+  // later through conn.DeliverDeferred() (possibly before Handle returns); the
+  // connection must not be sent another reply before it.
+  Outcome Handle(ConnectionResources& conn, const wire::FrameHeader& header,
+                 std::span<const uint8_t> body, std::vector<uint8_t>* reply, int* attach_fd);
 
   // Appends an error reply frame (for frames rejected before decoding).
   static void AppendError(const wire::FrameHeader& request, const Status& status,
+                          std::vector<uint8_t>* reply);
+  // Appends a reply frame: the status, then (when OK) what `fields` writes.
+  static void AppendReply(const wire::FrameHeader& request, const Status& status,
+                          const std::function<void(wire::Writer&)>& fields,
                           std::vector<uint8_t>* reply);
 
   void set_connection_count(uint64_t n) { connections_ = n; }
@@ -44,7 +54,14 @@ class RequestHandler {
   Status Hello(ConnectionResources& conn, wire::Reader& r, wire::Writer& w, int* attach_fd);
   Status OpenNamespace(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Lookup(wire::Reader& r, wire::Writer& w);
-  Status Acquire(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Acquire(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
+                 wire::Writer& w, bool* deferred);
+  // Pins the host-resident prefix of the chain and encodes the acquire reply.
+  void FinishAcquire(ConnectionResources& conn, const NamespaceInfo& ns,
+                     const wire::AcquireRequest& req, uint32_t max_blocks, bool count_stats,
+                     wire::Writer& w);
+  Status Flush(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
+               bool* deferred);
   Status Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Reserve(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);

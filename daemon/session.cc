@@ -15,19 +15,34 @@ constexpr size_t kInitialBufferBytes = 64 * 1024;
 Session::Session(Socket socket, bool local, BlockStore* store, RequestHandler* handler,
                  std::function<void(Session*)> on_close)
     : socket_(std::move(socket)),
-      resources_(store, local),
+      resources_(std::make_shared<ConnectionResources>(store, local)),
       handler_(handler),
       on_close_(std::move(on_close)),
       in_(kInitialBufferBytes) {}
 
 Session::~Session() = default;
 
-void Session::Start() { ReadMore(); }
+void Session::Start() {
+  std::weak_ptr<Session> weak = weak_from_this();
+  resources_->set_deliver([weak](std::vector<uint8_t> reply) {
+    if (auto self = weak.lock()) self->OnDeferredReply(std::move(reply));
+  });
+  ReadMore();
+}
+
+void Session::OnDeferredReply(std::vector<uint8_t> reply) {
+  if (finished_ || !awaiting_reply_) return;
+  awaiting_reply_ = false;
+  out_ = std::move(reply);
+  if (!handling_) WriteReply(/*close_after=*/false);
+}
 
 void Session::Close() {
   boost::system::error_code ignored;
   socket_.cancel(ignored);
   socket_.close(ignored);
+  // With no read or write pending, nothing would end the session otherwise.
+  if (awaiting_reply_) Finish();
 }
 
 void Session::ReadMore() {
@@ -80,9 +95,13 @@ void Session::ProcessBuffer() {
   }
   out_.clear();
   int attach_fd = -1;
-  handler_->Handle(resources_, header,
-                   {in_.data() + in_begin_ + wire::kHeaderBytes, header.body_bytes}, &out_,
-                   &attach_fd);
+  handling_ = true;
+  awaiting_reply_ = true;
+  const auto outcome = handler_->Handle(
+      *resources_, header, {in_.data() + in_begin_ + wire::kHeaderBytes, header.body_bytes},
+      &out_, &attach_fd);
+  handling_ = false;
+  if (outcome == RequestHandler::Outcome::kReplied) awaiting_reply_ = false;
   in_begin_ += frame_bytes;
   if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
   if (in_.size() > kInitialBufferBytes && in_end_ == 0) {
@@ -97,7 +116,8 @@ void Session::ProcessBuffer() {
     ProcessBuffer();
     return;
   }
-  WriteReply(/*close_after=*/false);
+  // A deferred reply that has not come yet is written when it comes.
+  if (!awaiting_reply_) WriteReply(/*close_after=*/false);
 }
 
 bool Session::SendWithFd(int fd) {

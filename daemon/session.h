@@ -44,8 +44,11 @@ class Session : public std::enable_shared_from_this<Session> {
   bool SendWithFd(int fd);
   void Finish();
 
+  // A reply that waited on the NVMe tier is ready.
+  void OnDeferredReply(std::vector<uint8_t> reply);
+
   Socket socket_;
-  ConnectionResources resources_;
+  std::shared_ptr<ConnectionResources> resources_;
   RequestHandler* handler_;
   std::function<void(Session*)> on_close_;
   std::vector<uint8_t> in_;   // bytes [in_begin_, in_end_) are unprocessed
@@ -53,6 +56,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t in_end_ = 0;
   std::vector<uint8_t> out_;
   bool finished_ = false;
+  bool handling_ = false;        // inside RequestHandler::Handle
+  bool awaiting_reply_ = false;  // a deferred reply has not come yet
 };
 
 }  // namespace tierkv

@@ -15,6 +15,7 @@ std::string_view MessageTypeName(uint16_t type) {
     case MessageType::kStats: return "stats";
     case MessageType::kEvict: return "evict";
     case MessageType::kHealth: return "health";
+    case MessageType::kFlush: return "flush";
   }
   return "unknown";
 }

@@ -48,6 +48,7 @@ enum class MessageType : uint16_t {
   kStats = 9,
   kEvict = 10,
   kHealth = 11,
+  kFlush = 12,
 };
 std::string_view MessageTypeName(uint16_t type);
 

@@ -79,7 +79,7 @@ Status Lease::Release() {
   inline_bytes_.clear();
   if (!conn_ || lease_id_ == 0) return Status::Ok();
   wire::IdRequest req{std::exchange(lease_id_, 0)};
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   Status s = std::exchange(conn_, nullptr)->Call(MessageType::kRelease, EncodeBody(req), &fields);
   return s;
 }
@@ -116,7 +116,7 @@ Reservation::~Reservation() { (void)Abort(); }
 Status Reservation::Commit() {
   if (!conn_) return Status::InvalidArgument("reservation already committed or aborted");
   Connection* conn = std::exchange(conn_, nullptr);
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   if (!conn->local()) {
     // Remote: the bytes travel now, in one reserve-and-commit frame.
     wire::ReserveRequest req;
@@ -140,7 +140,7 @@ Status Reservation::Abort() {
   Connection* conn = std::exchange(conn_, nullptr);
   if (!conn || reservation_id_ == 0) return Status::Ok();
   wire::IdRequest req{std::exchange(reservation_id_, 0)};
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   return conn->Call(MessageType::kAbort, EncodeBody(req), &fields);
 }
 
@@ -165,10 +165,10 @@ Result<Namespace> Client::OpenNamespace(const NamespaceSpec& spec) {
   req.kv_layout = spec.kv_layout;
   req.block_tokens = spec.block_tokens;
   req.block_bytes = spec.block_bytes;
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kOpenNamespace, EncodeBody(req), &fields));
   wire::OpenNamespaceReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::OpenNamespaceReply::Decode(r, &reply)) {
     return Status::ProtocolError("malformed open_namespace reply");
   }
@@ -183,10 +183,10 @@ Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128>
   req.ns_handle = ns.handle;
   req.flags = options.prefetch ? wire::kFlagPrefetch : 0;
   req.chain = MakeChain(ns.id, keys, tokens);
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kLookup, EncodeBody(req), &fields));
   wire::LookupReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::LookupReply::Decode(r, &reply)) return Status::ProtocolError("malformed lookup reply");
   LookupResult out;
   out.matched_blocks = static_cast<uint32_t>(reply.tiers.size());
@@ -203,10 +203,10 @@ Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
   req.max_blocks = max_blocks;
   req.chain = MakeChain(ns.id, keys, tokens);
   Lease lease;
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kAcquire, EncodeBody(req), &fields));
   wire::AcquireReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::AcquireReply::Decode(r, &reply)) return Status::ProtocolError("malformed acquire reply");
   const size_t n = reply.offsets.size();
   if (conn_->local()) {
@@ -253,10 +253,10 @@ Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
   wire::ReserveRequest req;
   req.ns_handle = ns.handle;
   req.chain = MakeChain(parent, keys, tokens);
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kReserve, EncodeBody(req), &fields));
   wire::ReserveReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::ReserveReply::Decode(r, &reply) || reply.offsets.size() != keys.size()) {
     return Status::ProtocolError("malformed reserve reply");
   }
@@ -302,10 +302,10 @@ Result<uint32_t> Client::Get(const Namespace& ns, std::span<const Key128> keys,
 }
 
 Result<Stats> Client::GetStats() {
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kStats, {}, &fields));
   wire::TextReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::TextReply::Decode(r, &reply)) return Status::ProtocolError("malformed stats reply");
   auto doc = nlohmann::json::parse(reply.text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -348,19 +348,19 @@ Result<uint64_t> Client::Evict(const Namespace* ns) {
   wire::EvictRequest req;
   req.all = ns == nullptr;
   req.ns_handle = ns ? ns->handle : 0;
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kEvict, EncodeBody(req), &fields));
   wire::CountReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::CountReply::Decode(r, &reply)) return Status::ProtocolError("malformed evict reply");
   return reply.count;
 }
 
 Result<Health> Client::GetHealth() {
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kHealth, {}, &fields));
   wire::HealthReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::HealthReply::Decode(r, &reply)) return Status::ProtocolError("malformed health reply");
   return Health{reply.ok != 0, reply.version, reply.detail};
 }

@@ -129,12 +129,11 @@ Status Connection::SendAll(std::span<const uint8_t> a, std::span<const std::byte
   return Status::Ok();
 }
 
-Status Connection::RecvAll(uint8_t* out, size_t n, int* received_fd) {
-  size_t got = 0;
-  while (got < n) {
+Status Connection::RecvSome(uint8_t* out, size_t n, size_t* got, int* received_fd) {
+  for (;;) {
     ssize_t r;
     if (received_fd) {
-      iovec iov{out + got, n - got};
+      iovec iov{out, n};
       alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
       msghdr msg{};
       msg.msg_iov = &iov;
@@ -150,28 +149,55 @@ Status Connection::RecvAll(uint8_t* out, size_t n, int* received_fd) {
         }
       }
     } else {
-      r = ::recv(fd_, out + got, n - got, 0);
+      r = ::recv(fd_, out, n, 0);
+    }
+    if (r > 0) {
+      *got = static_cast<size_t>(r);
+      return Status::Ok();
     }
     if (r == 0) return Status::Unavailable("tierkvd closed the connection");
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return Status::Unavailable("timed out waiting for tierkvd");
-      }
-      return Status::Unavailable(std::string("receive from tierkvd: ") + std::strerror(errno));
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return Status::Unavailable("timed out waiting for tierkvd");
     }
-    got += static_cast<size_t>(r);
+    return Status::Unavailable(std::string("receive from tierkvd: ") + std::strerror(errno));
+  }
+}
+
+Status Connection::RecvReply(const wire::FrameHeader& request, std::vector<uint8_t>* body,
+                             int* received_fd) {
+  // One recv usually brings the whole reply; only a large one needs more.
+  size_t got = 0;
+  while (got < wire::kHeaderBytes) {
+    size_t n = 0;
+    TIERKV_RETURN_IF_ERROR(RecvSome(recv_buf_.data() + got, recv_buf_.size() - got, &n,
+                                    got == 0 ? received_fd : nullptr));
+    got += n;
+  }
+  const wire::FrameHeader h = wire::DecodeHeader(recv_buf_.data());
+  TIERKV_RETURN_IF_ERROR(wire::ValidateHeader(h));
+  if (h.type != (request.type | wire::kReplyBit) || h.request_id != request.request_id) {
+    return Status::ProtocolError("reply does not match the request");
+  }
+  const size_t in_buffer = got - wire::kHeaderBytes;
+  if (in_buffer > h.body_bytes) return Status::ProtocolError("bytes after the reply frame");
+  body->resize(h.body_bytes);
+  std::memcpy(body->data(), recv_buf_.data() + wire::kHeaderBytes, in_buffer);
+  for (size_t have = in_buffer; have < h.body_bytes;) {
+    size_t n = 0;
+    TIERKV_RETURN_IF_ERROR(RecvSome(body->data() + have, h.body_bytes - have, &n, nullptr));
+    have += n;
   }
   return Status::Ok();
 }
 
 Status Connection::Call(wire::MessageType type, std::span<const uint8_t> body,
-                        std::vector<uint8_t>* reply_fields) {
-  return Call2(type, body, {}, reply_fields);
+                        ReplyBuffer* reply) {
+  return Call2(type, body, {}, reply);
 }
 
 Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
-                         std::span<const std::byte> extra, std::vector<uint8_t>* reply_fields) {
+                         std::span<const std::byte> extra, ReplyBuffer* reply) {
   std::lock_guard lock(mu_);
   if (fd_ < 0) return Status::Unavailable("connection to tierkvd is closed");
   const uint64_t body_bytes = body.size() + extra.size();
@@ -188,21 +214,8 @@ Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
   std::memcpy(send_buf_.data() + wire::kHeaderBytes, body.data(), body.size());
   Status s = SendAll(send_buf_, extra);
   int passed_fd = -1;
-  uint8_t header_bytes[wire::kHeaderBytes];
   const bool expect_fd = type == wire::MessageType::kHello && local_;
-  if (s.ok()) s = RecvAll(header_bytes, sizeof(header_bytes), expect_fd ? &passed_fd : nullptr);
-  wire::FrameHeader rh;
-  if (s.ok()) {
-    rh = wire::DecodeHeader(header_bytes);
-    s = wire::ValidateHeader(rh);
-    if (s.ok() && (rh.type != (h.type | wire::kReplyBit) || rh.request_id != h.request_id)) {
-      s = Status::ProtocolError("reply does not match the request");
-    }
-  }
-  if (s.ok()) {
-    reply_fields->resize(rh.body_bytes);
-    s = RecvAll(reply_fields->data(), rh.body_bytes, nullptr);
-  }
+  if (s.ok()) s = RecvReply(h, &reply->body, expect_fd ? &passed_fd : nullptr);
   if (!s.ok()) {
     if (passed_fd >= 0) ::close(passed_fd);
     Fail();
@@ -212,9 +225,9 @@ Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
     if (received_fd_ >= 0) ::close(received_fd_);
     received_fd_ = passed_fd;  // Hello() maps it
   }
-  wire::Reader r(*reply_fields);
+  wire::Reader r(reply->body);
   Status reply_status = wire::DecodeStatus(r);
-  reply_fields->erase(reply_fields->begin(), reply_fields->end() - r.remaining());
+  reply->fields_at = reply->body.size() - r.remaining();
   return reply_status;
 }
 
@@ -226,11 +239,11 @@ Status Connection::Hello(const ConnectOptions& options) {
   std::vector<uint8_t> body;
   wire::Writer w(&body);
   req.Encode(w);
-  std::vector<uint8_t> fields;
+  ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(Call(wire::MessageType::kHello, body, &fields));
   const int fd = std::exchange(received_fd_, -1);
   wire::HelloReply reply;
-  wire::Reader r(fields);
+  wire::Reader r(fields.fields());
   if (!wire::HelloReply::Decode(r, &reply)) {
     if (fd >= 0) ::close(fd);
     return Status::ProtocolError("malformed hello reply");

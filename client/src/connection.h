@@ -16,6 +16,15 @@
 
 namespace tierkv {
 
+// A reply body; fields() are the bytes after the status.
+struct ReplyBuffer {
+  std::vector<uint8_t> body;
+  size_t fields_at = 0;
+  std::span<const uint8_t> fields() const {
+    return std::span<const uint8_t>(body).subspan(fields_at);
+  }
+};
+
 class Connection {
  public:
   // Connects to "unix:PATH", "tcp:HOST:PORT" or a bare path.
@@ -26,14 +35,14 @@ class Connection {
   std::byte* pool() const { return pool_.data(); }
   uint64_t pool_bytes() const { return pool_.size(); }
 
-  // Sends one request and waits for its reply. On success `reply` holds the
-  // reply body after the status, for the caller to decode with a Reader. A
-  // transport failure closes the connection (later calls fail Unavailable).
-  Status Call(wire::MessageType type, std::span<const uint8_t> body,
-              std::vector<uint8_t>* reply_fields);
+  // Sends one request and waits for its reply; returns the reply's status. On
+  // success reply->fields() is what follows the status, for the caller to
+  // decode. A transport failure closes the connection (later calls fail
+  // Unavailable).
+  Status Call(wire::MessageType type, std::span<const uint8_t> body, ReplyBuffer* reply);
   // As Call, with `extra` sent after `body` (inline payloads, no copy).
   Status Call2(wire::MessageType type, std::span<const uint8_t> body,
-               std::span<const std::byte> extra, std::vector<uint8_t>* reply_fields);
+               std::span<const std::byte> extra, ReplyBuffer* reply);
 
   // Says hello; on a Unix socket receives and maps the shared pool.
   Status Hello(const ConnectOptions& options);
@@ -41,8 +50,11 @@ class Connection {
  private:
   Connection(int fd, bool local) : fd_(fd), local_(local) {}
   Status SendAll(std::span<const uint8_t> a, std::span<const std::byte> b);
-  // Reads exactly n bytes; the first read may also collect a passed fd.
-  Status RecvAll(uint8_t* out, size_t n, int* received_fd);
+  // One recv of up to n bytes (at least one); may also collect a passed fd.
+  Status RecvSome(uint8_t* out, size_t n, size_t* got, int* received_fd);
+  // Reads the reply frame to `request` into `body` (the bytes after the header).
+  Status RecvReply(const wire::FrameHeader& request, std::vector<uint8_t>* body,
+                   int* received_fd);
   void Fail();
 
   std::mutex mu_;
@@ -50,6 +62,7 @@ class Connection {
   bool local_;
   uint32_t next_request_id_ = 1;
   std::vector<uint8_t> send_buf_;
+  std::vector<uint8_t> recv_buf_ = std::vector<uint8_t>(64 * 1024);
   int received_fd_ = -1;  // the pool fd that came with the hello reply
   SharedMemory pool_;
 };

@@ -96,13 +96,14 @@ TEST_F(DaemonTest, StatsCountBlocksHitsAndMisses) {
   ASSERT_TRUE(client_->Lookup(ns_, miss.keys, miss.tokens).ok());
   auto stats = client_->GetStats();
   ASSERT_TRUE(stats.ok());
-  ASSERT_EQ(stats->tiers.size(), 1u);
+  ASSERT_EQ(stats->tiers.size(), 2u);
+  EXPECT_EQ(stats->tiers[1].name, "nvme");
   const TierStats& host = stats->tiers[0];
   EXPECT_EQ(host.name, "host");
   EXPECT_EQ(host.blocks, 3u);
   EXPECT_EQ(host.used_bytes, 3 * kBlockBytes);
   EXPECT_EQ(host.hits, 3u);
-  EXPECT_EQ(host.misses, 1u);
+  EXPECT_EQ(host.misses, 2u);  // blocks asked and not found
   EXPECT_EQ(host.bytes_in, 3 * kBlockBytes);
   ASSERT_EQ(stats->namespaces.size(), 1u);
   EXPECT_EQ(stats->namespaces[0].blocks, 3u);

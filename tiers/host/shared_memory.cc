@@ -3,13 +3,43 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace tierkv {
 namespace {
 
 constexpr uint64_t kHugePageBytes = 2ull << 20;
+
+// Faults in page-table entries for writing, over all cores: a shared mapping
+// populated with MAP_POPULATE is mapped read-only, and the first write to each
+// page then takes a fault, which made puts ~10x slower than memcpy. The
+// contents are left as they are (other processes may be using them).
+void PopulateWritable(std::byte* data, uint64_t bytes) {
+  const long page = sysconf(_SC_PAGESIZE);
+  const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+  const uint64_t pages = bytes / static_cast<uint64_t>(page);
+  const uint64_t chunk = (pages + threads - 1) / threads * static_cast<uint64_t>(page);
+  auto populate = [&](uint64_t begin, uint64_t end) {
+    if (begin >= end) return;
+    if (madvise(data + begin, end - begin, MADV_POPULATE_WRITE) == 0) return;
+    // Kernels before 5.14: touch each page with an atomic add of zero, which
+    // writes without changing what a concurrent writer stores.
+    for (uint64_t off = begin; off < end; off += static_cast<uint64_t>(page)) {
+      std::atomic_ref<char>(reinterpret_cast<char&>(data[off])).fetch_add(0);
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads; ++t) {
+    workers.emplace_back(populate, t * chunk, std::min(bytes, (t + 1) * chunk));
+  }
+  populate(0, std::min(bytes, chunk));
+  for (auto& w : workers) w.join();
+}
 
 
 }  // namespace
@@ -38,7 +68,7 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
     close(fd);
     return s;
   }
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     Status s = Status::FromErrno(errno, "mmap shared pool");
     close(fd);
@@ -47,22 +77,18 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
-  // MAP_POPULATE on shmem can leave pages unallocated when memory is tight;
-  // touching one byte per page makes sure every page exists before any put.
-  const long page = sysconf(_SC_PAGESIZE);
-  for (uint64_t off = 0; off < bytes; off += static_cast<uint64_t>(page)) {
-    reinterpret_cast<volatile char*>(shm.data_)[off] = 0;
-  }
+  PopulateWritable(shm.data_, bytes);
   return shm;
 }
 
 Result<SharedMemory> SharedMemory::Map(int fd, uint64_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return Status::FromErrno(errno, "mmap daemon pool");
   SharedMemory shm;
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
+  PopulateWritable(shm.data_, bytes);
   return shm;
 }
 

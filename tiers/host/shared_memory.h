@@ -16,7 +16,9 @@ class SharedMemory {
   // to a fresh page costs ~13 us on the VMs we run on, far too slow for a put.
   // Tries huge pages first and falls back to normal pages.
   static Result<SharedMemory> Create(uint64_t bytes, const char* name);
-  // Maps a region another process created (read-write, shared).
+  // Maps a region another process created (read-write, shared), with every
+  // page-table entry faulted in for writing so puts never take page faults.
+  // Takes ownership of `fd`.
   static Result<SharedMemory> Map(int fd, uint64_t bytes);
 
   SharedMemory() = default;

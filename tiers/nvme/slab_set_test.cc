@@ -1,0 +1,110 @@
+#include "tiers/nvme/slab_set.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "tiers/nvme/testing/fault_injection_file_system.h"
+#include "tiers/nvme/testing/temp_dir.h"
+
+namespace tierkv::nvme {
+namespace {
+
+using testing::FaultInjectionFileSystem;
+using testing::FsOp;
+using testing::TempDir;
+
+constexpr uint64_t kKiB = 1024;
+
+class SlabSetTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SlabSet> Open(uint64_t capacity, uint64_t slab, FileSystem* fs = nullptr) {
+    Result<std::unique_ptr<SlabSet>> set =
+        SlabSet::Open(fs ? fs : DefaultFileSystem(), dir_.Sub("slabs"), {capacity, slab});
+    EXPECT_TRUE(set.ok()) << set.status().ToString();
+    return set.ok() ? std::move(set).value() : nullptr;
+  }
+  SlotId Alloc(SlabSet& set, uint64_t bytes) {
+    Result<SlotId> slot = set.Allocate(bytes);
+    EXPECT_TRUE(slot.ok()) << slot.status().ToString();
+    return slot.ok() ? *slot : SlotId{};
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SlabSetTest, RoundsBlocksUpToTheirSizeClass) {
+  auto set = Open(64 * kKiB, 16 * kKiB);
+  EXPECT_EQ(Alloc(*set, 5000).slot_bytes, 8192u);
+  EXPECT_EQ(Alloc(*set, 4096).slot_bytes, 4096u);
+  EXPECT_EQ(set->file_bytes(), 32 * kKiB);
+  EXPECT_EQ(set->used_bytes(), 12 * kKiB);
+}
+
+TEST_F(SlabSetTest, HandsOutDistinctSlotsAndReusesFreedOnes) {
+  auto set = Open(64 * kKiB, 16 * kKiB);
+  SlotId a = Alloc(*set, 4096), b = Alloc(*set, 4096), c = Alloc(*set, 4096);
+  EXPECT_EQ(a.index, 0u);
+  EXPECT_EQ(b.index, 1u);
+  EXPECT_EQ(c.index, 2u);
+  set->Free(b);
+  set->Free(b);  // a second free is a no-op
+  EXPECT_EQ(set->used_slots(), 2u);
+  EXPECT_EQ(Alloc(*set, 4096), b);
+  Result<IoTarget> target = set->Target(c);
+  ASSERT_TRUE(target.ok());
+  EXPECT_EQ(target->offset, 2 * 4096u);
+}
+
+TEST_F(SlabSetTest, FullTierIsResourceExhaustedUntilASlotIsFreed) {
+  auto set = Open(32 * kKiB, 16 * kKiB);
+  std::vector<SlotId> slots;
+  for (int i = 0; i < 8; ++i) slots.push_back(Alloc(*set, 4096));
+  Status full = set->Allocate(4096).status();
+  EXPECT_TRUE(full.IsResourceExhausted()) << full.ToString();
+  set->Free(slots[5]);
+  EXPECT_EQ(Alloc(*set, 4096), slots[5]);
+}
+
+TEST_F(SlabSetTest, TakesOverAnEmptyFileOfAnotherClassWhenFull) {
+  auto set = Open(32 * kKiB, 16 * kKiB);
+  SlotId small = Alloc(*set, 4096);
+  SlotId big = Alloc(*set, 16 * kKiB);
+  EXPECT_TRUE(set->Allocate(16 * kKiB).status().IsResourceExhausted());
+  set->Free(small);
+  SlotId big2 = Alloc(*set, 16 * kKiB);
+  EXPECT_EQ(big2.slot_bytes, 16 * kKiB);
+  EXPECT_NE(big2, big);
+  EXPECT_EQ(set->file_bytes(), 32 * kKiB);
+}
+
+TEST_F(SlabSetTest, ReopenedSetIsFreeUntilSlotsAreClaimed) {
+  SlotId a, b;
+  {
+    auto set = Open(64 * kKiB, 16 * kKiB);
+    a = Alloc(*set, 4096);
+    b = Alloc(*set, 4096);
+  }
+  auto set = Open(64 * kKiB, 16 * kKiB);
+  EXPECT_EQ(set->file_bytes(), 16 * kKiB);
+  EXPECT_EQ(set->used_slots(), 0u);
+  EXPECT_TRUE(set->Claim(b).ok());
+  EXPECT_EQ(set->Claim(b).code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(set->Claim(SlotId{4096, 0, 4}).IsInvalidArgument());  // past the end
+  EXPECT_TRUE(set->Claim(SlotId{4096, 3, 0}).IsInvalidArgument());  // no such file
+  EXPECT_EQ(Alloc(*set, 4096), a);
+}
+
+TEST_F(SlabSetTest, DiskFullWhileCreatingAFileIsAClearError) {
+  FaultInjectionFileSystem fs(DefaultFileSystem());
+  auto set = Open(64 * kKiB, 16 * kKiB, &fs);
+  fs.InjectError(FsOp::kAllocate, ENOSPC, 1);
+  Status s = set->Allocate(4096).status();
+  EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
+  EXPECT_NE(s.message().find("disk full"), std::string_view::npos) << s.ToString();
+  EXPECT_EQ(set->file_bytes(), 0u);
+  EXPECT_EQ(Alloc(*set, 4096).index, 0u);
+}
+
+}  // namespace
+}  // namespace tierkv::nvme
