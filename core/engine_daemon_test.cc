@@ -119,5 +119,52 @@ TEST_F(EngineDaemonTest, EvictedPrefixAndUnreachableDaemonRunCold) {
   ExpectSame(orphan, Run(nullptr, prompt));
 }
 
+TEST_F(EngineDaemonTest, WarmAfterRestartEqualsCold) {
+  const std::vector<TokenId> prompt = Prompt(26, 3);
+  {
+    auto cache = OpenCache(daemon_->socket_path());
+    ASSERT_NE(cache, nullptr);
+    Run(cache.get(), prompt);
+  }
+  // A clean stop flushes the host tier to NVMe; the restarted daemon replays it.
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->log();
+  ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  auto cache = OpenCache(daemon_->socket_path());
+  ASSERT_NE(cache, nullptr);
+  const GenerateResult warm = Run(cache.get(), prompt);
+  EXPECT_EQ(warm.cached_tokens, 24);
+  ExpectSame(warm, Run(nullptr, prompt));
+}
+
+// A host tier of 32 tiny blocks: later prompts push earlier ones down to NVMe.
+class EngineNvmeTest : public EngineDaemonTest {
+ protected:
+  void SetUp() override {
+    model_ = testing::MakeTinyModel();
+    ASSERT_NE(model_, nullptr);
+    daemon_ = std::make_unique<tierkv::testing::DaemonProcess>(
+        std::vector<std::string>{"--host-bytes", "64KiB", "--slab-bytes", "8KiB"});
+    ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  }
+};
+
+TEST_F(EngineNvmeTest, WarmFromDemotedBlocksEqualsCold) {
+  const std::vector<TokenId> prompt = Prompt(22, 4);
+  auto cache = OpenCache(daemon_->socket_path());
+  ASSERT_NE(cache, nullptr);
+  Run(cache.get(), prompt);
+  for (uint32_t salt = 10; salt < 30; ++salt) Run(cache.get(), Prompt(22, salt));
+  const auto tokens = std::span(prompt).first(20);
+  const auto keys = ChainBlockKeys(cache->namespace_id(), tokens, kBlockTokens);
+  auto where = cache->client().Lookup(cache->ns(), keys, tokens);
+  ASSERT_TRUE(where.ok()) << where.status().ToString();
+  ASSERT_EQ(where->matched_blocks, 5u);
+  EXPECT_EQ(where->locations[0], TierKind::kNvme) << daemon_->log();
+
+  const GenerateResult warm = Run(cache.get(), prompt);
+  EXPECT_EQ(warm.cached_tokens, 20);
+  ExpectSame(warm, Run(nullptr, prompt));
+}
+
 }  // namespace
 }  // namespace tierkv::core
