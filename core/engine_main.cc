@@ -60,14 +60,17 @@ int Fail(const Status& s) {
 
 struct CommonFlags {
   std::string model;
-  std::string socket;
+  std::string socket = ConnectOptions().address;  // tierkvd's default socket
+  bool no_cache = false;
   int block_tokens = kDefaultBlockTokens;
   bool json = false;
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags& f) {
   cmd->add_option("--model", f.model, "llama GGUF file")->required();
-  cmd->add_option("--socket", f.socket, "tierkvd address (Unix socket path or tcp:host:port)");
+  cmd->add_option("--socket", f.socket, "tierkvd address (Unix socket path or tcp:host:port)")
+      ->capture_default_str();
+  cmd->add_flag("--no-cache", f.no_cache, "Do not use tierkvd: always prefill cold");
   cmd->add_option("--block-tokens", f.block_tokens, "Tokens per KV block")->capture_default_str();
   cmd->add_flag("--json", f.json, "Print JSON");
 }
@@ -85,7 +88,7 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
   std::unique_ptr<PrefixCache> cache =
-      OpenEngineCache(f.socket, Engine::NamespaceFor(**model, f.block_tokens));
+      OpenEngineCache(f.no_cache ? "" : f.socket, Engine::NamespaceFor(**model, f.block_tokens));
   Engine engine(**model, {.block_tokens = f.block_tokens}, cache.get());
   if (Status s = engine.Warmup(); !s.ok()) return Fail(s);
   auto r = engine.Generate(*prompt, options);
@@ -130,7 +133,7 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
   auto cold = RunSharedPrefixWorkload(cold_engine, w, (*model)->config().vocab);
   if (!cold.ok()) return Fail(cold.status());
   // Warm: through tierkvd when reachable, else an in-process cache.
-  std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.socket, spec);
+  std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.no_cache ? "" : f.socket, spec);
   if (cache == nullptr) cache = std::make_unique<InProcessPrefixCache>(spec);
   Engine warm_engine(**model, options, cache.get());
   auto warm = RunSharedPrefixWorkload(warm_engine, w, (*model)->config().vocab);
