@@ -1,0 +1,58 @@
+#include "core/daemon_prefix_cache.h"
+
+#include <cstring>
+
+namespace tierkv::core {
+
+Result<std::unique_ptr<DaemonPrefixCache>> DaemonPrefixCache::Open(const ConnectOptions& options,
+                                                                   const NamespaceSpec& spec) {
+  auto client = Client::Connect(options);
+  if (!client.ok()) return client.status();
+  auto ns = (*client)->OpenNamespace(spec);
+  if (!ns.ok()) return ns.status();
+  if (ns->block_bytes != spec.block_bytes || ns->block_tokens != spec.block_tokens) {
+    return Status::Internal("daemon opened the namespace with another block size");
+  }
+  return std::unique_ptr<DaemonPrefixCache>(new DaemonPrefixCache(std::move(client).value(), *ns));
+}
+
+Result<uint32_t> DaemonPrefixCache::Lookup(std::span<const Key128> keys,
+                                           std::span<const TokenId> tokens) {
+  auto hit = client_->Lookup(ns_, keys, tokens, {.prefetch = true});
+  if (!hit.ok()) return hit.status();
+  return hit->matched_blocks;
+}
+
+Result<uint32_t> DaemonPrefixCache::Load(std::span<const Key128> keys,
+                                         std::span<const TokenId> tokens,
+                                         std::span<const std::span<std::byte>> dst) {
+  auto lease = client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(dst.size()));
+  if (!lease.ok()) return lease.status();
+  const size_t n = std::min(lease->size(), dst.size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::span<const std::byte> p = lease->payload(i);
+    if (p.size() != dst[i].size()) {
+      return Status::Internal("lease block of " + std::to_string(p.size()) + " bytes, page of " +
+                              std::to_string(dst[i].size()));
+    }
+    std::memcpy(dst[i].data(), p.data(), p.size());
+  }
+  TIERKV_RETURN_IF_ERROR(lease->Release());
+  return static_cast<uint32_t>(n);
+}
+
+Status DaemonPrefixCache::Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                                std::span<const std::span<const std::byte>> src) {
+  if (src.size() != keys.size()) return Status::InvalidArgument("store: one payload per key");
+  auto res = client_->Reserve(ns_, ns_.id, keys, tokens);
+  if (!res.ok()) return res.status();
+  for (size_t i = 0; i < res->size(); ++i) {
+    const std::span<std::byte> slot = res->payload(i);
+    if (slot.empty()) continue;  // already stored
+    if (slot.size() != src[i].size()) return Status::Internal("reserved slot of the wrong size");
+    std::memcpy(slot.data(), src[i].data(), slot.size());
+  }
+  return res->Commit();
+}
+
+}  // namespace tierkv::core

@@ -1,0 +1,44 @@
+// A PrefixCache backed by tierkvd through libtierkv.
+//
+// Lookup asks with prefetch (NVMe-resident blocks start moving up at once);
+// Load pins the prefix with a lease and copies each block straight from the
+// daemon's shared pool (or the TCP reply) into its KV page, then unpins;
+// Store reserves slots for the chain, writes only the blocks the daemon does
+// not have yet, and commits.
+//
+// Thread safety: libtierkv's Client serializes requests, so Store() may run on
+// the engine's background thread.
+#pragma once
+
+#include <memory>
+
+#include "core/prefix_cache.h"
+#include "tierkv/client.h"
+
+namespace tierkv::core {
+
+class DaemonPrefixCache : public PrefixCache {
+ public:
+  // Connects and opens the namespace; Unavailable when the daemon cannot be reached.
+  static Result<std::unique_ptr<DaemonPrefixCache>> Open(const ConnectOptions& options,
+                                                         const NamespaceSpec& spec);
+
+  Key128 namespace_id() const override { return ns_.id; }
+  Result<uint32_t> Lookup(std::span<const Key128> keys, std::span<const TokenId> tokens) override;
+  Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                        std::span<const std::span<std::byte>> dst) override;
+  Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
+               std::span<const std::span<const std::byte>> src) override;
+
+  Client& client() { return *client_; }
+  const Namespace& ns() const { return ns_; }
+
+ private:
+  DaemonPrefixCache(std::unique_ptr<Client> client, Namespace ns)
+      : client_(std::move(client)), ns_(ns) {}
+
+  std::unique_ptr<Client> client_;
+  Namespace ns_;
+};
+
+}  // namespace tierkv::core

@@ -1,0 +1,158 @@
+#include "core/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+namespace tierkv::core {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+KvCacheShape ShapeFor(const LlamaModel& model, int block_tokens) {
+  return {model.config().n_layers, model.config().kv_dim(), block_tokens};
+}
+
+int PagesFor(const LlamaModel& model, const EngineOptions& o) {
+  if (o.kv_pages > 0) return o.kv_pages;
+  return (model.config().context_length + o.block_tokens - 1) / o.block_tokens;
+}
+
+}  // namespace
+
+Engine::Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
+    : model_(model),
+      options_(options),
+      cache_(cache),
+      pool_(ShapeFor(model, options.block_tokens), PagesFor(model, options)),
+      runner_(model) {}
+
+NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, int block_tokens) {
+  NamespaceSpec spec;
+  spec.model_fingerprint = model.fingerprint();
+  spec.kv_dtype = kKvDtype;
+  spec.kv_layout = kKvLayout;
+  spec.block_tokens = static_cast<uint32_t>(block_tokens);
+  spec.block_bytes = ShapeFor(model, block_tokens).page_bytes();
+  return spec;
+}
+
+void Engine::Warn(const Status& s, const char* what) {
+  // One warning, then the cache is left alone: a daemon that failed once (its
+  // connection is gone) would only fail again on every request.
+  spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
+  cache_ = nullptr;
+}
+
+int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
+  const int bt = options_.block_tokens;
+  const size_t usable = prompt.size() / bt;
+  if (cache_ == nullptr || usable == 0) return 0;
+  const auto tokens = prompt.first(usable * bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
+  auto matched = cache_->Lookup(keys, tokens);
+  if (!matched.ok()) {
+    Warn(matched.status(), "lookup");
+    return 0;
+  }
+  if (*matched == 0) return 0;
+  const uint32_t n = *matched;
+  if (Status s = seq.Reserve(static_cast<int>(n) * bt); !s.ok()) {
+    Warn(s, "page reservation");
+    return 0;
+  }
+  std::vector<std::span<std::byte>> dst(n);
+  for (uint32_t i = 0; i < n; ++i) dst[i] = pool_.page_bytes(seq.block_table()[i]);
+  auto loaded = cache_->Load(std::span(keys).first(n), tokens.first(n * bt), dst);
+  if (!loaded.ok()) {
+    Warn(loaded.status(), "load");
+    return 0;
+  }
+  // The last prompt token is always computed, since its logits pick the first
+  // new token; when the whole prompt is cached only it is recomputed, and its
+  // K/V simply overwrite the loaded copy.
+  seq.set_n_tokens(std::min(static_cast<int>(*loaded) * bt, static_cast<int>(prompt.size()) - 1));
+  return seq.n_tokens();
+}
+
+Status Engine::StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq) {
+  const int bt = options_.block_tokens;
+  const size_t n = std::min<size_t>(tokens.size(), seq.n_tokens()) / bt;
+  if (cache_ == nullptr || n == 0) return Status::Ok();
+  const auto full = tokens.first(n * bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  std::vector<std::span<const std::byte>> src(n);
+  for (size_t i = 0; i < n; ++i) src[i] = pool_.page_bytes(seq.block_table()[i]);
+  return cache_->Store(keys, full, src);
+}
+
+Status Engine::Warmup() {
+  KvSequence seq(&pool_);
+  const TokenId token = 0;
+  std::vector<float> logits;
+  return runner_.Forward(seq, std::span(&token, 1), LogitsMode::kLast, &logits);
+}
+
+Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
+                                        const GenerateOptions& options) {
+  if (prompt.empty()) return Status::InvalidArgument("the prompt is empty");
+  if (options.max_new_tokens <= 0)
+    return Status::InvalidArgument("max_new_tokens must be positive");
+  const auto t0 = Clock::now();
+  GenerateResult r;
+  KvSequence seq(&pool_);
+  r.cached_tokens = LoadPrefix(prompt, seq);
+  r.cache_load_ms = MsSince(t0);
+  r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
+
+  std::vector<float> logits;
+  TIERKV_RETURN_IF_ERROR(
+      runner_.Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits));
+  Sampler sampler(options.sampling);
+  r.tokens.push_back(sampler.Sample(logits));
+  r.ttft_ms = MsSince(t0);
+  r.first_logits = logits;
+
+  // The prompt's pages are never written again, so they can be stored while
+  // decode writes later positions.
+  std::future<Status> stored;
+  if (cache_ != nullptr && static_cast<int>(prompt.size()) / options_.block_tokens >
+                               r.cached_tokens / options_.block_tokens) {
+    stored = std::async(std::launch::async, [&] { return StoreBlocks(prompt, seq); });
+  }
+
+  std::vector<TokenId> all(prompt.begin(), prompt.end());
+  const auto decode_start = Clock::now();
+  Status decode_status;
+  while (static_cast<int>(r.tokens.size()) < options.max_new_tokens &&
+         seq.n_tokens() < model_.config().context_length) {
+    const TokenId last = r.tokens.back();
+    all.push_back(last);
+    decode_status = runner_.Forward(seq, std::span(&last, 1), LogitsMode::kLast, &logits);
+    if (!decode_status.ok()) break;
+    r.tokens.push_back(sampler.Sample(logits));
+  }
+  const double decode_s = std::chrono::duration<double>(Clock::now() - decode_start).count();
+  if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
+
+  if (stored.valid()) {
+    if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+  }
+  TIERKV_RETURN_IF_ERROR(decode_status);
+  const int bt = options_.block_tokens;
+  // Blocks completed by decoding (their K/V is in the pages; the last sampled
+  // token was never fed, so it is not part of `all`).
+  if (cache_ != nullptr && seq.n_tokens() / bt > static_cast<int>(prompt.size()) / bt) {
+    if (Status s = StoreBlocks(all, seq); !s.ok()) Warn(s, "store");
+  }
+  if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
+  return r;
+}
+
+}  // namespace tierkv::core

@@ -1,0 +1,83 @@
+// The inference engine: prompt in, tokens out, with prefix reuse.
+//
+// Generate() computes the prompt's block keys, asks the PrefixCache for the
+// longest cached prefix, copies those blocks straight into KV pages, prefills
+// only the rest, samples the first token, then hands the prompt's new full
+// blocks back to the cache on a background thread while decoding continues.
+// Blocks filled by decoding are stored when generation ends. A cache error
+// never fails a request: it is logged once, and the engine stops using that
+// cache and runs cold from then on.
+//
+// Thread safety: an Engine runs one Generate() at a time.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/kv_cache.h"
+#include "core/llama_model.h"
+#include "core/llama_runner.h"
+#include "core/prefix_cache.h"
+#include "core/sampler.h"
+#include "tierkv/client.h"
+#include "tierkv/status.h"
+
+namespace tierkv::core {
+
+inline constexpr int kDefaultBlockTokens = 16;
+inline constexpr char kKvDtype[] = "f32";
+inline constexpr char kKvLayout[] = "layer-major:k-v:token:head";
+
+struct EngineOptions {
+  int block_tokens = kDefaultBlockTokens;
+  int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
+};
+
+struct GenerateOptions {
+  int max_new_tokens = 16;
+  SamplingOptions sampling;
+};
+
+struct GenerateResult {
+  std::vector<TokenId> tokens;  // generated ids
+  int cached_tokens = 0;        // prompt tokens whose KV came from the cache
+  int prefill_tokens = 0;       // prompt tokens computed
+  double ttft_ms = 0.0;         // from the call to the first token, cache lookup included
+  double cache_load_ms = 0.0;   // of ttft_ms: lookup and copy of cached blocks into pages
+  double decode_tokens_per_s = 0.0;
+  int stored_blocks = 0;            // full blocks computed here and offered to the cache
+  std::vector<float> first_logits;  // the logits that chose tokens[0]
+};
+
+class Engine {
+ public:
+  // `cache` may be null (always cold); it must outlive the engine.
+  Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache);
+
+  // What one KV block of `model` is, to open the cache namespace with.
+  static NamespaceSpec NamespaceFor(const LlamaModel& model, int block_tokens);
+
+  Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
+
+  // Runs one throwaway token through the model, as llama.cpp does at startup:
+  // the first forward of a process pays for BLAS thread start-up, scratch
+  // allocation and cold caches, and that belongs to start-up, not to the
+  // first request's time to first token.
+  Status Warmup();
+
+ private:
+  // Loads the longest cached prefix into `seq`; returns the tokens loaded.
+  int LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq);
+  // Stores every full block of seq's first n_tokens tokens (already stored ones are skipped).
+  Status StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq);
+  void Warn(const Status& s, const char* what);
+
+  const LlamaModel& model_;
+  EngineOptions options_;
+  PrefixCache* cache_;
+  PagePool pool_;
+  LlamaRunner runner_;
+};
+
+}  // namespace tierkv::core

@@ -1,0 +1,206 @@
+// tierkv-engine: runs a llama GGUF model on the CPU with prefix reuse.
+//
+//   tierkv-engine generate --model M --prompt-tokens 1,2,3 --max-new-tokens N [--json]
+//   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "core/engine.h"
+#include "core/engine_cache.h"
+#include "core/shared_prefix_workload.h"
+
+namespace tierkv::core {
+namespace {
+
+Result<std::vector<TokenId>> ParseTokens(const std::string& text) {
+  std::vector<TokenId> out;
+  std::string normalized = text;
+  for (char& ch : normalized) {
+    if (ch == ',' || ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
+  }
+  std::istringstream in(normalized);
+  std::string word;
+  while (in >> word) {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(word.c_str(), &end, 10);
+    if (end == word.c_str() || *end != '\0' || v > UINT32_MAX) {
+      return Status::InvalidArgument("not a token id: \"" + word + "\"");
+    }
+    out.push_back(static_cast<TokenId>(v));
+  }
+  if (out.empty()) return Status::InvalidArgument("the prompt has no tokens");
+  return out;
+}
+
+Result<std::unique_ptr<LlamaModel>> LoadModel(const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto model = LlamaModel::Load(path);
+  if (model.ok()) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const LlamaConfig& c = (*model)->config();
+    spdlog::info("loaded {} in {:.2f} s: {} layers, dim {}, {}/{} heads, ffn {}, vocab {}", path, s,
+                 c.n_layers, c.dim, c.n_head, c.n_head_kv, c.ffn_dim, c.vocab);
+  }
+  return model;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "tierkv-engine: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+struct CommonFlags {
+  std::string model;
+  std::string socket = ConnectOptions().address;  // tierkvd's default socket
+  bool no_cache = false;
+  int block_tokens = kDefaultBlockTokens;
+  bool json = false;
+};
+
+void AddCommon(CLI::App* cmd, CommonFlags& f) {
+  cmd->add_option("--model", f.model, "llama GGUF file")->required();
+  cmd->add_option("--socket", f.socket, "tierkvd address (Unix socket path or tcp:host:port)")
+      ->capture_default_str();
+  cmd->add_flag("--no-cache", f.no_cache, "Do not use tierkvd: always prefill cold");
+  cmd->add_option("--block-tokens", f.block_tokens, "Tokens per KV block")->capture_default_str();
+  cmd->add_flag("--json", f.json, "Print JSON");
+}
+
+int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std::string& file,
+                const GenerateOptions& options) {
+  std::string text = tokens_flag;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return Fail(Status::NotFound("cannot read prompt file " + file));
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto prompt = ParseTokens(text);
+  if (!prompt.ok()) return Fail(prompt.status());
+  auto model = LoadModel(f.model);
+  if (!model.ok()) return Fail(model.status());
+  std::unique_ptr<PrefixCache> cache =
+      OpenEngineCache(f.no_cache ? "" : f.socket, Engine::NamespaceFor(**model, f.block_tokens));
+  Engine engine(**model, {.block_tokens = f.block_tokens}, cache.get());
+  if (Status s = engine.Warmup(); !s.ok()) return Fail(s);
+  auto r = engine.Generate(*prompt, options);
+  if (!r.ok()) return Fail(r.status());
+  if (f.json) {
+    nlohmann::json j = {{"tokens", r->tokens},
+                        {"cached_tokens", r->cached_tokens},
+                        {"prefill_tokens", r->prefill_tokens},
+                        {"ttft_ms", r->ttft_ms},
+                        {"cache_load_ms", r->cache_load_ms},
+                        {"decode_tokens_per_s", r->decode_tokens_per_s},
+                        {"stored_blocks", r->stored_blocks}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::string ids;
+    for (TokenId t : r->tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+    std::printf(
+        "tokens: %s\ncached_tokens: %d\nprefill_tokens: %d\nttft_ms: %.2f\n"
+        "decode_tokens_per_s: %.2f\n",
+        ids.c_str(), r->cached_tokens, r->prefill_tokens, r->ttft_ms, r->decode_tokens_per_s);
+  }
+  return 0;
+}
+
+nlohmann::json PassJson(const char* name, const PassStats& p) {
+  return {{"pass", name},
+          {"requests", p.requests.size()},
+          {"mean_ttft_ms", p.mean_ttft_ms()},
+          {"p50_ttft_ms", p.percentile_ttft_ms(0.5)},
+          {"p90_ttft_ms", p.percentile_ttft_ms(0.9)},
+          {"hit_rate", p.hit_rate()},
+          {"decode_tokens_per_s", p.mean_decode_tokens_per_s()}};
+}
+
+int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
+  auto model = LoadModel(f.model);
+  if (!model.ok()) return Fail(model.status());
+  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
+  const EngineOptions options{.block_tokens = f.block_tokens};
+  Engine cold_engine(**model, options, nullptr);
+  if (Status s = cold_engine.Warmup(); !s.ok()) return Fail(s);
+  auto cold = RunSharedPrefixWorkload(cold_engine, w, (*model)->config().vocab);
+  if (!cold.ok()) return Fail(cold.status());
+  // Warm: through tierkvd when reachable, else an in-process cache.
+  std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.no_cache ? "" : f.socket, spec);
+  if (cache == nullptr) cache = std::make_unique<InProcessPrefixCache>(spec);
+  Engine warm_engine(**model, options, cache.get());
+  auto warm = RunSharedPrefixWorkload(warm_engine, w, (*model)->config().vocab);
+  if (!warm.ok()) return Fail(warm.status());
+  if (f.json) {
+    std::printf(
+        "%s\n",
+        nlohmann::json::array({PassJson("cold", *cold), PassJson("warm", *warm)}).dump().c_str());
+    return 0;
+  }
+  std::printf("%-5s %9s %13s %12s %12s %9s %10s\n", "pass", "requests", "mean_ttft_ms",
+              "p50_ttft_ms", "p90_ttft_ms", "hit_rate", "decode_t/s");
+  for (const auto& [name, p] : {std::pair{"cold", &*cold}, std::pair{"warm", &*warm}}) {
+    std::printf("%-5s %9zu %13.2f %12.2f %12.2f %8.1f%% %10.2f\n", name, p->requests.size(),
+                p->mean_ttft_ms(), p->percentile_ttft_ms(0.5), p->percentile_ttft_ms(0.9),
+                100.0 * p->hit_rate(), p->mean_decode_tokens_per_s());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace tierkv::core
+
+int main(int argc, char** argv) {
+  using namespace tierkv::core;
+  CLI::App app{"tierkv's CPU inference engine: llama GGUF models with KV prefix reuse."};
+  app.require_subcommand(1);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
+
+  CommonFlags gen_flags;
+  std::string tokens, prompt_file;
+  GenerateOptions gen;
+  CLI::App* generate = app.add_subcommand("generate", "Generate tokens for one prompt");
+  AddCommon(generate, gen_flags);
+  auto* tok_opt = generate->add_option("--prompt-tokens", tokens, "Comma-separated token ids");
+  auto* file_opt =
+      generate->add_option("--prompt-file", prompt_file, "File of token ids (commas or spaces)");
+  tok_opt->excludes(file_opt);
+  generate->add_option("--max-new-tokens", gen.max_new_tokens, "Tokens to generate")
+      ->capture_default_str();
+  generate->add_option("--temperature", gen.sampling.temperature, "0: greedy")
+      ->capture_default_str();
+  generate->add_option("--top-p", gen.sampling.top_p, "Nucleus sampling mass")
+      ->capture_default_str();
+  generate->add_option("--seed", gen.sampling.seed, "Sampling seed")->capture_default_str();
+
+  CommonFlags bench_flags;
+  WorkloadOptions w;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Shared-prefix workload, cold then warm: TTFT and cache hit rate");
+  AddCommon(bench, bench_flags);
+  bench->add_option("--system-tokens", w.system_tokens, "Shared system prompt length")
+      ->capture_default_str();
+  bench->add_option("--conversations", w.conversations)->capture_default_str();
+  bench->add_option("--turns", w.turns, "Turns per conversation")->capture_default_str();
+  bench->add_option("--user-tokens", w.user_tokens, "Tokens per user turn")->capture_default_str();
+  bench->add_option("--answer-tokens", w.answer_tokens, "Tokens generated per turn")
+      ->capture_default_str();
+  bench->add_option("--seed", w.seed, "Workload seed")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (generate->parsed()) {
+    if (tokens.empty() && prompt_file.empty()) {
+      std::fprintf(stderr, "tierkv-engine generate: give --prompt-tokens or --prompt-file\n");
+      return 2;
+    }
+    return RunGenerate(gen_flags, tokens, prompt_file, gen);
+  }
+  return RunBench(bench_flags, w);
+}

@@ -1,0 +1,158 @@
+#include "core/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/in_process_prefix_cache.h"
+#include "core/test_model.h"
+
+namespace tierkv::core {
+namespace {
+
+constexpr int kBlockTokens = 4;
+
+std::vector<TokenId> Prompt(int n, uint32_t salt = 0) {
+  std::vector<TokenId> t(n);
+  for (int i = 0; i < n; ++i) t[i] = (i * 29 + 5 + salt * 71) % testing::TinyConfig().vocab;
+  return t;
+}
+
+double MaxRelError(const std::vector<float>& got, const std::vector<float>& want) {
+  double max_diff = 0, max_ref = 1e-30;
+  for (size_t i = 0; i < want.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(got[i]) - want[i]));
+    max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
+  }
+  return got.size() == want.size() ? max_diff / max_ref : INFINITY;
+}
+
+// A cache that fails every call, like an unreachable daemon.
+class BrokenCache : public PrefixCache {
+ public:
+  Key128 namespace_id() const override { return {1, 2}; }
+  Result<uint32_t> Lookup(std::span<const Key128>, std::span<const TokenId>) override {
+    return Status::Unavailable("daemon gone");
+  }
+  Result<uint32_t> Load(std::span<const Key128>, std::span<const TokenId>,
+                        std::span<const std::span<std::byte>>) override {
+    return Status::Unavailable("daemon gone");
+  }
+  Status Store(std::span<const Key128>, std::span<const TokenId>,
+               std::span<const std::span<const std::byte>>) override {
+    return Status::Unavailable("daemon gone");
+  }
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = testing::MakeTinyModel();
+    ASSERT_NE(model_, nullptr);
+    cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
+  }
+
+  GenerateResult Run(PrefixCache* cache, const std::vector<TokenId>& prompt, int new_tokens = 6) {
+    Engine engine(*model_, {.block_tokens = kBlockTokens}, cache);
+    auto r = engine.Generate(prompt, {.max_new_tokens = new_tokens, .sampling = {}});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : GenerateResult{};
+  }
+
+  // Cold (no cache), then through the cache twice: the second run is warm.
+  void ExpectWarmEqualsCold(const std::vector<TokenId>& prompt, int expect_cached) {
+    const GenerateResult cold = Run(nullptr, prompt);
+    EXPECT_EQ(cold.cached_tokens, 0);
+    const GenerateResult warm = Run(cache_.get(), prompt);
+    EXPECT_EQ(warm.cached_tokens, expect_cached) << "prompt of " << prompt.size();
+    EXPECT_EQ(warm.prefill_tokens, static_cast<int>(prompt.size()) - expect_cached);
+    EXPECT_EQ(warm.tokens, cold.tokens);
+    EXPECT_LT(MaxRelError(warm.first_logits, cold.first_logits), 1e-5);
+  }
+
+  std::unique_ptr<LlamaModel> model_;
+  std::unique_ptr<InProcessPrefixCache> cache_;
+};
+
+TEST_F(EngineTest, WarmEqualsColdOnAndOffBlockBoundary) {
+  for (int len : {16, 18, 23, 5}) {
+    cache_->Clear();
+    const std::vector<TokenId> prompt = Prompt(len, len);
+    const GenerateResult first = Run(cache_.get(), prompt);
+    EXPECT_EQ(first.cached_tokens, 0);
+    // The last prompt token is always computed, even when its block is cached.
+    ExpectWarmEqualsCold(prompt, std::min(len / kBlockTokens * kBlockTokens, len - 1));
+  }
+}
+
+TEST_F(EngineTest, WarmEqualsColdWithF16Weights) {
+  // The last token of a fully cached prompt runs through the f16 single-row
+  // path, the cold prefill through f32 sgemm: same model, same answer.
+  model_ = testing::MakeTinyModel(GgmlType::kF16);
+  ASSERT_NE(model_, nullptr);
+  cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
+  const std::vector<TokenId> prompt = Prompt(20, 6);
+  Run(cache_.get(), prompt);
+  ExpectWarmEqualsCold(prompt, 19);
+}
+
+TEST_F(EngineTest, PartialPrefixHit) {
+  const std::vector<TokenId> a = Prompt(20, 1);
+  Run(cache_.get(), a, 1);
+  std::vector<TokenId> b = a;
+  b[9] = (b[9] + 1) % testing::TinyConfig().vocab;  // differs inside block 2
+  ExpectWarmEqualsCold(b, 2 * kBlockTokens);
+}
+
+TEST_F(EngineTest, EvictedBlockEndsThePrefix) {
+  const std::vector<TokenId> prompt = Prompt(21, 2);
+  Run(cache_.get(), prompt, 1);
+  const auto keys = ChainBlockKeys(cache_->namespace_id(), prompt, kBlockTokens);
+  cache_->Erase(keys[3]);
+  ExpectWarmEqualsCold(prompt, 3 * kBlockTokens);
+}
+
+TEST_F(EngineTest, DecodedBlocksAreStoredForTheNextTurn) {
+  const std::vector<TokenId> prompt = Prompt(10, 3);
+  const GenerateResult turn1 = Run(cache_.get(), prompt, 12);
+  ASSERT_EQ(turn1.tokens.size(), 12u);
+  // 10 prompt + 11 fed generated tokens = 21 positions: 5 full blocks.
+  EXPECT_EQ(cache_->blocks(), 5u);
+  EXPECT_EQ(turn1.stored_blocks, 5);
+  std::vector<TokenId> turn2 = prompt;
+  turn2.insert(turn2.end(), turn1.tokens.begin(), turn1.tokens.end());
+  turn2.push_back(7);
+  ExpectWarmEqualsCold(turn2, 20);
+}
+
+TEST_F(EngineTest, BrokenCacheFallsBackToCold) {
+  BrokenCache broken;
+  const std::vector<TokenId> prompt = Prompt(17, 4);
+  const GenerateResult cold = Run(nullptr, prompt);
+  const GenerateResult r = Run(&broken, prompt);
+  EXPECT_EQ(r.cached_tokens, 0);
+  EXPECT_EQ(r.tokens, cold.tokens);
+}
+
+TEST_F(EngineTest, OtherModelMissesTheCache) {
+  const std::vector<TokenId> prompt = Prompt(17, 5);
+  Run(cache_.get(), prompt, 1);
+  auto other = testing::MakeTinyModel(GgmlType::kF32, /*seed=*/2);
+  const NamespaceSpec spec = Engine::NamespaceFor(*other, kBlockTokens);
+  EXPECT_NE(spec.model_fingerprint, Engine::NamespaceFor(*model_, kBlockTokens).model_fingerprint);
+  EXPECT_FALSE(LocalNamespaceId(spec) == cache_->namespace_id());
+}
+
+TEST_F(EngineTest, SamplingIsSeeded) {
+  Engine engine(*model_, {.block_tokens = kBlockTokens}, nullptr);
+  const GenerateOptions o{.max_new_tokens = 8,
+                          .sampling = {.temperature = 1.5f, .top_p = 0.9f, .seed = 3}};
+  auto a = engine.Generate(Prompt(9), o);
+  auto b = engine.Generate(Prompt(9), o);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->tokens, b->tokens);
+  EXPECT_FALSE(engine.Generate({}, o).ok());
+}
+
+}  // namespace
+}  // namespace tierkv::core

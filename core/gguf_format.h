@@ -1,0 +1,75 @@
+// The GGUF v3 file format as llama.cpp writes it: constants, value types,
+// tensor element types, and the in-memory form of one metadata value.
+//
+// Layout: magic "GGUF", version (u32), tensor count (u64), metadata count
+// (u64), the metadata key/value pairs, the tensor infos (name, dims listed
+// fastest-varying first, element type, offset into the data section), padding
+// to the alignment (general.alignment, default 32), then the tensor data, each
+// tensor at an aligned offset. All integers are little-endian.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tierkv::core {
+
+inline constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read as a little-endian u32
+inline constexpr uint32_t kGgufVersion = 3;
+inline constexpr uint64_t kGgufDefaultAlignment = 32;
+inline constexpr int kGgufMaxDims = 4;
+
+enum class GgufValueType : uint32_t {
+  kUint8 = 0,
+  kInt8 = 1,
+  kUint16 = 2,
+  kInt16 = 3,
+  kUint32 = 4,
+  kInt32 = 5,
+  kFloat32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kUint64 = 10,
+  kInt64 = 11,
+  kFloat64 = 12,
+};
+
+// The ggml tensor types this reader can load (numbering from ggml.h).
+enum class GgmlType : uint32_t {
+  kF32 = 0,
+  kF16 = 1,
+  kBF16 = 30,
+};
+
+std::string_view GgmlTypeName(GgmlType type);
+// Bytes per element of a supported type; 0 for any other value.
+size_t GgmlTypeSize(uint32_t type);
+
+// One metadata value. Integers are widened to (u)int64 and floats to double in
+// memory; `type` remembers the on-disk type so a writer reproduces it exactly.
+// Arrays hold their elements in `array`, all of type `element_type`.
+struct GgufValue {
+  GgufValueType type = GgufValueType::kUint32;
+  GgufValueType element_type = GgufValueType::kUint8;
+  std::variant<uint64_t, int64_t, double, bool, std::string> scalar;
+  std::vector<GgufValue> array;
+
+  static GgufValue U32(uint32_t v);
+  static GgufValue I32(int32_t v);
+  static GgufValue U64(uint64_t v);
+  static GgufValue F32(float v);
+  static GgufValue Bool(bool v);
+  static GgufValue Str(std::string v);
+  static GgufValue StrArray(std::vector<std::string> v);
+  static GgufValue F32Array(const std::vector<float>& v);
+  static GgufValue I32Array(const std::vector<int32_t>& v);
+
+  bool is_integer() const;
+  bool is_float() const;
+  bool operator==(const GgufValue&) const = default;
+};
+
+}  // namespace tierkv::core

@@ -1,0 +1,72 @@
+// A llama-architecture model loaded from GGUF for the CPU path.
+//
+// Every weight is converted to f32 at load, so multi-token products (prefill)
+// run on sgemm directly and conversion is paid once, not per product. F16
+// matrices are also kept as f16 for single-token products (decode): those only
+// stream the weights, and f16 halves the bytes (about 1.5x the memory of f32
+// alone, for roughly twice the decode speed). Matrices keep GGUF's layout: one
+// row per output feature.
+//
+// Thread safety: immutable after Load(); share it freely between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/llama_config.h"
+#include "tierkv/keys.h"
+#include "tierkv/status.h"
+
+namespace tierkv::core {
+
+// A weight matrix, [rows][cols] (one row per output feature). `f32` always
+// holds it; `f16` also does when the file stored it as f16, for the
+// single-token products that are bound by reading weights from memory.
+struct Matrix {
+  std::vector<float> f32;
+  std::vector<uint16_t> f16;
+  int rows = 0;
+  int cols = 0;
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm;  // [dim]
+  Matrix wq;                     // [dim][dim]
+  Matrix wk;                     // [kv_dim][dim]
+  Matrix wv;                     // [kv_dim][dim]
+  Matrix wo;                     // [dim][dim]
+  std::vector<float> ffn_norm;   // [dim]
+  Matrix w_gate;                 // [ffn_dim][dim]
+  Matrix w_up;                   // [ffn_dim][dim]
+  Matrix w_down;                 // [dim][ffn_dim]
+};
+
+class LlamaModel {
+ public:
+  // Opens, validates and converts. Errors name the file and the tensor.
+  static Result<std::unique_ptr<LlamaModel>> Load(const std::string& path);
+
+  const LlamaConfig& config() const { return config_; }
+  // XXH3-128 of the whole file, 32 hex digits: names the weights for the KV namespace.
+  const std::string& fingerprint() const { return fingerprint_; }
+
+  const std::vector<float>& token_embd() const { return token_embd_.f32; }  // [vocab][dim]
+  const std::vector<LlamaLayer>& layers() const { return layers_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  // [vocab][dim]; token_embd when the file ties input and output embeddings.
+  const Matrix& output() const { return output_.f32.empty() ? token_embd_ : output_; }
+
+ private:
+  LlamaModel() = default;
+
+  LlamaConfig config_;
+  std::string fingerprint_;
+  Matrix token_embd_;
+  std::vector<LlamaLayer> layers_;
+  std::vector<float> output_norm_;
+  Matrix output_;
+};
+
+}  // namespace tierkv::core

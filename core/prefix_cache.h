@@ -1,0 +1,50 @@
+// Where KV blocks live beyond one sequence, so a prompt's cached prefix can be
+// loaded instead of recomputed: tierkvd in production, an in-process map in
+// tests. The engine talks to it through this interface only.
+//
+// A PrefixCache serves one namespace (model, KV dtype and layout, block size):
+// every block is block_bytes bytes in the layout documented in kv_cache.h.
+// Blocks are named by ChainBlockKeys(namespace_id(), tokens, block_tokens), so
+// a key names its whole prefix; `tokens` arguments carry the blocks' own
+// tokens (keys.size() * block_tokens ids) so the store can verify a hit.
+//
+// Thread safety: implementations must allow Store() from one thread while
+// another thread makes no other call (the engine stores in the background and
+// waits for it before its next lookup).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tierkv/keys.h"
+#include "tierkv/status.h"
+
+namespace tierkv::core {
+
+class PrefixCache {
+ public:
+  virtual ~PrefixCache() = default;
+
+  // The root of this namespace's key chains.
+  virtual Key128 namespace_id() const = 0;
+
+  // How many leading blocks of `keys` are stored (and verified). May start
+  // moving them toward faster memory.
+  virtual Result<uint32_t> Lookup(std::span<const Key128> keys,
+                                  std::span<const TokenId> tokens) = 0;
+
+  // Copies leading blocks into dst[i] (each exactly block_bytes), stopping at
+  // the first block no longer stored. Returns how many were copied, which can
+  // be fewer than Lookup() said when a block was evicted in between.
+  virtual Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                                std::span<const std::span<std::byte>> dst) = 0;
+
+  // Stores blocks src[i] under keys[i]. `keys` start at a prompt's first block
+  // (the parent of keys[0] is namespace_id()), like every chain here; blocks
+  // already stored are kept as they are and their src is not read.
+  virtual Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                       std::span<const std::span<const std::byte>> src) = 0;
+};
+
+}  // namespace tierkv::core

@@ -1,0 +1,181 @@
+#include "core/random_model.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/gguf_writer.h"
+#include "kernels/half.h"
+
+namespace tierkv::core {
+namespace {
+
+// llama.cpp's token types (llama_token_type).
+constexpr int32_t kTokenNormal = 1;
+constexpr int32_t kTokenUnknown = 2;
+constexpr int32_t kTokenControl = 3;
+constexpr int32_t kTokenByte = 6;
+constexpr int kSpecialTokens = 3;  // <unk>, <s>, </s>
+constexpr int kByteTokens = 256;
+// general.file_type values (llama_ftype).
+constexpr uint32_t kFileTypeF32 = 0;
+constexpr uint32_t kFileTypeF16 = 1;
+constexpr uint32_t kFileTypeBF16 = 32;
+
+// SplitMix64 seeds a xoshiro256+ stream; Box-Muller turns it into normals.
+// Fast enough to fill a few hundred million weights in seconds, and the same
+// numbers on every platform (unlike std::normal_distribution).
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) {
+    for (uint64_t& s : s_) {
+      seed += 0x9E3779B97F4A7C15ull;
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      s = z ^ (z >> 31);
+    }
+  }
+  double Uniform() {  // in (0, 1]
+    const uint64_t result = s_[0] + s_[3];
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = (s_[3] << 45) | (s_[3] >> 19);
+    return (static_cast<double>(result >> 11) + 1.0) * 0x1.0p-53;
+  }
+  float Normal() {
+    const double r = std::sqrt(-2.0 * std::log(Uniform()));
+    return static_cast<float>(r * std::cos(2.0 * M_PI * Uniform()));
+  }
+
+ private:
+  uint64_t s_[4];
+};
+
+std::vector<std::byte> Encode(const std::vector<float>& v, GgmlType type) {
+  std::vector<std::byte> out(v.size() * GgmlTypeSize(static_cast<uint32_t>(type)));
+  switch (type) {
+    case GgmlType::kF32:
+      std::memcpy(out.data(), v.data(), out.size());
+      break;
+    case GgmlType::kF16:
+      kernels::F32ToF16Ref(v.data(), reinterpret_cast<uint16_t*>(out.data()), v.size());
+      break;
+    case GgmlType::kBF16:
+      kernels::F32ToBf16Ref(v.data(), reinterpret_cast<uint16_t*>(out.data()), v.size());
+      break;
+  }
+  return out;
+}
+
+class ModelBuilder {
+ public:
+  explicit ModelBuilder(const RandomModelOptions& o) : o_(o), rng_(o.seed) {}
+
+  Status Matrix(const std::string& name, int64_t cols, int64_t rows) {
+    std::vector<float> v(static_cast<size_t>(cols * rows));
+    for (float& x : v) x = rng_.Normal() * o_.weight_std;
+    return w_.AddTensor(name, {cols, rows}, o_.dtype, Encode(v, o_.dtype));
+  }
+  // Norm weights near 1, as trained models have them.
+  Status Norm(const std::string& name, int64_t n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = 1.0f + rng_.Normal() * o_.weight_std;
+    return w_.AddTensor(name, {n}, GgmlType::kF32, Encode(v, GgmlType::kF32));
+  }
+  GgufWriter& writer() { return w_; }
+
+ private:
+  const RandomModelOptions& o_;
+  Rng rng_;
+  GgufWriter w_;
+};
+
+void AddTokenizer(const LlamaConfig& c, GgufWriter& w) {
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  tokens.reserve(c.vocab);
+  for (int i = 0; i < c.vocab; ++i) {
+    if (i < kSpecialTokens) {
+      static const char* kNames[] = {"<unk>", "<s>", "</s>"};
+      tokens.emplace_back(kNames[i]);
+      types.push_back(i == 0 ? kTokenUnknown : kTokenControl);
+    } else if (i < kSpecialTokens + kByteTokens) {
+      char name[8];
+      std::snprintf(name, sizeof(name), "<0x%02X>", i - kSpecialTokens);
+      tokens.emplace_back(name);
+      types.push_back(kTokenByte);
+    } else {
+      tokens.push_back("\xe2\x96\x81tok" + std::to_string(i));  // "▁tokN", SentencePiece style
+      types.push_back(kTokenNormal);
+    }
+    scores.push_back(-static_cast<float>(i));
+  }
+  w.SetMetadata("tokenizer.ggml.model", GgufValue::Str("llama"));
+  w.SetMetadata("tokenizer.ggml.tokens", GgufValue::StrArray(std::move(tokens)));
+  w.SetMetadata("tokenizer.ggml.scores", GgufValue::F32Array(scores));
+  w.SetMetadata("tokenizer.ggml.token_type", GgufValue::I32Array(types));
+  w.SetMetadata("tokenizer.ggml.unknown_token_id", GgufValue::U32(0));
+  w.SetMetadata("tokenizer.ggml.bos_token_id", GgufValue::U32(1));
+  w.SetMetadata("tokenizer.ggml.eos_token_id", GgufValue::U32(2));
+}
+
+uint32_t FileType(GgmlType t) {
+  switch (t) {
+    case GgmlType::kF32:
+      return kFileTypeF32;
+    case GgmlType::kF16:
+      return kFileTypeF16;
+    case GgmlType::kBF16:
+      return kFileTypeBF16;
+  }
+  return kFileTypeF32;
+}
+
+}  // namespace
+
+Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path) {
+  const LlamaConfig& c = o.config;
+  TIERKV_RETURN_IF_ERROR(c.Validate());
+  if (c.vocab < kSpecialTokens) return Status::InvalidArgument("vocab must hold <unk>, <s>, </s>");
+  ModelBuilder b(o);
+  GgufWriter& w = b.writer();
+  w.SetMetadata("general.architecture", GgufValue::Str("llama"));
+  w.SetMetadata("general.name", GgufValue::Str("tierkv-random-" + std::to_string(o.seed)));
+  w.SetMetadata("general.file_type", GgufValue::U32(FileType(o.dtype)));
+  w.SetMetadata("llama.vocab_size", GgufValue::U32(c.vocab));
+  w.SetMetadata("llama.context_length", GgufValue::U32(c.context_length));
+  w.SetMetadata("llama.embedding_length", GgufValue::U32(c.dim));
+  w.SetMetadata("llama.block_count", GgufValue::U32(c.n_layers));
+  w.SetMetadata("llama.feed_forward_length", GgufValue::U32(c.ffn_dim));
+  w.SetMetadata("llama.rope.dimension_count", GgufValue::U32(c.rot_dim));
+  w.SetMetadata("llama.attention.head_count", GgufValue::U32(c.n_head));
+  w.SetMetadata("llama.attention.head_count_kv", GgufValue::U32(c.n_head_kv));
+  w.SetMetadata("llama.attention.layer_norm_rms_epsilon", GgufValue::F32(c.rms_eps));
+  w.SetMetadata("llama.rope.freq_base", GgufValue::F32(c.rope_freq_base));
+  AddTokenizer(c, w);
+
+  TIERKV_RETURN_IF_ERROR(b.Matrix("token_embd.weight", c.dim, c.vocab));
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    TIERKV_RETURN_IF_ERROR(b.Norm(p + "attn_norm.weight", c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.dim, c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_k.weight", c.dim, c.kv_dim()));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_v.weight", c.dim, c.kv_dim()));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_output.weight", c.dim, c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Norm(p + "ffn_norm.weight", c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_gate.weight", c.dim, c.ffn_dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_up.weight", c.dim, c.ffn_dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_down.weight", c.ffn_dim, c.dim));
+  }
+  TIERKV_RETURN_IF_ERROR(b.Norm("output_norm.weight", c.dim));
+  TIERKV_RETURN_IF_ERROR(b.Matrix("output.weight", c.dim, c.vocab));
+  return w.Write(path);
+}
+
+}  // namespace tierkv::core

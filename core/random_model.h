@@ -1,0 +1,29 @@
+// Writes a llama-architecture GGUF with seeded random weights, laid out and
+// named as llama.cpp's converter writes them, with a minimal SentencePiece-style
+// tokenizer section so other GGUF readers accept the file. For tests and demos:
+// nothing is downloaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/gguf_format.h"
+#include "core/llama_config.h"
+#include "tierkv/status.h"
+
+namespace tierkv::core {
+
+// Standard deviation of matrix weights: small enough that activations stay
+// well scaled through many layers without real training.
+inline constexpr float kRandomWeightStd = 0.02f;
+
+struct RandomModelOptions {
+  LlamaConfig config;
+  GgmlType dtype = GgmlType::kF16;  // of the 2-D weights; 1-D norms are always f32
+  uint64_t seed = 0;
+  float weight_std = kRandomWeightStd;
+};
+
+Status WriteRandomLlamaGguf(const RandomModelOptions& options, const std::string& path);
+
+}  // namespace tierkv::core
