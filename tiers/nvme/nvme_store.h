@@ -185,9 +185,21 @@ class NvmeStore {
     Callback done;
     bool removed = false;
   };
+  // Keys come from clients; tierkv::Key128Hash folds lo and hi with a single
+  // multiply, which structured keys can collide. Mix both halves fully.
+  struct KeyHash {
+    static uint64_t Mix(uint64_t x) {
+      x ^= x >> 33;
+      x *= 0xFF51AFD7ED558CCDull;
+      x ^= x >> 33;
+      x *= 0xC4CEB9FE1A85EC53ull;
+      return x ^ (x >> 33);
+    }
+    size_t operator()(const Key128& k) const noexcept { return Mix(k.lo ^ Mix(k.hi)); }
+  };
   struct SlotIdHash {
     size_t operator()(const SlotId& s) const noexcept {
-      return (uint64_t(s.slot_bytes) << 40) ^ (uint64_t(s.file) << 24) ^ s.index;
+      return KeyHash::Mix((uint64_t(s.slot_bytes) << 40) ^ (uint64_t(s.file) << 24) ^ s.index);
     }
   };
 
@@ -216,8 +228,8 @@ class NvmeStore {
   std::unique_ptr<BlockIndex> index_;
   std::unique_ptr<IoEngine> engine_;
 
-  std::unordered_map<Key128, Entry, Key128Hash> blocks_;          // indexed blocks
-  std::unordered_map<Key128, PendingWrite, Key128Hash> pending_;  // payload in flight
+  std::unordered_map<Key128, Entry, KeyHash> blocks_;          // indexed blocks
+  std::unordered_map<Key128, PendingWrite, KeyHash> pending_;  // payload in flight
   // Write pipeline: pending_ -> [unsynced_ -> syncing_ ->] written_ -> blocks_.
   std::vector<Key128> unsynced_;  // payload written, awaiting its group's fdatasync
   std::unordered_set<int> unsynced_fds_;
