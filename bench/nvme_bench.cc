@@ -17,6 +17,9 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <poll.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -32,10 +35,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <spdlog/spdlog.h>
 
 #include "tiers/nvme/nvme_store.h"
 
@@ -277,11 +276,11 @@ double RunRaw(int fd, uint64_t block, uint64_t n, uint32_t depth, bool write, bo
 
 void TierMode(const Config& cfg, const std::string& base) {
   if (!cfg.json) {
-    std::printf("nvme tier (durability %s%s) vs raw io_uring O_DIRECT (no sync): %lu MiB per "
-                "size, queue depth %u, median of %d%s\n",
-                cfg.durability.c_str(), cfg.staging ? ", staging copies" : "",
-                (unsigned long)cfg.total_mib, cfg.queue_depth, cfg.repeat,
-                cfg.warm ? ", warm (slots written before)" : "");
+    std::printf(
+        "nvme tier (durability %s%s) vs raw io_uring O_DIRECT (no sync): %lu MiB per "
+        "size, queue depth %u, median of %d%s\n",
+        cfg.durability.c_str(), cfg.staging ? ", staging copies" : "", (unsigned long)cfg.total_mib,
+        cfg.queue_depth, cfg.repeat, cfg.warm ? ", warm (slots written before)" : "");
     std::printf("%10s %12s %12s %7s %12s %12s %12s %7s\n", "block", "tier write", "raw write",
                 "ratio", "raw w+dsync", "tier read", "raw read", "ratio");
   }
@@ -316,12 +315,14 @@ void TierMode(const Config& cfg, const std::string& base) {
     const double rws = Gbps(bytes, Median(raw_ws));
     const double tr = Gbps(bytes, Median(tier_r)), rr = Gbps(bytes, Median(raw_r));
     if (cfg.json) {
-      std::printf("{\"bench\":\"nvme\",\"mode\":\"tier\",\"block_bytes\":%lu,\"total_bytes\":%lu,"
-                  "\"queue_depth\":%u,\"durability\":\"%s\",\"staging\":%s,\"warm\":%s,\"tier_write_gbps\":%.3f,"
-                  "\"raw_write_gbps\":%.3f,\"raw_write_dsync_gbps\":%.3f,\"tier_read_gbps\":%.3f,\"raw_read_gbps\":%.3f}\n",
-                  (unsigned long)block, (unsigned long)bytes, cfg.queue_depth,
-                  cfg.durability.c_str(), cfg.staging ? "true" : "false",
-                  cfg.warm ? "true" : "false", tw, rw, rws, tr, rr);
+      std::printf(
+          "{\"bench\":\"nvme\",\"mode\":\"tier\",\"block_bytes\":%lu,\"total_bytes\":%lu,"
+          "\"queue_depth\":%u,\"durability\":\"%s\",\"staging\":%s,\"warm\":%s,\"tier_write_gbps\":"
+          "%.3f,"
+          "\"raw_write_gbps\":%.3f,\"raw_write_dsync_gbps\":%.3f,\"tier_read_gbps\":%.3f,\"raw_"
+          "read_gbps\":%.3f}\n",
+          (unsigned long)block, (unsigned long)bytes, cfg.queue_depth, cfg.durability.c_str(),
+          cfg.staging ? "true" : "false", cfg.warm ? "true" : "false", tw, rw, rws, tr, rr);
     } else {
       std::printf("%8luKiB %9.3fGB/s %9.3fGB/s %6.2fx %9.3fGB/s %9.3fGB/s %9.3fGB/s %6.2fx\n",
                   (unsigned long)kib, tw, rw, tw / rw, rws, tr, rr, tr / rr);
@@ -332,9 +333,10 @@ void TierMode(const Config& cfg, const std::string& base) {
 
 void RocksBlobMode(const Config& cfg, const std::string& base) {
   if (!cfg.json) {
-    std::printf("blocks as RocksDB values, BlobDB on (direct reads, WAL off, flush timed): "
-                "%lu MiB per size, %d reader threads\n",
-                (unsigned long)cfg.total_mib, cfg.rocksdb_threads);
+    std::printf(
+        "blocks as RocksDB values, BlobDB on (direct reads, WAL off, flush timed): "
+        "%lu MiB per size, %d reader threads\n",
+        (unsigned long)cfg.total_mib, cfg.rocksdb_threads);
     std::printf("%10s %12s %12s\n", "block", "write", "read");
   }
   for (uint64_t kib : cfg.block_kib) {
@@ -391,9 +393,10 @@ void RocksBlobMode(const Config& cfg, const std::string& base) {
     fs::remove_all(dir);
     const double w = Gbps(n * block, write_s), r = Gbps(n * block, read_s);
     if (cfg.json) {
-      std::printf("{\"bench\":\"nvme\",\"mode\":\"rocksdb-blob\",\"block_bytes\":%lu,"
-                  "\"total_bytes\":%lu,\"threads\":%d,\"write_gbps\":%.3f,\"read_gbps\":%.3f}\n",
-                  (unsigned long)block, (unsigned long)(n * block), cfg.rocksdb_threads, w, r);
+      std::printf(
+          "{\"bench\":\"nvme\",\"mode\":\"rocksdb-blob\",\"block_bytes\":%lu,"
+          "\"total_bytes\":%lu,\"threads\":%d,\"write_gbps\":%.3f,\"read_gbps\":%.3f}\n",
+          (unsigned long)block, (unsigned long)(n * block), cfg.rocksdb_threads, w, r);
     } else {
       std::printf("%8luKiB %9.3fGB/s %9.3fGB/s\n", (unsigned long)kib, w, r);
     }
@@ -458,13 +461,15 @@ void ReopenMode(const Config& cfg, const std::string& base) {
   reopened = Status::Unavailable("closed");
   fs::remove_all(dir);
   if (cfg.json) {
-    std::printf("{\"bench\":\"nvme\",\"mode\":\"reopen\",\"blocks\":%lu,\"block_bytes\":%lu,"
-                "\"fill_s\":%.3f,\"reopen_s\":%.3f}\n",
-                (unsigned long)n, (unsigned long)block, fill_s, open_s);
+    std::printf(
+        "{\"bench\":\"nvme\",\"mode\":\"reopen\",\"blocks\":%lu,\"block_bytes\":%lu,"
+        "\"fill_s\":%.3f,\"reopen_s\":%.3f}\n",
+        (unsigned long)n, (unsigned long)block, fill_s, open_s);
   } else {
-    std::printf("stored %lu blocks of %lu bytes in %.2f s; reopen (index evicted from the page "
-                "cache) took %.3f s\n",
-                (unsigned long)n, (unsigned long)block, fill_s, open_s);
+    std::printf(
+        "stored %lu blocks of %lu bytes in %.2f s; reopen (index evicted from the page "
+        "cache) took %.3f s\n",
+        (unsigned long)n, (unsigned long)block, fill_s, open_s);
   }
 }
 
@@ -475,8 +480,9 @@ int main(int argc, char** argv) {
   using namespace tierkv::nvme;
   Config cfg;
   CLI::App app{"tierkv-nvme-bench: NVMe tier throughput against raw io_uring O_DIRECT"};
-  app.add_option("--dir", cfg.dir, "directory on the disk to measure (a scratch subdirectory is "
-                                   "made and removed)")
+  app.add_option("--dir", cfg.dir,
+                 "directory on the disk to measure (a scratch subdirectory is "
+                 "made and removed)")
       ->capture_default_str();
   app.add_option("--mode", cfg.mode, "tier | rocksdb-blob | reopen")
       ->check(CLI::IsMember({"tier", "rocksdb-blob", "reopen"}))

@@ -6,9 +6,7 @@ void FaultInjectionIoEngine::InjectError(IoOp op, int err, int times) {
   faults_[int(op)] = Fault{err, times};
 }
 
-void FaultInjectionIoEngine::Clear() {
-  faults_[0] = faults_[1] = faults_[2] = Fault{};
-}
+void FaultInjectionIoEngine::Clear() { faults_[0] = faults_[1] = faults_[2] = Fault{}; }
 
 int FaultInjectionIoEngine::Take(IoOp op) {
   Fault& f = faults_[int(op)];

@@ -20,8 +20,7 @@ class FaultInjectionIoEngine final : public IoEngine {
  public:
   static constexpr int kForever = -1;
 
-  explicit FaultInjectionIoEngine(std::unique_ptr<IoEngine> target)
-      : target_(std::move(target)) {}
+  explicit FaultInjectionIoEngine(std::unique_ptr<IoEngine> target) : target_(std::move(target)) {}
 
   // The next `times` requests of kind `op` (all of them with kForever) fail with `err`.
   void InjectError(IoOp op, int err, int times = kForever);
