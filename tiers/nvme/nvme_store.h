@@ -17,14 +17,17 @@
 // says OK. A mismatch drops the block (index record deleted, slot freed) and
 // the callback gets Corruption: a corrupt block is never served.
 //
-// Driving it: the store is single-threaded and never blocks on payload IO. The
-// owner calls Write/Read/Remove/ReapCompletions from one thread (the daemon's
-// io_context thread); callbacks run only inside ReapCompletions() or Drain(),
-// on that thread, and must not call ReapCompletions() or Drain() themselves
-// (they may call Write, Read, Remove). event_fd() turns readable when completions are ready: wrap
-// it in a boost::asio::posix::stream_descriptor, async_wait(wait_read), call ReapCompletions()
-// (which clears it) and wait again. Index writes (a RocksDB WAL append, plus an fsync with
-// sync_index) are the only synchronous disk work on that thread.
+// Driving it: the store is single-threaded and never blocks on payload IO.
+// The owner calls Write/Read/Remove/ReapCompletions from one thread (the
+// daemon's io_context thread). Callbacks run only inside ReapCompletions() or
+// Drain(), on that thread; they may call Write, Read and Remove but not
+// ReapCompletions() or Drain(). event_fd() turns readable when completions are
+// ready: wrap a dup() of it in a boost::asio::posix::stream_descriptor,
+// async_wait(wait_read), call ReapCompletions() (which clears it) and wait
+// again (nvme_store_asio_test.cc does exactly that). Synchronous disk work on
+// that thread is limited to index writes (a RocksDB WAL append per reap, plus
+// an fsync with sync_index), Touch(), and creating a slab file when a write
+// needs new space (fallocate and a directory fsync, once per slab_bytes).
 //
 // Start-up: Open() scans the index once, claiming each record's slot. A record
 // that points outside every slab file, or at a slot another record claimed
