@@ -114,14 +114,12 @@ Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payloa
   pw.fd = target->fd;
   pw.done = std::move(done);
   const Key128 key = meta.key;
-  ++writes_in_flight_;
   engine_->SubmitWrite(*target, payload.data(), payload.size(),
                        [this, key](Status s) { OnWriteDone(key, std::move(s)); });
   return Status::Ok();
 }
 
 void NvmeStore::OnWriteDone(const Key128& key, Status status) {
-  --writes_in_flight_;
   auto it = pending_.find(key);
   PendingWrite& pw = it->second;
   if (!status.ok()) {
@@ -133,7 +131,6 @@ void NvmeStore::OnWriteDone(const Key128& key, Status status) {
   } else if (options_.durability == WriteDurability::kGroupSync) {
     unsynced_.push_back(key);
     unsynced_fds_.insert(pw.fd);
-    unsynced_bytes_ += pw.record.length;
   } else {
     // Indexed in CommitWrites(), after this reap, together with its peers.
     written_.push_back(key);
@@ -151,10 +148,6 @@ void NvmeStore::FailPending(const Key128& key, const Status& status) {
 
 void NvmeStore::StartGroupSync() {
   if (syncs_in_flight_ > 0 || unsynced_.empty()) return;
-  // A flush stalls the device, so flushing fewer, larger groups moves more
-  // bytes: wait for the writes in flight unless the group is big already.
-  if (writes_in_flight_ > 0 && unsynced_bytes_ < options_.group_sync_bytes) return;
-  unsynced_bytes_ = 0;
   syncing_ = std::move(unsynced_);
   unsynced_.clear();
   std::unordered_set<int> fds = std::move(unsynced_fds_);

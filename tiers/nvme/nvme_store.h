@@ -71,11 +71,6 @@ struct NvmeStoreOptions {
   // How a payload write is made durable. Default kGroupSync: the writes that
   // complete together share one fdatasync per slab file (group commit).
   WriteDurability durability = WriteDurability::kGroupSync;
-  // kGroupSync: a group's fdatasync starts when no payload write is in flight
-  // or when the group holds this many bytes, whichever comes first. Larger
-  // groups mean fewer device flushes and more write bandwidth, at the price of
-  // later acknowledgements. Default 64 MiB.
-  uint64_t group_sync_bytes = uint64_t{64} << 20;
   // Let page-aligned payload buffers (of whole pages) skip the staging copy.
   // Default true.
   bool direct_aligned_buffers = true;
@@ -241,9 +236,7 @@ class NvmeStore {
   std::unordered_map<Key128, Entry, KeyHash> blocks_;          // indexed blocks
   std::unordered_map<Key128, PendingWrite, KeyHash> pending_;  // payload in flight
   // Write pipeline: pending_ -> [unsynced_ -> syncing_ ->] written_ -> blocks_.
-  uint64_t writes_in_flight_ = 0;  // payload writes submitted, not completed
-  std::vector<Key128> unsynced_;   // payload written, awaiting its group's fdatasync
-  uint64_t unsynced_bytes_ = 0;
+  std::vector<Key128> unsynced_;  // payload written, awaiting its group's fdatasync
   std::unordered_set<int> unsynced_fds_;
   std::vector<Key128> syncing_;  // payload written, group fdatasync in flight
   size_t syncs_in_flight_ = 0;

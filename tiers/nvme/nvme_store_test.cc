@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
 #include <set>
 
 #include "tiers/nvme/testing/fault_injection_file_system.h"
@@ -245,34 +244,6 @@ TEST_F(NvmeStoreTest, EveryDurabilityModeStoresAndReopens) {
     ExpectBlock(i);
   }
   EXPECT_EQ(loaded_.size(), 4u);
-}
-
-TEST_F(NvmeStoreTest, GroupCommitSyncsAGroupOnceItsWritesAreDone) {
-  for (uint64_t group_bytes : {uint64_t{1} << 30, uint64_t{1}}) {
-    auto engine = std::make_unique<FaultInjectionIoEngine>(
-        std::move(UringEngine::Create({4, 64 * 1024, WriteDurability::kGroupSync})).value());
-    FaultInjectionIoEngine* counts = engine.get();
-    NvmeStoreOptions options = SmallOptions();
-    options.slab_bytes = 1 << 20;  // one slab file: one fdatasync per group
-    options.group_sync_bytes = group_bytes;
-    Open(options, std::move(engine));
-    std::vector<std::vector<std::byte>> in;
-    int acked = 0;
-    for (int i = 0; i < 8; ++i) in.push_back(TestPayload(i, kBlock));
-    for (int i = 0; i < 8; ++i) {
-      ASSERT_TRUE(store_->Write(TestMeta(i), in[i], [&](Status s) { acked += s.ok(); }).ok());
-    }
-    store_->Drain();
-    EXPECT_EQ(acked, 8);
-    if (group_bytes > 8 * kBlock) {
-      EXPECT_EQ(counts->submitted(IoOp::kSync), 1);  // one group of eight writes
-    } else {
-      EXPECT_GE(counts->submitted(IoOp::kSync), 1);
-    }
-    for (int i = 0; i < 8; ++i) ExpectBlock(i);
-    store_.reset();
-    std::filesystem::remove_all(StoreDir());
-  }
 }
 
 TEST_F(NvmeStoreTest, RemoveDuringAWriteAbandonsIt) {
