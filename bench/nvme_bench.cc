@@ -17,6 +17,9 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <poll.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -32,10 +35,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <spdlog/spdlog.h>
 
 #include "tiers/nvme/nvme_store.h"
 
@@ -60,6 +59,9 @@ struct Config {
   uint64_t reopen_block_bytes = 4096;
   int rocksdb_threads = 8;
   bool staging = false;
+  bool warm = false;
+  uint32_t window = 0;
+  int repeat = 3;
   bool json = false;
 };
 
@@ -68,6 +70,11 @@ double Seconds(Clock::time_point since) {
 }
 
 double Gbps(uint64_t bytes, double seconds) { return double(bytes) / seconds / 1e9; }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "tierkv-nvme-bench: %s\n", what.c_str());
@@ -137,7 +144,7 @@ struct TierResult {
 
 TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, uint64_t n) {
   NvmeStoreOptions o;
-  o.capacity_bytes = n * RoundUpToIo(block) + kSlabBytes;
+  o.capacity_bytes = 2 * n * RoundUpToIo(block) + kSlabBytes;
   o.slab_bytes = kSlabBytes;
   o.max_block_bytes = block;
   o.queue_depth = cfg.queue_depth;
@@ -146,7 +153,7 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   Result<std::unique_ptr<NvmeStore>> opened = NvmeStore::Open(dir, o);
   Check(opened.status(), "open tier");
   NvmeStore& store = **opened;
-  const uint64_t window = 2 * cfg.queue_depth;
+  const uint64_t window = cfg.window != 0 ? cfg.window : 4 * cfg.queue_depth;
   // Page-aligned payload buffers, like the daemon's shared-memory CPU tier.
   std::unique_ptr<std::byte, decltype(&std::free)> arena(
       static_cast<std::byte*>(std::aligned_alloc(kIoAlignment, window * block)), &std::free);
@@ -160,31 +167,40 @@ TierResult RunTier(const Config& cfg, const std::string& dir, uint64_t block, ui
   for (size_t i = 0; i < window; ++i) free_bufs[i] = i;
   TierResult r;
 
-  uint64_t submitted = 0, done = 0;
-  auto t0 = Clock::now();
-  while (done < n) {
-    while (submitted < n && !free_bufs.empty()) {
-      uint64_t i = submitted++;
-      size_t b = free_bufs.back();
-      free_bufs.pop_back();
-      Stamp(bufs[b].data(), block, i);
-      Check(store.Write(BenchMeta(i), bufs[b],
-                        [&, b](Status s) {
-                          Check(s, "tier write");
-                          free_bufs.push_back(b);
-                          ++done;
-                        }),
-            "tier write");
+  // Writes blocks first..first+n-1; returns the seconds it took.
+  auto write_all = [&](uint64_t first) {
+    uint64_t submitted = 0, done = 0;
+    auto t0 = Clock::now();
+    while (done < n) {
+      while (submitted < n && !free_bufs.empty()) {
+        uint64_t i = first + submitted++;
+        size_t b = free_bufs.back();
+        free_bufs.pop_back();
+        Stamp(bufs[b].data(), block, i);
+        Check(store.Write(BenchMeta(i), bufs[b],
+                          [&, b](Status s) {
+                            Check(s, "tier write");
+                            free_bufs.push_back(b);
+                            ++done;
+                          }),
+              "tier write");
+      }
+      Pump(store);
     }
-    Pump(store);
+    return Seconds(t0);
+  };
+  if (cfg.warm) {
+    // Steady state: slab files exist and every slot has been written before.
+    write_all(n);
+    for (uint64_t i = n; i < 2 * n; ++i) Check(store.Remove(BenchKey(i)), "remove");
   }
-  r.write_s = Seconds(t0);
+  r.write_s = write_all(0);
 
   std::vector<std::span<std::byte>>& dst = bufs;
   std::vector<size_t>& free_dst = free_bufs;
   const std::vector<uint64_t> order = Shuffled(n);
-  submitted = done = 0;
-  t0 = Clock::now();
+  uint64_t submitted = 0, done = 0;
+  auto t0 = Clock::now();
   while (done < n) {
     while (submitted < n && !free_dst.empty()) {
       size_t b = free_dst.back();
@@ -260,42 +276,56 @@ double RunRaw(int fd, uint64_t block, uint64_t n, uint32_t depth, bool write, bo
 
 void TierMode(const Config& cfg, const std::string& base) {
   if (!cfg.json) {
-    std::printf("nvme tier (durability %s%s) vs raw io_uring O_DIRECT (no sync): %lu MiB per "
-                "size, queue depth %u\n",
-                cfg.durability.c_str(), cfg.staging ? ", staging copies" : "",
-                (unsigned long)cfg.total_mib, cfg.queue_depth);
-    std::printf("%10s %12s %12s %7s %12s %12s %7s\n", "block", "tier write", "raw write",
-                "ratio", "tier read", "raw read", "ratio");
+    std::printf(
+        "nvme tier (durability %s%s) vs raw io_uring O_DIRECT (no sync): %lu MiB per "
+        "size, queue depth %u, median of %d%s\n",
+        cfg.durability.c_str(), cfg.staging ? ", staging copies" : "", (unsigned long)cfg.total_mib,
+        cfg.queue_depth, cfg.repeat, cfg.warm ? ", warm (slots written before)" : "");
+    std::printf("%10s %12s %12s %7s %12s %12s %12s %7s\n", "block", "tier write", "raw write",
+                "ratio", "raw w+dsync", "tier read", "raw read", "ratio");
   }
   for (uint64_t kib : cfg.block_kib) {
     const uint64_t block = kib * 1024;
     const uint64_t n = std::max<uint64_t>(1, cfg.total_mib * kMiB / block);
     const uint64_t bytes = n * block;
-    const std::string tier_dir = base + "/tier-" + std::to_string(kib);
-    TierResult t = RunTier(cfg, tier_dir, block, n);
-    fs::remove_all(tier_dir);
+    // Tier and raw runs alternate, and each figure is the median of
+    // --repeat runs: the disk here is shared, and its speed drifts.
+    std::vector<double> tier_w, tier_r, raw_w, raw_ws, raw_r;
+    for (int rep = 0; rep < cfg.repeat; ++rep) {
+      const std::string tier_dir = base + "/tier-" + std::to_string(kib);
+      TierResult t = RunTier(cfg, tier_dir, block, n);
+      fs::remove_all(tier_dir);
+      tier_w.push_back(t.write_s);
+      tier_r.push_back(t.read_s);
 
-    const std::string raw_path = base + "/raw-scratch.dat";
-    int fd = ::open(raw_path.c_str(), O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
-    if (fd < 0 || ::posix_fallocate(fd, 0, off_t(bytes)) != 0) Die("raw scratch file");
-    std::vector<uint64_t> seq(n);
-    for (uint64_t i = 0; i < n; ++i) seq[i] = i;
-    double raw_w = RunRaw(fd, block, n, cfg.queue_depth, true, false, seq);
-    double raw_r = RunRaw(fd, block, n, cfg.queue_depth, false, false, Shuffled(n));
-    ::close(fd);
-    ::unlink(raw_path.c_str());
+      const std::string raw_path = base + "/raw-scratch.dat";
+      int fd = ::open(raw_path.c_str(), O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+      if (fd < 0 || ::posix_fallocate(fd, 0, off_t(bytes)) != 0) Die("raw scratch file");
+      std::vector<uint64_t> seq(n);
+      for (uint64_t i = 0; i < n; ++i) seq[i] = i;
+      if (cfg.warm) RunRaw(fd, block, n, cfg.queue_depth, true, false, seq);
+      raw_w.push_back(RunRaw(fd, block, n, cfg.queue_depth, true, false, seq));
+      raw_ws.push_back(RunRaw(fd, block, n, cfg.queue_depth, true, true, seq));
+      raw_r.push_back(RunRaw(fd, block, n, cfg.queue_depth, false, false, Shuffled(n)));
+      ::close(fd);
+      ::unlink(raw_path.c_str());
+    }
 
-    const double tw = Gbps(bytes, t.write_s), rw = Gbps(bytes, raw_w);
-    const double tr = Gbps(bytes, t.read_s), rr = Gbps(bytes, raw_r);
+    const double tw = Gbps(bytes, Median(tier_w)), rw = Gbps(bytes, Median(raw_w));
+    const double rws = Gbps(bytes, Median(raw_ws));
+    const double tr = Gbps(bytes, Median(tier_r)), rr = Gbps(bytes, Median(raw_r));
     if (cfg.json) {
-      std::printf("{\"bench\":\"nvme\",\"mode\":\"tier\",\"block_bytes\":%lu,\"total_bytes\":%lu,"
-                  "\"queue_depth\":%u,\"durability\":\"%s\",\"staging\":%s,\"tier_write_gbps\":%.3f,"
-                  "\"raw_write_gbps\":%.3f,\"tier_read_gbps\":%.3f,\"raw_read_gbps\":%.3f}\n",
-                  (unsigned long)block, (unsigned long)bytes, cfg.queue_depth,
-                  cfg.durability.c_str(), cfg.staging ? "true" : "false", tw, rw, tr, rr);
+      std::printf(
+          "{\"bench\":\"nvme\",\"mode\":\"tier\",\"block_bytes\":%lu,\"total_bytes\":%lu,"
+          "\"queue_depth\":%u,\"durability\":\"%s\",\"staging\":%s,\"warm\":%s,\"tier_write_gbps\":"
+          "%.3f,"
+          "\"raw_write_gbps\":%.3f,\"raw_write_dsync_gbps\":%.3f,\"tier_read_gbps\":%.3f,\"raw_"
+          "read_gbps\":%.3f}\n",
+          (unsigned long)block, (unsigned long)bytes, cfg.queue_depth, cfg.durability.c_str(),
+          cfg.staging ? "true" : "false", cfg.warm ? "true" : "false", tw, rw, rws, tr, rr);
     } else {
-      std::printf("%8luKiB %9.3fGB/s %9.3fGB/s %6.2fx %9.3fGB/s %9.3fGB/s %6.2fx\n",
-                  (unsigned long)kib, tw, rw, tw / rw, tr, rr, tr / rr);
+      std::printf("%8luKiB %9.3fGB/s %9.3fGB/s %6.2fx %9.3fGB/s %9.3fGB/s %9.3fGB/s %6.2fx\n",
+                  (unsigned long)kib, tw, rw, tw / rw, rws, tr, rr, tr / rr);
     }
     std::fflush(stdout);
   }
@@ -303,9 +333,10 @@ void TierMode(const Config& cfg, const std::string& base) {
 
 void RocksBlobMode(const Config& cfg, const std::string& base) {
   if (!cfg.json) {
-    std::printf("blocks as RocksDB values, BlobDB on (direct reads, WAL off, flush timed): "
-                "%lu MiB per size, %d reader threads\n",
-                (unsigned long)cfg.total_mib, cfg.rocksdb_threads);
+    std::printf(
+        "blocks as RocksDB values, BlobDB on (direct reads, WAL off, flush timed): "
+        "%lu MiB per size, %d reader threads\n",
+        (unsigned long)cfg.total_mib, cfg.rocksdb_threads);
     std::printf("%10s %12s %12s\n", "block", "write", "read");
   }
   for (uint64_t kib : cfg.block_kib) {
@@ -362,9 +393,10 @@ void RocksBlobMode(const Config& cfg, const std::string& base) {
     fs::remove_all(dir);
     const double w = Gbps(n * block, write_s), r = Gbps(n * block, read_s);
     if (cfg.json) {
-      std::printf("{\"bench\":\"nvme\",\"mode\":\"rocksdb-blob\",\"block_bytes\":%lu,"
-                  "\"total_bytes\":%lu,\"threads\":%d,\"write_gbps\":%.3f,\"read_gbps\":%.3f}\n",
-                  (unsigned long)block, (unsigned long)(n * block), cfg.rocksdb_threads, w, r);
+      std::printf(
+          "{\"bench\":\"nvme\",\"mode\":\"rocksdb-blob\",\"block_bytes\":%lu,"
+          "\"total_bytes\":%lu,\"threads\":%d,\"write_gbps\":%.3f,\"read_gbps\":%.3f}\n",
+          (unsigned long)block, (unsigned long)(n * block), cfg.rocksdb_threads, w, r);
     } else {
       std::printf("%8luKiB %9.3fGB/s %9.3fGB/s\n", (unsigned long)kib, w, r);
     }
@@ -429,13 +461,15 @@ void ReopenMode(const Config& cfg, const std::string& base) {
   reopened = Status::Unavailable("closed");
   fs::remove_all(dir);
   if (cfg.json) {
-    std::printf("{\"bench\":\"nvme\",\"mode\":\"reopen\",\"blocks\":%lu,\"block_bytes\":%lu,"
-                "\"fill_s\":%.3f,\"reopen_s\":%.3f}\n",
-                (unsigned long)n, (unsigned long)block, fill_s, open_s);
+    std::printf(
+        "{\"bench\":\"nvme\",\"mode\":\"reopen\",\"blocks\":%lu,\"block_bytes\":%lu,"
+        "\"fill_s\":%.3f,\"reopen_s\":%.3f}\n",
+        (unsigned long)n, (unsigned long)block, fill_s, open_s);
   } else {
-    std::printf("stored %lu blocks of %lu bytes in %.2f s; reopen (index evicted from the page "
-                "cache) took %.3f s\n",
-                (unsigned long)n, (unsigned long)block, fill_s, open_s);
+    std::printf(
+        "stored %lu blocks of %lu bytes in %.2f s; reopen (index evicted from the page "
+        "cache) took %.3f s\n",
+        (unsigned long)n, (unsigned long)block, fill_s, open_s);
   }
 }
 
@@ -446,8 +480,9 @@ int main(int argc, char** argv) {
   using namespace tierkv::nvme;
   Config cfg;
   CLI::App app{"tierkv-nvme-bench: NVMe tier throughput against raw io_uring O_DIRECT"};
-  app.add_option("--dir", cfg.dir, "directory on the disk to measure (a scratch subdirectory is "
-                                   "made and removed)")
+  app.add_option("--dir", cfg.dir,
+                 "directory on the disk to measure (a scratch subdirectory is "
+                 "made and removed)")
       ->capture_default_str();
   app.add_option("--mode", cfg.mode, "tier | rocksdb-blob | reopen")
       ->check(CLI::IsMember({"tier", "rocksdb-blob", "reopen"}))
@@ -455,7 +490,12 @@ int main(int argc, char** argv) {
   app.add_option("--block-kib", cfg.block_kib, "block sizes in KiB")->capture_default_str();
   app.add_option("--total-mib", cfg.total_mib, "bytes moved per block size, in MiB")
       ->capture_default_str();
-  app.add_option("--queue-depth", cfg.queue_depth, "requests in flight")->capture_default_str();
+  app.add_option("--queue-depth", cfg.queue_depth, "payload requests in the kernel at once")
+      ->capture_default_str();
+  app.add_option("--window", cfg.window,
+                 "tier requests outstanding at once (default 4 x queue depth); writes awaiting "
+                 "their group fdatasync count")
+      ->capture_default_str();
   app.add_option("--durability", cfg.durability,
                  "group (one fdatasync per file per batch) | dsync (RWF_DSYNC per write) | "
                  "fdatasync (per write) | none")
@@ -467,6 +507,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--rocksdb-threads", cfg.rocksdb_threads, "reader threads in rocksdb-blob mode")
       ->capture_default_str();
+  app.add_option("--repeat", cfg.repeat, "alternating tier/raw runs per size; medians reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--warm", cfg.warm,
+               "time tier writes into slots written once before (slab files exist), as in a "
+               "tier that has been running; the raw file is pre-written likewise");
   app.add_flag("--staging", cfg.staging,
                "copy every payload through the registered staging buffers, even aligned ones");
   app.add_flag("--json", cfg.json, "one JSON object per line instead of a table");

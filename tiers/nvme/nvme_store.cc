@@ -1,9 +1,9 @@
 #include "tiers/nvme/nvme_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <optional>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace tierkv::nvme {
 namespace {
@@ -32,8 +32,7 @@ Result<std::unique_ptr<NvmeStore>> NvmeStore::Open(const std::string& dir,
   engine_options.max_io_bytes = RoundUpToIo(options.max_block_bytes);
   engine_options.durability = options.durability;
   engine_options.direct_aligned_buffers = options.direct_aligned_buffers;
-  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<UringEngine> engine,
-                          UringEngine::Create(engine_options));
+  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<UringEngine> engine, UringEngine::Create(engine_options));
   return Open(dir, options, load, std::move(engine));
 }
 
@@ -80,15 +79,15 @@ Status NvmeStore::Load(const LoadCallbacks& load) {
   counters_.loaded_blocks = blocks_.size();
   counters_.dropped_at_load = dropped.size() + scan.malformed;
   if (counters_.dropped_at_load > 0) {
-    spdlog::warn("nvme: dropped {} index records at load ({} malformed, {} pointing at no slot "
-                 "or a slot already claimed)",
-                 counters_.dropped_at_load, scan.malformed, dropped.size());
+    spdlog::warn(
+        "nvme: dropped {} index records at load ({} malformed, {} pointing at no slot "
+        "or a slot already claimed)",
+        counters_.dropped_at_load, scan.malformed, dropped.size());
   }
   return Status::Ok();
 }
 
-Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payload,
-                        Callback done) {
+Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payload, Callback done) {
   if (payload.empty() || payload.size() > options_.max_block_bytes) {
     return Status::InvalidArgument("nvme tier: block of " + std::to_string(payload.size()) +
                                    " bytes (limit " + std::to_string(options_.max_block_bytes) +
@@ -104,9 +103,13 @@ Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payloa
     return target.status();
   }
   PendingWrite& pw = pending_[meta.key];
-  pw.record = BlockRecord{meta.key,    slot,           uint32_t(payload.size()),
-                          PayloadChecksum(payload),    meta.parent,
-                          meta.namespace_id,           meta.last_access,
+  pw.record = BlockRecord{meta.key,
+                          slot,
+                          uint32_t(payload.size()),
+                          PayloadChecksum(payload),
+                          meta.parent,
+                          meta.namespace_id,
+                          meta.last_access,
                           meta.tokens};
   pw.fd = target->fd;
   pw.done = std::move(done);
@@ -123,8 +126,8 @@ void NvmeStore::OnWriteDone(const Key128& key, Status status) {
     ++counters_.write_errors;
     FailPending(key, WithContext(status, "nvme write of block " + ToHex(key)));
   } else if (pw.removed) {
-    FailPending(key, Status::NotFound("nvme tier: block " + ToHex(key) +
-                                      " removed while being written"));
+    FailPending(
+        key, Status::NotFound("nvme tier: block " + ToHex(key) + " removed while being written"));
   } else if (options_.durability == WriteDurability::kGroupSync) {
     unsynced_.push_back(key);
     unsynced_fds_.insert(pw.fd);
@@ -182,9 +185,9 @@ void NvmeStore::CommitWrites() {
     auto it = pending_.find(key);
     if (it->second.removed) {
       slabs_->Free(it->second.record.slot);
-      calls.emplace_back(std::move(it->second.done),
-                         Status::NotFound("nvme tier: block " + ToHex(key) +
-                                          " removed while being written"));
+      calls.emplace_back(
+          std::move(it->second.done),
+          Status::NotFound("nvme tier: block " + ToHex(key) + " removed while being written"));
       pending_.erase(it);
       continue;
     }
@@ -246,8 +249,7 @@ void NvmeStore::OnReadDone(const Key128& key, const Entry& entry, std::span<std:
   if (PayloadChecksum(dst.first(entry.length)) != entry.checksum) {
     ++counters_.corrupt_dropped;
     DropCorrupt(key, entry.slot);
-    done(Status::Corruption("nvme tier: block " + ToHex(key) +
-                            " failed its checksum; dropped"));
+    done(Status::Corruption("nvme tier: block " + ToHex(key) + " failed its checksum; dropped"));
     return;
   }
   ++counters_.reads;
@@ -355,8 +357,7 @@ Status AwaitOne(NvmeStore& store, const std::optional<Status>& result) {
 
 }  // namespace
 
-Status WriteBlocking(NvmeStore& store, const BlockMeta& meta,
-                     std::span<const std::byte> payload) {
+Status WriteBlocking(NvmeStore& store, const BlockMeta& meta, std::span<const std::byte> payload) {
   std::optional<Status> result;
   TIERKV_RETURN_IF_ERROR(
       store.Write(meta, payload, [&result](Status s) { result = std::move(s); }));

@@ -17,14 +17,17 @@
 // says OK. A mismatch drops the block (index record deleted, slot freed) and
 // the callback gets Corruption: a corrupt block is never served.
 //
-// Driving it: the store is single-threaded and never blocks on payload IO. The
-// owner calls Write/Read/Remove/ReapCompletions from one thread (the daemon's
-// io_context thread); callbacks run only inside ReapCompletions() or Drain(),
-// on that thread. event_fd() turns readable when completions are ready: wrap it
-// in a boost::asio::posix::stream_descriptor, async_wait(wait_read), call
-// ReapCompletions() (which clears it) and wait again. Index writes (a RocksDB
-// WAL append, plus an fsync with sync_index) are the only synchronous disk work
-// on that thread.
+// Driving it: the store is single-threaded and never blocks on payload IO.
+// The owner calls Write/Read/Remove/ReapCompletions from one thread (the
+// daemon's io_context thread). Callbacks run only inside ReapCompletions() or
+// Drain(), on that thread; they may call Write, Read and Remove but not
+// ReapCompletions() or Drain(). event_fd() turns readable when completions are
+// ready: wrap a dup() of it in a boost::asio::posix::stream_descriptor,
+// async_wait(wait_read), call ReapCompletions() (which clears it) and wait
+// again (nvme_store_asio_test.cc does exactly that). Synchronous disk work on
+// that thread is limited to index writes (a RocksDB WAL append per reap, plus
+// an fsync with sync_index), Touch(), and creating a slab file when a write
+// needs new space (fallocate and a directory fsync, once per slab_bytes).
 //
 // Start-up: Open() scans the index once, claiming each record's slot. A record
 // that points outside every slab file, or at a slot another record claimed
@@ -107,9 +110,9 @@ struct NvmeStats {
   uint64_t writes = 0;
   uint64_t read_errors = 0;
   uint64_t write_errors = 0;
-  uint64_t corrupt_dropped = 0;  // blocks dropped because their checksum failed
-  uint64_t queue_depth = 0;      // payload requests in the kernel now
-  uint64_t queued = 0;           // payload requests waiting for a staging buffer
+  uint64_t corrupt_dropped = 0;    // blocks dropped because their checksum failed
+  uint64_t queue_depth = 0;        // payload requests in the kernel now
+  uint64_t queued = 0;             // payload requests waiting for a staging buffer
   double read_bytes_per_sec = 0;   // over the last second
   double write_bytes_per_sec = 0;  // over the last second
   uint64_t loaded_blocks = 0;      // blocks found at Open
@@ -157,6 +160,8 @@ class NvmeStore {
   Status Remove(const Key128& key);
 
   // Stores `last_access` in the block's index record. NotFound if not stored.
+  // A RocksDB read and write on the calling thread: call it when a block is
+  // used from this tier (promotion), not on every LRU touch.
   Status Touch(const Key128& key, uint64_t last_access);
 
   bool Contains(const Key128& key) const { return blocks_.contains(key); }
@@ -185,9 +190,21 @@ class NvmeStore {
     Callback done;
     bool removed = false;
   };
+  // Keys come from clients; tierkv::Key128Hash folds lo and hi with a single
+  // multiply, which structured keys can collide. Mix both halves fully.
+  struct KeyHash {
+    static uint64_t Mix(uint64_t x) {
+      x ^= x >> 33;
+      x *= 0xFF51AFD7ED558CCDull;
+      x ^= x >> 33;
+      x *= 0xC4CEB9FE1A85EC53ull;
+      return x ^ (x >> 33);
+    }
+    size_t operator()(const Key128& k) const noexcept { return Mix(k.lo ^ Mix(k.hi)); }
+  };
   struct SlotIdHash {
     size_t operator()(const SlotId& s) const noexcept {
-      return (uint64_t(s.slot_bytes) << 40) ^ (uint64_t(s.file) << 24) ^ s.index;
+      return KeyHash::Mix((uint64_t(s.slot_bytes) << 40) ^ (uint64_t(s.file) << 24) ^ s.index);
     }
   };
 
@@ -201,8 +218,8 @@ class NvmeStore {
   void OnGroupSyncDone(Status status);
   // Ends a pending write that cannot be indexed: frees its slot, runs its callback.
   void FailPending(const Key128& key, const Status& status);
-  void OnReadDone(const Key128& key, const Entry& entry, std::span<std::byte> dst,
-                  Callback done, Status status);
+  void OnReadDone(const Key128& key, const Entry& entry, std::span<std::byte> dst, Callback done,
+                  Status status);
   // Indexes the writes whose payload completed since the last call, in one
   // batch, and runs their callbacks.
   void CommitWrites();
@@ -216,15 +233,15 @@ class NvmeStore {
   std::unique_ptr<BlockIndex> index_;
   std::unique_ptr<IoEngine> engine_;
 
-  std::unordered_map<Key128, Entry, Key128Hash> blocks_;          // indexed blocks
-  std::unordered_map<Key128, PendingWrite, Key128Hash> pending_;  // payload in flight
+  std::unordered_map<Key128, Entry, KeyHash> blocks_;          // indexed blocks
+  std::unordered_map<Key128, PendingWrite, KeyHash> pending_;  // payload in flight
   // Write pipeline: pending_ -> [unsynced_ -> syncing_ ->] written_ -> blocks_.
   std::vector<Key128> unsynced_;  // payload written, awaiting its group's fdatasync
   std::unordered_set<int> unsynced_fds_;
-  std::vector<Key128> syncing_;   // payload written, group fdatasync in flight
+  std::vector<Key128> syncing_;  // payload written, group fdatasync in flight
   size_t syncs_in_flight_ = 0;
-  Status sync_status_;            // first failure among syncing_'s fdatasyncs
-  std::vector<Key128> written_;   // payload durable, record not yet indexed
+  Status sync_status_;           // first failure among syncing_'s fdatasyncs
+  std::vector<Key128> written_;  // payload durable, record not yet indexed
   std::unordered_map<SlotId, uint32_t, SlotIdHash> reads_in_flight_;
   std::unordered_set<SlotId, SlotIdHash> free_after_reads_;
 

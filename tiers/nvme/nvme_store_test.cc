@@ -26,8 +26,8 @@ class NvmeStoreTest : public testing::NvmeStoreFixture {
  protected:
   // Flips one byte of block i's slot in its slab file, behind the store's back.
   void CorruptOnDisk(const BlockRecord& record) {
-    std::string path = StoreDir() + "/slabs/slab-" + std::to_string(record.slot.slot_bytes) +
-                       "-" + std::to_string(record.slot.file) + ".dat";
+    std::string path = StoreDir() + "/slabs/slab-" + std::to_string(record.slot.slot_bytes) + "-" +
+                       std::to_string(record.slot.file) + ".dat";
     int fd = ::open(path.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
     off_t at = off_t(record.slot.index) * record.slot.slot_bytes + record.length / 2;
@@ -251,8 +251,7 @@ TEST_F(NvmeStoreTest, RemoveDuringAWriteAbandonsIt) {
   std::vector<std::byte> payload = TestPayload(1, kBlock);
   std::optional<Status> result;
   ASSERT_TRUE(store_->Write(TestMeta(1), payload, [&](Status s) { result = s; }).ok());
-  EXPECT_EQ(store_->Write(TestMeta(1), payload, [](Status) {}).code(),
-            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Write(TestMeta(1), payload, [](Status) {}).code(), StatusCode::kAlreadyExists);
   ASSERT_TRUE(store_->Remove(TestKey(1)).ok());
   store_->Drain();
   ASSERT_TRUE(result.has_value());

@@ -1,11 +1,11 @@
 #include "tiers/nvme/slab_set.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
 #include <limits>
-
-#include <spdlog/spdlog.h>
 
 namespace tierkv::nvme {
 namespace {
@@ -68,8 +68,10 @@ Status SlabSet::Scan() {
     File& file = cls.files[index];
     file.fd = std::move(fd);
     file.bytes = size;
-    // A file cut short (a crash while it was being allocated) keeps its whole slots.
-    file.slots = uint32_t(std::min<uint64_t>(size / slot_bytes, SlotsPerFile(slot_bytes)));
+    // Every whole slot counts, whatever slab_bytes says now: a file cut short
+    // by a crash while it was being allocated, or made under another
+    // slab_bytes, keeps the slots its records may name.
+    file.slots = uint32_t(std::min<uint64_t>(size / slot_bytes, UINT32_MAX));
     file.bitmap.assign((file.slots + kBitsPerWord - 1) / kBitsPerWord, 0);
     file_bytes_ += size;
     if (file.slots > 0) cls.files_with_room.insert(index);
@@ -131,10 +133,10 @@ Result<SlotId> SlabSet::Allocate(uint64_t block_bytes) {
     const uint64_t size = uint64_t(SlotsPerFile(slot_bytes)) * slot_bytes;
     while (file_bytes_ + size > options_.capacity_bytes) {
       if (!ReclaimEmptyFile(slot_bytes)) {
-        return Status::ResourceExhausted(
-            "nvme tier full: " + std::to_string(file_bytes_) + " of " +
-            std::to_string(options_.capacity_bytes) + " bytes in slab files, no free " +
-            std::to_string(slot_bytes) + "-byte slot");
+        return Status::ResourceExhausted("nvme tier full: " + std::to_string(file_bytes_) + " of " +
+                                         std::to_string(options_.capacity_bytes) +
+                                         " bytes in slab files, no free " +
+                                         std::to_string(slot_bytes) + "-byte slot");
       }
     }
     uint32_t index = cls.files.empty() ? 0 : cls.files.rbegin()->first + 1;

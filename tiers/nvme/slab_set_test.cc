@@ -95,6 +95,13 @@ TEST_F(SlabSetTest, ReopenedSetIsFreeUntilSlotsAreClaimed) {
   EXPECT_EQ(Alloc(*set, 4096), a);
 }
 
+TEST_F(SlabSetTest, ExistingFilesKeepTheirSlotsWhenSlabBytesShrinks) {
+  { Alloc(*Open(64 * kKiB, 32 * kKiB), 4096); }
+  auto set = Open(64 * kKiB, 8 * kKiB);
+  EXPECT_TRUE(set->Claim(SlotId{4096, 0, 7}).ok());
+  EXPECT_EQ(set->file_bytes(), 32 * kKiB);
+}
+
 TEST_F(SlabSetTest, DiskFullWhileCreatingAFileIsAClearError) {
   FaultInjectionFileSystem fs(DefaultFileSystem());
   auto set = Open(64 * kKiB, 16 * kKiB, &fs);

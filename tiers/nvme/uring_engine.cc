@@ -1,5 +1,6 @@
 #include "tiers/nvme/uring_engine.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 namespace tierkv::nvme {
 
@@ -23,7 +22,7 @@ struct UringEngine::Request {
   std::byte* dst = nullptr;
   size_t len = 0;
   IoCallback done;
-  int buffer = -1;    // staging buffer; for a direct request only a queue slot
+  int buffer = -1;      // staging buffer; for a direct request only a queue slot
   bool direct = false;  // the kernel works on the caller's memory
   int pending_cqes = 0;
   Status status;  // the first failure among this request's CQEs
@@ -42,8 +41,9 @@ UringEngine::UringEngine(const UringEngineOptions& options) : options_(options) 
 Result<std::unique_ptr<UringEngine>> UringEngine::Create(const UringEngineOptions& options) {
   if (options.queue_depth == 0 || options.max_io_bytes == 0 ||
       options.max_io_bytes % kIoAlignment != 0) {
-    return Status::InvalidArgument("uring engine: queue_depth must be > 0 and max_io_bytes a "
-                                   "positive multiple of 4096");
+    return Status::InvalidArgument(
+        "uring engine: queue_depth must be > 0 and max_io_bytes a "
+        "positive multiple of 4096");
   }
   std::unique_ptr<UringEngine> engine(new UringEngine(options));
   TIERKV_RETURN_IF_ERROR(engine->Init());
@@ -75,9 +75,10 @@ Status UringEngine::Init() {
   if (ret == 0) {
     buffers_registered_ = true;
   } else {
-    spdlog::warn("nvme: io_uring_register_buffers({} x {} bytes) failed: {}; using unregistered "
-                 "buffers (raise RLIMIT_MEMLOCK to register them)",
-                 options_.queue_depth, options_.max_io_bytes, std::strerror(-ret));
+    spdlog::warn(
+        "nvme: io_uring_register_buffers({} x {} bytes) failed: {}; using unregistered "
+        "buffers (raise RLIMIT_MEMLOCK to register them)",
+        options_.queue_depth, options_.max_io_bytes, std::strerror(-ret));
   }
   return Status::Ok();
 }
@@ -103,8 +104,7 @@ UringEngine::~UringEngine() {
   std::free(buffers_);
 }
 
-void UringEngine::SubmitWrite(IoTarget target, const std::byte* src, size_t len,
-                              IoCallback done) {
+void UringEngine::SubmitWrite(IoTarget target, const std::byte* src, size_t len, IoCallback done) {
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kWrite;
   r->target = target;
@@ -273,9 +273,9 @@ size_t UringEngine::ReapCompletions() {
         r->status = Status::FromErrno(-cqe->res, std::string("io_uring ") + what + " at offset " +
                                                      std::to_string(r->target.offset));
       } else if (data_op && size_t(cqe->res) != io_len) {
-        r->status = Status::IOError(std::string("short ") + what + ": " +
-                                    std::to_string(cqe->res) + " of " + std::to_string(io_len) +
-                                    " bytes at offset " + std::to_string(r->target.offset));
+        r->status = Status::IOError(std::string("short ") + what + ": " + std::to_string(cqe->res) +
+                                    " of " + std::to_string(io_len) + " bytes at offset " +
+                                    std::to_string(r->target.offset));
       }
     }
     if (--r->pending_cqes > 0) continue;

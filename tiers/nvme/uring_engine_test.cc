@@ -4,9 +4,9 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <cerrno>
 
 #include "tiers/nvme/testing/fault_injection_io_engine.h"
 #include "tiers/nvme/testing/temp_dir.h"

@@ -42,8 +42,8 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   int Take(FsOp op);
 
   mutable std::mutex mu_;
-  std::map<FsOp, Fault> faults_;    // guarded by mu_
-  std::map<FsOp, int> failures_;    // guarded by mu_
+  std::map<FsOp, Fault> faults_;  // guarded by mu_
+  std::map<FsOp, int> failures_;  // guarded by mu_
 };
 
 }  // namespace tierkv::nvme::testing

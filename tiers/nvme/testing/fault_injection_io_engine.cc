@@ -6,11 +6,10 @@ void FaultInjectionIoEngine::InjectError(IoOp op, int err, int times) {
   faults_[int(op)] = Fault{err, times};
 }
 
-void FaultInjectionIoEngine::Clear() {
-  faults_[0] = faults_[1] = faults_[2] = Fault{};
-}
+void FaultInjectionIoEngine::Clear() { faults_[0] = faults_[1] = faults_[2] = Fault{}; }
 
 int FaultInjectionIoEngine::Take(IoOp op) {
+  ++submitted_[int(op)];
   Fault& f = faults_[int(op)];
   if (f.remaining == 0) return 0;
   if (f.remaining > 0) --f.remaining;

@@ -20,13 +20,14 @@ class FaultInjectionIoEngine final : public IoEngine {
  public:
   static constexpr int kForever = -1;
 
-  explicit FaultInjectionIoEngine(std::unique_ptr<IoEngine> target)
-      : target_(std::move(target)) {}
+  explicit FaultInjectionIoEngine(std::unique_ptr<IoEngine> target) : target_(std::move(target)) {}
 
   // The next `times` requests of kind `op` (all of them with kForever) fail with `err`.
   void InjectError(IoOp op, int err, int times = kForever);
   void Clear();
   int injected_failures() const { return injected_failures_; }
+  // Requests of kind `op` submitted so far, failed ones included.
+  int submitted(IoOp op) const { return submitted_[int(op)]; }
 
   void SubmitWrite(IoTarget target, const std::byte* src, size_t len, IoCallback done) override;
   void SubmitRead(IoTarget target, std::byte* dst, size_t len, IoCallback done) override;
@@ -51,6 +52,7 @@ class FaultInjectionIoEngine final : public IoEngine {
   Fault faults_[3];
   std::vector<std::pair<IoCallback, int>> failed_;
   int injected_failures_ = 0;
+  int submitted_[3] = {};
 };
 
 }  // namespace tierkv::nvme::testing

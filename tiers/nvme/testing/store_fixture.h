@@ -32,8 +32,7 @@ class NvmeStoreFixture : public ::testing::Test {
   std::string StoreDir() const { return dir_.Sub("tier"); }
 
   // Opens the store (closing any open one first); records what Open loaded.
-  void Open(NvmeStoreOptions options = SmallOptions(),
-            std::unique_ptr<IoEngine> engine = nullptr) {
+  void Open(NvmeStoreOptions options = SmallOptions(), std::unique_ptr<IoEngine> engine = nullptr) {
     store_.reset();
     loaded_.clear();
     LoadCallbacks load;

@@ -3,9 +3,9 @@
 // (or a parent of a crashed child) can recompute what it should find.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
