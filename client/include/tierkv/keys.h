@@ -39,8 +39,18 @@ std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, std::span<const T
 // A 64-bit checksum of a block payload (XXH3-64), as the daemon stores it.
 uint64_t PayloadChecksum(std::span<const std::byte> payload);
 
+// Mixes both halves (a murmur3 finalizer), so keys that differ only in a few
+// bits of either half, such as structured test keys, still spread.
 struct Key128Hash {
-  size_t operator()(const Key128& k) const noexcept { return k.lo ^ (k.hi * 0x9E3779B97F4A7C15ull); }
+  size_t operator()(const Key128& k) const noexcept {
+    uint64_t x = k.lo ^ (k.hi * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull);
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ull;
+    x ^= x >> 33;
+    return static_cast<size_t>(x);
+  }
 };
 
 }  // namespace tierkv
