@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on built-in defaults: installs and builds tierkv, starts tierkvd
-# with no configuration, runs a workload that stores KV blocks and reads them
-# back from another process (cache hits), prints `tierkv stats`, and stops the
-# daemon.
+# The main job on built-in defaults: installs and builds tierkv, writes a small
+# random-weight llama model, starts tierkvd with no configuration, runs a
+# shared-prefix chat workload through tierkv-engine cold and warm (TTFT table),
+# stores and re-reads raw blocks from another process, prints `tierkv stats`,
+# and stops the daemon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -23,6 +24,15 @@ for _ in $(seq 1 100); do
 done
 "$bin/tierkv" health
 
+model=build/demo-model.gguf
+if [[ ! -f $model ]]; then
+  echo "== writing a random-weight llama model ($model)"
+  "$bin/tierkv-mkmodel" --layers 4 --dim 512 --heads 8 --kv-heads 2 --ffn 1408 --vocab 32000 \
+    --context 4096 --dtype f16 --seed 1 --out "$model"
+fi
+echo "== shared-prefix chat workload: cold, then warm through tierkvd"
+"$bin/tierkv-engine" bench --model "$model" --system-tokens 1024 --conversations 3 --turns 2 \
+  --user-tokens 64 --answer-tokens 16
 echo "== throughput and latency beside memcpy and a bare round trip"
 "$bin/tierkv-bench" --workload put-get --block-bytes 1048576
 echo "== storing 256 blocks of 1 MiB (16 prompts of 16 blocks)"
