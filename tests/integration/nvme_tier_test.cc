@@ -182,7 +182,9 @@ TEST(NvmeTierTest, SigkillDuringPutsLosesNothingFlushed) {
     Stored s{MakePrompt(ns, kPromptBlocks, 100000 * (i + 1)), Payload(ns, kPromptBlocks, i + 1)};
     bool exact = false;
     const size_t n = GetExact(*client, ns, s, &exact);
-    if (n > 0) EXPECT_TRUE(exact) << "prompt " << i;
+    if (n > 0) {
+      EXPECT_TRUE(exact) << "prompt " << i;
+    }
   }
 }
 
