@@ -37,6 +37,31 @@ int Fail(const tierkv::Status& s) {
   return 1;
 }
 
+// The NVMe tier's own counters, under the tier table.
+void PrintNvmeDetail(const json& doc) {
+  for (const auto& t : doc.value("tiers", json::array())) {
+    if (t.value("name", "") != "nvme") continue;
+    std::printf("\nnvme: read %s (%.0f MB/s now), written %s (%.0f MB/s now), queue depth %llu "
+                "(+%llu waiting), errors %llu read / %llu write, corrupt dropped %llu, "
+                "restored at start %llu (%llu damaged entries dropped)\n",
+                HumanBytes(t.value("bytes_read", uint64_t{0})).c_str(),
+                t.value("read_bytes_per_s", 0.0) / 1e6,
+                HumanBytes(t.value("bytes_written", uint64_t{0})).c_str(),
+                t.value("write_bytes_per_s", 0.0) / 1e6,
+                static_cast<unsigned long long>(t.value("queue_depth", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("queued", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("read_errors", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("write_errors", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("corrupt_dropped", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("loaded_blocks", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("dropped_at_load", uint64_t{0})));
+  }
+  std::printf("movement: %llu promotions, %llu demotions, %llu blocks dropped\n",
+              static_cast<unsigned long long>(doc.value("promotions", uint64_t{0})),
+              static_cast<unsigned long long>(doc.value("demotions", uint64_t{0})),
+              static_cast<unsigned long long>(doc.value("dropped_blocks", uint64_t{0})));
+}
+
 void PrintStatsTable(const tierkv::Stats& stats) {
   std::printf("tierkvd up %llus, %llu connections\n\n",
               static_cast<unsigned long long>(stats.uptime_s),
@@ -55,6 +80,7 @@ void PrintStatsTable(const tierkv::Stats& stats) {
                 static_cast<unsigned long long>(t.evictions), HumanBytes(t.bytes_in).c_str(),
                 HumanBytes(t.bytes_out).c_str());
   }
+  PrintNvmeDetail(json::parse(stats.raw_json));
   std::printf("\n%-34s %-10s %-20s %10s %6s %10s %10s %10s\n", "NAMESPACE", "TENANT", "MODEL",
               "BLOCK", "TOKENS", "BLOCKS", "HITS", "MISSES");
   if (stats.namespaces.empty()) std::printf("(none open)\n");
