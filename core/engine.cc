@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 
 namespace tierkv::core {
@@ -81,15 +82,20 @@ int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
   return seq.n_tokens();
 }
 
-Status Engine::StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq) {
+std::function<Status()> Engine::PrepareStore(std::span<const TokenId> tokens,
+                                             const KvSequence& seq) {
   const int bt = options_.block_tokens;
   const size_t n = std::min<size_t>(tokens.size(), seq.n_tokens()) / bt;
-  if (cache_ == nullptr || n == 0) return Status::Ok();
-  const auto full = tokens.first(n * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  if (cache_ == nullptr || n == 0) return [] { return Status::Ok(); };
+  std::vector<TokenId> full(tokens.begin(), tokens.begin() + n * bt);
+  std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  // Page addresses are taken now: decoding may grow the block table (and
+  // move its storage) while the store runs, but pages never move.
   std::vector<std::span<const std::byte>> src(n);
   for (size_t i = 0; i < n; ++i) src[i] = pool_.page_bytes(seq.block_table()[i]);
-  return cache_->Store(keys, full, src);
+  return [cache = cache_, keys = std::move(keys), full = std::move(full), src = std::move(src)] {
+    return cache->Store(keys, full, src);
+  };
 }
 
 Status Engine::Warmup() {
@@ -124,7 +130,7 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   std::future<Status> stored;
   if (cache_ != nullptr && static_cast<int>(prompt.size()) / options_.block_tokens >
                                r.cached_tokens / options_.block_tokens) {
-    stored = std::async(std::launch::async, [&] { return StoreBlocks(prompt, seq); });
+    stored = std::async(std::launch::async, PrepareStore(prompt, seq));
   }
 
   std::vector<TokenId> all(prompt.begin(), prompt.end());
@@ -149,7 +155,7 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   // Blocks completed by decoding (their K/V is in the pages; the last sampled
   // token was never fed, so it is not part of `all`).
   if (cache_ != nullptr && seq.n_tokens() / bt > static_cast<int>(prompt.size()) / bt) {
-    if (Status s = StoreBlocks(all, seq); !s.ok()) Warn(s, "store");
+    if (Status s = PrepareStore(all, seq)(); !s.ok()) Warn(s, "store");
   }
   if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;

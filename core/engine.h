@@ -11,6 +11,7 @@
 // Thread safety: an Engine runs one Generate() at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -69,8 +70,10 @@ class Engine {
  private:
   // Loads the longest cached prefix into `seq`; returns the tokens loaded.
   int LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq);
-  // Stores every full block of seq's first n_tokens tokens (already stored ones are skipped).
-  Status StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq);
+  // The store of every full block of `tokens` whose K/V is in `seq` (the cache
+  // skips blocks it has), as a call that is safe to run on another thread
+  // while `seq` keeps growing.
+  std::function<Status()> PrepareStore(std::span<const TokenId> tokens, const KvSequence& seq);
   void Warn(const Status& s, const char* what);
 
   const LlamaModel& model_;
