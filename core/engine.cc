@@ -125,24 +125,32 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   r.ttft_ms = MsSince(t0);
   r.first_logits = logits;
 
-  // The prompt's pages are never written again, so they can be stored while
-  // decode writes later positions.
+  // Full blocks go to the cache on a background thread, one store at a time:
+  // the prompt's now, then each block decoding completes. Stored pages are
+  // never written again, so decoding goes on meanwhile.
+  const int bt = options_.block_tokens;
   std::future<Status> stored;
-  if (cache_ != nullptr && static_cast<int>(prompt.size()) / options_.block_tokens >
-                               r.cached_tokens / options_.block_tokens) {
-    stored = std::async(std::launch::async, PrepareStore(prompt, seq));
-  }
+  auto store_in_background = [&](std::span<const TokenId> tokens) {
+    if (stored.valid()) {
+      if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+    }
+    if (cache_ != nullptr) stored = std::async(std::launch::async, PrepareStore(tokens, seq));
+  };
+  if (static_cast<int>(prompt.size()) / bt > r.cached_tokens / bt) store_in_background(prompt);
 
-  std::vector<TokenId> all(prompt.begin(), prompt.end());
+  // Every token fed to the model so far: the prompt, then each sampled token
+  // as it is decoded (the last sampled token is never fed).
+  std::vector<TokenId> fed(prompt.begin(), prompt.end());
   const auto decode_start = Clock::now();
   Status decode_status;
   while (static_cast<int>(r.tokens.size()) < options.max_new_tokens &&
          seq.n_tokens() < model_.config().context_length) {
     const TokenId last = r.tokens.back();
-    all.push_back(last);
+    fed.push_back(last);
     decode_status = runner_.Forward(seq, std::span(&last, 1), LogitsMode::kLast, &logits);
     if (!decode_status.ok()) break;
     r.tokens.push_back(sampler.Sample(logits));
+    if (seq.n_tokens() % bt == 0) store_in_background(fed);
   }
   const double decode_s = std::chrono::duration<double>(Clock::now() - decode_start).count();
   if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
@@ -151,12 +159,6 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
     if (Status s = stored.get(); !s.ok()) Warn(s, "store");
   }
   TIERKV_RETURN_IF_ERROR(decode_status);
-  const int bt = options_.block_tokens;
-  // Blocks completed by decoding (their K/V is in the pages; the last sampled
-  // token was never fed, so it is not part of `all`).
-  if (cache_ != nullptr && seq.n_tokens() / bt > static_cast<int>(prompt.size()) / bt) {
-    if (Status s = PrepareStore(all, seq)(); !s.ok()) Warn(s, "store");
-  }
   if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;
 }

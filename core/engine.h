@@ -3,8 +3,8 @@
 // Generate() computes the prompt's block keys, asks the PrefixCache for the
 // longest cached prefix, copies those blocks straight into KV pages, prefills
 // only the rest, samples the first token, then hands the prompt's new full
-// blocks back to the cache on a background thread while decoding continues.
-// Blocks filled by decoding are stored when generation ends. A cache error
+// blocks back to the cache on a background thread while decoding continues,
+// and each block that decoding fills as soon as it is full. A cache error
 // never fails a request: it is logged once, and the engine stops using that
 // cache and runs cold from then on.
 //
