@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 
 namespace tierkv::core {
@@ -81,15 +82,20 @@ int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
   return seq.n_tokens();
 }
 
-Status Engine::StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq) {
+std::function<Status()> Engine::PrepareStore(std::span<const TokenId> tokens,
+                                             const KvSequence& seq) {
   const int bt = options_.block_tokens;
   const size_t n = std::min<size_t>(tokens.size(), seq.n_tokens()) / bt;
-  if (cache_ == nullptr || n == 0) return Status::Ok();
-  const auto full = tokens.first(n * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  if (cache_ == nullptr || n == 0) return [] { return Status::Ok(); };
+  std::vector<TokenId> full(tokens.begin(), tokens.begin() + n * bt);
+  std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  // Page addresses are taken now: decoding may grow the block table (and
+  // move its storage) while the store runs, but pages never move.
   std::vector<std::span<const std::byte>> src(n);
   for (size_t i = 0; i < n; ++i) src[i] = pool_.page_bytes(seq.block_table()[i]);
-  return cache_->Store(keys, full, src);
+  return [cache = cache_, keys = std::move(keys), full = std::move(full), src = std::move(src)] {
+    return cache->Store(keys, full, src);
+  };
 }
 
 Status Engine::Warmup() {
@@ -119,24 +125,32 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   r.ttft_ms = MsSince(t0);
   r.first_logits = logits;
 
-  // The prompt's pages are never written again, so they can be stored while
-  // decode writes later positions.
+  // Full blocks go to the cache on a background thread, one store at a time:
+  // the prompt's now, then each block decoding completes. Stored pages are
+  // never written again, so decoding goes on meanwhile.
+  const int bt = options_.block_tokens;
   std::future<Status> stored;
-  if (cache_ != nullptr && static_cast<int>(prompt.size()) / options_.block_tokens >
-                               r.cached_tokens / options_.block_tokens) {
-    stored = std::async(std::launch::async, [&] { return StoreBlocks(prompt, seq); });
-  }
+  auto store_in_background = [&](std::span<const TokenId> tokens) {
+    if (stored.valid()) {
+      if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+    }
+    if (cache_ != nullptr) stored = std::async(std::launch::async, PrepareStore(tokens, seq));
+  };
+  if (static_cast<int>(prompt.size()) / bt > r.cached_tokens / bt) store_in_background(prompt);
 
-  std::vector<TokenId> all(prompt.begin(), prompt.end());
+  // Every token fed to the model so far: the prompt, then each sampled token
+  // as it is decoded (the last sampled token is never fed).
+  std::vector<TokenId> fed(prompt.begin(), prompt.end());
   const auto decode_start = Clock::now();
   Status decode_status;
   while (static_cast<int>(r.tokens.size()) < options.max_new_tokens &&
          seq.n_tokens() < model_.config().context_length) {
     const TokenId last = r.tokens.back();
-    all.push_back(last);
+    fed.push_back(last);
     decode_status = runner_.Forward(seq, std::span(&last, 1), LogitsMode::kLast, &logits);
     if (!decode_status.ok()) break;
     r.tokens.push_back(sampler.Sample(logits));
+    if (seq.n_tokens() % bt == 0) store_in_background(fed);
   }
   const double decode_s = std::chrono::duration<double>(Clock::now() - decode_start).count();
   if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
@@ -145,12 +159,6 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
     if (Status s = stored.get(); !s.ok()) Warn(s, "store");
   }
   TIERKV_RETURN_IF_ERROR(decode_status);
-  const int bt = options_.block_tokens;
-  // Blocks completed by decoding (their K/V is in the pages; the last sampled
-  // token was never fed, so it is not part of `all`).
-  if (cache_ != nullptr && seq.n_tokens() / bt > static_cast<int>(prompt.size()) / bt) {
-    if (Status s = StoreBlocks(all, seq); !s.ok()) Warn(s, "store");
-  }
   if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;
 }

@@ -3,14 +3,15 @@
 // Generate() computes the prompt's block keys, asks the PrefixCache for the
 // longest cached prefix, copies those blocks straight into KV pages, prefills
 // only the rest, samples the first token, then hands the prompt's new full
-// blocks back to the cache on a background thread while decoding continues.
-// Blocks filled by decoding are stored when generation ends. A cache error
+// blocks back to the cache on a background thread while decoding continues,
+// and each block that decoding fills as soon as it is full. A cache error
 // never fails a request: it is logged once, and the engine stops using that
 // cache and runs cold from then on.
 //
 // Thread safety: an Engine runs one Generate() at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -69,8 +70,10 @@ class Engine {
  private:
   // Loads the longest cached prefix into `seq`; returns the tokens loaded.
   int LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq);
-  // Stores every full block of seq's first n_tokens tokens (already stored ones are skipped).
-  Status StoreBlocks(std::span<const TokenId> tokens, KvSequence& seq);
+  // The store of every full block of `tokens` whose K/V is in `seq` (the cache
+  // skips blocks it has), as a call that is safe to run on another thread
+  // while `seq` keeps growing.
+  std::function<Status()> PrepareStore(std::span<const TokenId> tokens, const KvSequence& seq);
   void Warn(const Status& s, const char* what);
 
   const LlamaModel& model_;

@@ -154,11 +154,7 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
   return 0;
 }
 
-}  // namespace
-}  // namespace tierkv::core
-
-int main(int argc, char** argv) {
-  using namespace tierkv::core;
+int Main(int argc, char** argv) {
   CLI::App app{"tierkv's CPU inference engine: llama GGUF models with KV prefix reuse."};
   app.require_subcommand(1);
   spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
@@ -204,3 +200,8 @@ int main(int argc, char** argv) {
   }
   return RunBench(bench_flags, w);
 }
+
+}  // namespace
+}  // namespace tierkv::core
+
+int main(int argc, char** argv) { return tierkv::core::Main(argc, argv); }

@@ -8,18 +8,18 @@ namespace tierkv::kernels {
 void RopeRef(float* x, const int32_t* positions, int n_tokens, int n_heads, int head_dim,
              int row_stride, int rot_dim, float freq_base) {
   const int n_pairs = rot_dim / 2;
-  // Angles in double like ggml's rope cache, so large positions keep their precision.
-  std::vector<double> inv_freq(n_pairs);
-  for (int i = 0; i < n_pairs; ++i) {
-    inv_freq[i] = std::pow(static_cast<double>(freq_base), -2.0 * i / rot_dim);
-  }
+  // Angles exactly as ggml's rope cache computes them (float, theta multiplied
+  // by theta_scale pair after pair, cosf/sinf), so positions far from 0 round
+  // the same way as in llama.cpp and tokens agree with it.
+  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(rot_dim));
   std::vector<float> cos_t(n_pairs);
   std::vector<float> sin_t(n_pairs);
   for (int t = 0; t < n_tokens; ++t) {
+    float theta = static_cast<float>(positions[t]);
     for (int i = 0; i < n_pairs; ++i) {
-      const double angle = positions[t] * inv_freq[i];
-      cos_t[i] = static_cast<float>(std::cos(angle));
-      sin_t[i] = static_cast<float>(std::sin(angle));
+      cos_t[i] = std::cos(theta);
+      sin_t[i] = std::sin(theta);
+      theta *= theta_scale;
     }
     float* row = x + static_cast<long>(t) * row_stride;
     for (int h = 0; h < n_heads; ++h) {
