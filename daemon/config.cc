@@ -74,7 +74,7 @@ Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
                                    std::string(e.description()));
   }
   static const char* kKnown[] = {"socket",     "tcp",        "data_dir",        "host_bytes",
-                                 "slab_bytes", "nvme_bytes", "nvme_sync_index", "log_level",
+                                 "slab_bytes", "nvme_bytes", "nvme_sync_index", "nvme_max_block_bytes", "log_level",
                                  "admin_token", "tenants"};
   for (const auto& [key, value] : t) {
     bool known = false;
@@ -96,6 +96,7 @@ Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
       TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_bytes", &config->nvme_bytes));
     }
   }
+  TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_max_block_bytes", &config->nvme_max_block_bytes));
   if (const toml::node* n = t.get("nvme_sync_index")) {
     const auto* b = n->as_boolean();
     if (!b) return Status::InvalidArgument("nvme_sync_index must be true or false");
@@ -122,7 +123,7 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                "and TCP. Runs with no config file; flags override the file's keys.",
                "tierkvd"};
   std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
-      admin_token;
+      admin_token, nvme_max_block_bytes;
   bool nvme_sync_index = false;
   bool version = false;
   app.add_option("--config", config_path, "TOML config file (see configs/tierkvd.toml)");
@@ -134,6 +135,8 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   app.add_option("--slab-bytes", slab_bytes, "CPU tier slab size = largest block [default: 64MiB]");
   app.add_option("--nvme-bytes", nvme_bytes,
                  "NVMe tier size in data-dir/nvme, 0 turns it off [default: 4GiB]");
+  app.add_option("--nvme-max-block-bytes", nvme_max_block_bytes,
+                 "Largest block the NVMe tier takes (staging buffers) [default: 4MiB]");
   app.add_flag("--nvme-sync-index", nvme_sync_index,
                "fsync the NVMe index per write (survive power loss, not just crashes)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
@@ -167,6 +170,9 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
     TIERKV_ASSIGN_OR_RETURN(config.nvme_bytes, ParseByteSize(nvme_bytes));
   }
   if (nvme_sync_index) config.nvme_sync_index = true;
+  if (!nvme_max_block_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.nvme_max_block_bytes, ParseByteSize(nvme_max_block_bytes));
+  }
   if (!log_level.empty()) config.log_level = log_level;
   if (!admin_token.empty()) config.admin_token = admin_token;
   if (config.tcp == "off") config.tcp.clear();

@@ -21,6 +21,9 @@ struct DaemonConfig {
   uint64_t slab_bytes = 64ull << 20;         // CPU tier slab size (largest block)
   uint64_t nvme_bytes = 4ull << 30;          // NVMe tier cap (data_dir/nvme); 0 disables
   bool nvme_sync_index = false;              // fsync the index WAL per write (power loss)
+  // Largest block the NVMe tier takes; each of its 32 registered staging
+  // buffers is this large. Larger blocks live on the host tier only.
+  uint64_t nvme_max_block_bytes = 4ull << 20;
   std::string log_level = "info";
   std::string admin_token;                   // needed for evict/flush when set
   std::map<std::string, std::string> tenant_tokens;  // tenant -> token ([tenants])

@@ -60,3 +60,21 @@ TEST(ConfigTest, BadFilesSayWhere) {
 
 }  // namespace
 }  // namespace tierkv
+
+namespace tierkv {
+namespace {
+
+TEST(ConfigTest, SampleConfigParsesToTheDefaults) {
+  DaemonConfig sample;
+  ASSERT_TRUE(LoadConfigFile(std::string(TIERKV_SOURCE_DIR) + "/configs/tierkvd.toml", &sample).ok());
+  const DaemonConfig defaults;
+  EXPECT_EQ(sample.socket, defaults.socket);
+  EXPECT_EQ(sample.tcp, defaults.tcp);
+  EXPECT_EQ(sample.host_bytes, defaults.host_bytes);
+  EXPECT_EQ(sample.nvme_bytes, defaults.nvme_bytes);
+  EXPECT_EQ(sample.nvme_max_block_bytes, defaults.nvme_max_block_bytes);
+  EXPECT_EQ(sample.slab_bytes, defaults.slab_bytes);
+}
+
+}  // namespace
+}  // namespace tierkv

@@ -16,7 +16,7 @@ Result<std::unique_ptr<nvme::NvmeStore>> OpenNvmeTier(const DaemonConfig& config
   }
   nvme::NvmeStoreOptions options;
   options.capacity_bytes = config.nvme_bytes;
-  options.max_block_bytes = max_block_bytes;
+  options.max_block_bytes = std::min(max_block_bytes, config.nvme_max_block_bytes);
   options.slab_bytes = std::min<uint64_t>(options.slab_bytes, config.nvme_bytes);
   options.sync_index = config.nvme_sync_index;
   std::vector<nvme::BlockRecord> records;
