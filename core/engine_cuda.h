@@ -6,7 +6,9 @@
 // reuse each other's blocks. Cached blocks land in a pinned staging buffer
 // (PrefixCache::Load copies into host memory) and go to their pages with one
 // scatter kernel on a copy stream of their own; the compute stream waits on
-// that copy with an event instead of the host waiting for it. New blocks come
+// that copy with an event instead of the host waiting for it, so the host
+// gathers embeddings and queues the whole prefill while the load runs (the
+// prefill's kernels themselves start once it is done). New blocks come
 // back with one gather kernel, and are handed to the cache on a background
 // thread while decoding goes on.
 //

@@ -134,6 +134,10 @@ Status CudaLlamaRunner::Upload() {
 Status CudaLlamaRunner::Fit(int n) {
   if (n <= capacity_) return Status::Ok();
   const LlamaConfig& c = model_.config();
+  if (context_len_.size() == 0) {
+    TIERKV_ASSIGN_OR_RETURN(context_len_, DeviceBuffer::Allocate(sizeof(int32_t)));
+    TIERKV_ASSIGN_OR_RETURN(host_context_len_, kernels::PinnedBuffer::Allocate(sizeof(int32_t)));
+  }
   const size_t f = sizeof(float);
   const size_t rows = static_cast<size_t>(n);
   TIERKV_ASSIGN_OR_RETURN(x_, DeviceBuffer::Allocate(rows * c.dim * f));
@@ -146,6 +150,9 @@ Status CudaLlamaRunner::Fit(int n) {
   TIERKV_ASSIGN_OR_RETURN(up_, DeviceBuffer::Allocate(rows * c.ffn_dim * f));
   TIERKV_ASSIGN_OR_RETURN(positions_, DeviceBuffer::Allocate(rows * sizeof(int32_t)));
   TIERKV_ASSIGN_OR_RETURN(logits_, DeviceBuffer::Allocate(rows * c.vocab * f));
+  // Safe to replace: every Forward ends synchronized, so no upload still reads them.
+  TIERKV_ASSIGN_OR_RETURN(host_x_, kernels::PinnedBuffer::Allocate(rows * c.dim * f));
+  TIERKV_ASSIGN_OR_RETURN(host_positions_, kernels::PinnedBuffer::Allocate(rows * sizeof(int32_t)));
   capacity_ = n;
   return Status::Ok();
 }
@@ -171,21 +178,28 @@ Status CudaLlamaRunner::Forward(CudaKvSequence& seq, std::span<const TokenId> to
   TIERKV_RETURN_IF_ERROR(Fit(n));
   const int dim = c.dim, kv_dim = c.kv_dim(), ffn = c.ffn_dim, hd = c.head_dim();
 
-  // Embedding rows are gathered on the host (the table stays there) and sent
-  // in one copy with the positions; the stream is synchronized before the
-  // host buffers are reused below.
-  host_x_.resize(static_cast<size_t>(n) * dim);
-  std::vector<int32_t> positions(n);
+  // Embedding rows are gathered on the host (the table stays there) into
+  // pinned memory and sent in one asynchronous copy with the positions. The
+  // previous Forward ended synchronized, so the pinned buffers are free.
+  auto* host_x = static_cast<float*>(host_x_.get());
+  auto* host_positions = static_cast<int32_t*>(host_positions_.get());
   for (int i = 0; i < n; ++i) {
-    std::memcpy(&host_x_[static_cast<size_t>(i) * dim],
+    std::memcpy(host_x + static_cast<size_t>(i) * dim,
                 &model_.token_embd()[static_cast<size_t>(tokens[i]) * dim], sizeof(float) * dim);
-    positions[i] = n_past + i;
+    host_positions[i] = n_past + i;
   }
-  TIERKV_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(x_.get(), host_x_.data(), host_x_.size() * 4,
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(x_.get(), host_x,
+                                              static_cast<size_t>(n) * dim * sizeof(float),
                                               cudaMemcpyHostToDevice, stream_));
-  TIERKV_CUDA_RETURN_IF_ERROR(
-      cudaMemcpyAsync(positions_.get(), positions.data(), n * 4, cudaMemcpyHostToDevice, stream_));
-  TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_));
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(positions_.get(), host_positions, n * sizeof(int32_t),
+                                              cudaMemcpyHostToDevice, stream_));
+
+  if (n == 1) {
+    // The decode's context length, the same for every layer of this step.
+    *static_cast<int32_t*>(host_context_len_.get()) = n_past + 1;
+    TIERKV_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(context_len_.get(), host_context_len_.get(),
+                                                sizeof(int32_t), cudaMemcpyHostToDevice, stream_));
+  }
 
   float* x = x_.as<float>();
   float* h = h_.as<float>();
@@ -245,13 +259,8 @@ Status CudaLlamaRunner::Attention(int layer, CudaKvSequence& seq, int n_new, int
                                               seq.device_block_table(), kv, shape, att_.as<float>(),
                                               stream_);
   }
+  // context_len_ was uploaded once for the step, before the first layer.
   const int32_t context_len = n_past + 1;
-  if (context_len_.size() == 0) {
-    TIERKV_ASSIGN_OR_RETURN(context_len_, DeviceBuffer::Allocate(sizeof(int32_t)));
-  }
-  // Same value for every layer of this step: the copy is tiny and stream-ordered.
-  TIERKV_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(context_len_.get(), &context_len, sizeof(int32_t),
-                                              cudaMemcpyHostToDevice, stream_));
   TIERKV_ASSIGN_OR_RETURN(kernels::DecodeSplitPlan plan,
                           kernels::PlanDecodeForDevice(context_len, 1, shape.n_head_kv));
   const size_t ws_bytes = kernels::DecodeWorkspaceBytes(1, shape.n_head, shape.head_dim, plan);

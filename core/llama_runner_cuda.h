@@ -114,7 +114,10 @@ class CudaLlamaRunner {
   int capacity_ = 0;
   kernels::DeviceBuffer x_, h_, q_, k_, v_, att_, gate_, up_, positions_, logits_, context_len_,
       decode_ws_;
-  std::vector<float> host_x_;
+  // Pinned, so their uploads are truly asynchronous: the host queues the whole
+  // forward without waiting for work already on the stream (a cached prefix
+  // still being copied in, in CudaEngine).
+  kernels::PinnedBuffer host_x_, host_positions_, host_context_len_;
 };
 
 }  // namespace tierkv::core

@@ -99,7 +99,9 @@ struct DecodeSplitPlan {
   int n_splits = 0;      // per sequence, for the longest context
 };
 inline constexpr int kDecodeSplitGranule = 64;
-inline constexpr int kDecodeMinSplitTokens = 256;
+// Short enough that a lone sequence at 4096 tokens still fills an H100
+// (8 KV heads x 64 splits = 512 thread blocks on 132 multiprocessors).
+inline constexpr int kDecodeMinSplitTokens = 64;
 // A split's scores sit in shared memory (group * split_tokens floats).
 inline constexpr int kDecodeMaxSplitTokens = 512;
 // Query heads per KV head the decode kernel keeps in registers.

@@ -128,16 +128,17 @@ TEST(KernelArgsTest, DecodeSplitsCoverTheContextWithinBounds) {
     }
   }
   // Short contexts need no merge pass; a lone long sequence is spread out.
-  EXPECT_EQ(PlanDecodeSplits(200, 1, 8, 528).n_splits, 1);
-  EXPECT_EQ(PlanDecodeSplits(4096, 1, 8, 528).n_splits, 16);
+  EXPECT_EQ(PlanDecodeSplits(60, 1, 8, 528).n_splits, 1);
+  EXPECT_EQ(PlanDecodeSplits(4096, 1, 8, 528).n_splits, 64);
+  EXPECT_EQ(PlanDecodeSplits(4096, 32, 8, 528).n_splits, 8);
   EXPECT_EQ(PlanDecodeSplits(0, 1, 8, 528).n_splits, 0);
 }
 
 TEST(KernelArgsTest, DecodeArgsAndWorkspace) {
   const AttentionShape shape = Shape(32, 8, 128);
-  const DecodeSplitPlan one = PlanDecodeSplits(100, 4, 8, 528);
+  const DecodeSplitPlan one = PlanDecodeSplits(60, 4, 8, 528);
   EXPECT_EQ(DecodeWorkspaceBytes(4, 32, 128, one), 0u);
-  EXPECT_TRUE(CheckDecodeArgs(4, 7, 100, shape, one, 0).ok());
+  EXPECT_TRUE(CheckDecodeArgs(4, 7, 60, shape, one, 0).ok());
   const DecodeSplitPlan many = PlanDecodeSplits(4096, 1, 8, 528);
   const size_t bytes = DecodeWorkspaceBytes(1, 32, 128, many);
   EXPECT_EQ(bytes, size_t{32} * many.n_splits * 130 * sizeof(float));
@@ -146,8 +147,8 @@ TEST(KernelArgsTest, DecodeArgsAndWorkspace) {
   EXPECT_TRUE(CheckDecodeArgs(1, 256, 5000, shape, many, bytes).IsInvalidArgument());
   EXPECT_TRUE(CheckDecodeArgs(1, 256, 64, Shape(32, 1, 128), one, 0).IsInvalidArgument());
   DecodeSplitPlan tiny = one;
-  tiny.split_tokens = 64;
-  tiny.n_splits = 2;
+  tiny.split_tokens = 32;
+  tiny.n_splits = 4;
   EXPECT_TRUE(CheckDecodeArgs(4, 7, 100, shape, tiny, 1 << 20).IsInvalidArgument());
 }
 

@@ -3,6 +3,7 @@
 // query head of the KV head's group, so each K and V row is read from memory
 // once per group rather than once per query head; a second kernel merges the
 // splits' partial softmax results.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cuda_dtype.cuh"
@@ -31,10 +32,14 @@ __global__ void __launch_bounds__(kThreads)
                       int group, float scale, int split_tokens, int n_splits,
                       float* __restrict__ partial, float* __restrict__ out) {
   extern __shared__ float smem[];
-  float* q_s = smem;                        // [group][head_dim]
-  float* p_s = q_s + group * head_dim;      // [group][split_tokens]: scores, then probabilities
-  float* m_s = p_s + group * split_tokens;  // [group]
-  float* l_s = m_s + group;                 // [group]
+  // p_s holds [group][split_tokens] scores, then probabilities, and at the end
+  // the position lanes' partial outputs (up to [kThreads / head_dim][group][head_dim]
+  // <= group * kThreads floats): it is sized for the larger of the two.
+  const int p_floats = group * max(split_tokens, kThreads);
+  float* q_s = smem;                    // [group][head_dim]
+  float* p_s = q_s + group * head_dim;  // see above
+  float* m_s = p_s + p_floats;          // [group]
+  float* l_s = m_s + group;             // [group]
 
   const int split = blockIdx.x;
   const int kvh = blockIdx.y;
@@ -117,8 +122,7 @@ __global__ void __launch_bounds__(kThreads)
   }
   if (n_lanes > 1) {
     // Fold the position lanes together through shared memory; p_s is free
-    // once every thread is past the loop above. It holds group * split_tokens
-    // >= group * kThreads floats (split_tokens >= kDecodeMinSplitTokens).
+    // once every thread is past the loop above.
     __syncthreads();
     if (active) {
 #pragma unroll
@@ -191,7 +195,8 @@ Status LaunchDecode(const float* q, int n_seqs, const int32_t* block_tables, int
   const int group = shape.n_head / shape.n_head_kv;
   const size_t smem =
       sizeof(float) *
-      (static_cast<size_t>(group) * (shape.head_dim + plan.split_tokens) + 2 * group);
+      (static_cast<size_t>(group) * (shape.head_dim + std::max(plan.split_tokens, kThreads)) +
+       2 * group);
   if (smem > kDefaultSharedLimit) {
     TIERKV_CUDA_RETURN_IF_ERROR(cudaFuncSetAttribute(
         DecodeSplitKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
