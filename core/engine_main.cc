@@ -1,6 +1,8 @@
-// tierkv-engine: runs a llama GGUF model on the CPU with prefix reuse.
+// tierkv-engine: runs a llama GGUF model on the CPU (or, for generate, the
+// GPU) with prefix reuse.
 //
 //   tierkv-engine generate --model M --prompt-tokens 1,2,3 --max-new-tokens N [--json]
+//                          [--device cpu|cuda]
 //   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +19,9 @@
 #include "core/engine.h"
 #include "core/engine_cache.h"
 #include "core/shared_prefix_workload.h"
+#if TIERKV_HAVE_CUDA
+#include "core/engine_cuda.h"
+#endif
 
 namespace tierkv::core {
 namespace {
@@ -64,6 +69,7 @@ struct CommonFlags {
   bool no_cache = false;
   int block_tokens = kDefaultBlockTokens;
   bool json = false;
+  std::string device = "cpu";
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags& f) {
@@ -73,6 +79,26 @@ void AddCommon(CLI::App* cmd, CommonFlags& f) {
   cmd->add_flag("--no-cache", f.no_cache, "Do not use tierkvd: always prefill cold");
   cmd->add_option("--block-tokens", f.block_tokens, "Tokens per KV block")->capture_default_str();
   cmd->add_flag("--json", f.json, "Print JSON");
+}
+
+// Warms up an engine on `device` and generates; the CPU and CUDA engines share
+// Generate()'s contract and the cache namespace, so either serves the same blocks.
+Result<GenerateResult> GenerateOn(const std::string& device, const LlamaModel& model,
+                                  const EngineOptions& options, PrefixCache* cache,
+                                  std::span<const TokenId> prompt, const GenerateOptions& gen) {
+  if (device == "cuda") {
+#if TIERKV_HAVE_CUDA
+    TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<CudaEngine> engine,
+                            CudaEngine::Create(model, options, cache));
+    TIERKV_RETURN_IF_ERROR(engine->Warmup());
+    return engine->Generate(prompt, gen);
+#else
+    return Status::Unsupported("--device cuda: this build has no CUDA support (nvcc not found)");
+#endif
+  }
+  Engine engine(model, options, cache);
+  TIERKV_RETURN_IF_ERROR(engine.Warmup());
+  return engine.Generate(prompt, gen);
 }
 
 int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std::string& file,
@@ -89,9 +115,8 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
   if (!model.ok()) return Fail(model.status());
   std::unique_ptr<PrefixCache> cache =
       OpenEngineCache(f.no_cache ? "" : f.socket, Engine::NamespaceFor(**model, f.block_tokens));
-  Engine engine(**model, {.block_tokens = f.block_tokens}, cache.get());
-  if (Status s = engine.Warmup(); !s.ok()) return Fail(s);
-  auto r = engine.Generate(*prompt, options);
+  auto r = GenerateOn(f.device, **model, {.block_tokens = f.block_tokens}, cache.get(), *prompt,
+                      options);
   if (!r.ok()) return Fail(r.status());
   if (f.json) {
     nlohmann::json j = {{"tokens", r->tokens},
@@ -124,6 +149,9 @@ nlohmann::json PassJson(const char* name, const PassStats& p) {
 }
 
 int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
+  if (f.device != "cpu") {
+    return Fail(Status::Unsupported("bench runs the CPU engine only; use generate --device cuda"));
+  }
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
   const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
@@ -155,7 +183,7 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"tierkv's CPU inference engine: llama GGUF models with KV prefix reuse."};
+  CLI::App app{"tierkv's inference engine: llama GGUF models with KV prefix reuse."};
   app.require_subcommand(1);
   spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
 
@@ -168,6 +196,10 @@ int Main(int argc, char** argv) {
   auto* file_opt =
       generate->add_option("--prompt-file", prompt_file, "File of token ids (commas or spaces)");
   tok_opt->excludes(file_opt);
+  generate
+      ->add_option("--device", gen_flags.device, "cpu, or cuda: weights and KV pages on the GPU")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   generate->add_option("--max-new-tokens", gen.max_new_tokens, "Tokens to generate")
       ->capture_default_str();
   generate->add_option("--temperature", gen.sampling.temperature, "0: greedy")

@@ -1,0 +1,194 @@
+#include "core/engine_cuda.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "kernels/kv_block_copy.cuh"
+
+namespace tierkv::core {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
+                                                       const EngineOptions& options,
+                                                       PrefixCache* cache) {
+  const LlamaConfig& c = model.config();
+  if (options.block_tokens <= 0) return Status::InvalidArgument("block_tokens must be positive");
+  std::unique_ptr<CudaEngine> e(new CudaEngine(model, options, cache));
+  TIERKV_ASSIGN_OR_RETURN(e->runner_, CudaLlamaRunner::Create(model));
+  const int pages = options.kv_pages > 0
+                        ? options.kv_pages
+                        : (c.context_length + options.block_tokens - 1) / options.block_tokens;
+  TIERKV_ASSIGN_OR_RETURN(e->pool_,
+                          CudaPagePool::Create(c.n_layers, c.kv_dim(), options.block_tokens,
+                                               kernels::KvDtype::kF32, pages));
+  TIERKV_ASSIGN_OR_RETURN(e->staging_,
+                          kernels::PinnedBuffer::Allocate(e->pool_->page_bytes() * pages));
+  void* device_view = nullptr;
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaHostGetDevicePointer(&device_view, e->staging_.get(), 0));
+  e->staging_device_ = static_cast<std::byte*>(device_view);
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&e->copy_stream_, cudaStreamNonBlocking));
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&e->loaded_, cudaEventDisableTiming));
+  return e;
+}
+
+CudaEngine::~CudaEngine() {
+  if (copy_stream_ != nullptr) {
+    (void)cudaStreamSynchronize(copy_stream_);
+    (void)cudaStreamDestroy(copy_stream_);
+  }
+  if (loaded_ != nullptr) (void)cudaEventDestroy(loaded_);
+}
+
+void CudaEngine::Warn(const Status& s, const char* what) {
+  // As Engine: one warning, then the cache is left alone.
+  spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
+  cache_ = nullptr;
+}
+
+int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq) {
+  const int bt = options_.block_tokens;
+  const size_t usable = prompt.size() / bt;
+  if (cache_ == nullptr || usable == 0) return 0;
+  const auto tokens = prompt.first(usable * bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
+  auto matched = cache_->Lookup(keys, tokens);
+  if (!matched.ok()) {
+    Warn(matched.status(), "lookup");
+    return 0;
+  }
+  if (*matched == 0) return 0;
+  const uint32_t n = *matched;
+  // The whole prompt's pages at once: the prefill then never replaces the
+  // device block table while the copy stream still reads it.
+  if (Status s = seq.Reserve(static_cast<int>(prompt.size()), runner_->stream()); !s.ok()) {
+    Warn(s, "page reservation");
+    return 0;
+  }
+  const size_t page_bytes = pool_->page_bytes();
+  std::vector<std::span<std::byte>> dst(n);
+  auto* staging = static_cast<std::byte*>(staging_.get());
+  for (uint32_t i = 0; i < n; ++i) dst[i] = {staging + i * page_bytes, page_bytes};
+  auto loaded = cache_->Load(std::span(keys).first(n), tokens.first(n * bt), dst);
+  if (!loaded.ok()) {
+    Warn(loaded.status(), "load");
+    return 0;
+  }
+  Status s = kernels::KvBlockScatterCuda(staging_device_, page_bytes, seq.device_block_table(),
+                                         static_cast<int>(*loaded), pool_->base(), copy_stream_);
+  if (s.ok()) s = kernels::CudaStatus(cudaEventRecord(loaded_, copy_stream_), "record load");
+  if (s.ok()) {
+    s = kernels::CudaStatus(cudaStreamWaitEvent(runner_->stream(), loaded_, 0), "wait for load");
+  }
+  if (!s.ok()) {
+    Warn(s, "copy to the GPU");
+    return 0;
+  }
+  // As Engine: the last prompt token is always computed.
+  seq.set_n_tokens(std::min(static_cast<int>(*loaded) * bt, static_cast<int>(prompt.size()) - 1));
+  return seq.n_tokens();
+}
+
+Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
+  TIERKV_RETURN_IF_ERROR(kernels::KvBlockGatherCuda(pool_->base(), pool_->page_bytes(),
+                                                    seq.device_block_table(), static_cast<int>(n),
+                                                    staging_device_, runner_->stream()));
+  return kernels::CudaStatus(cudaStreamSynchronize(runner_->stream()), "gather blocks");
+}
+
+Status CudaEngine::StoreStaged(std::span<const TokenId> tokens, size_t n) {
+  const int bt = options_.block_tokens;
+  const auto full = tokens.first(n * bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  const size_t page_bytes = pool_->page_bytes();
+  const auto* staging = static_cast<const std::byte*>(staging_.get());
+  std::vector<std::span<const std::byte>> src(n);
+  for (size_t i = 0; i < n; ++i) src[i] = {staging + i * page_bytes, page_bytes};
+  return cache_->Store(keys, full, src);
+}
+
+Status CudaEngine::Warmup() {
+  CudaKvSequence seq(pool_.get());
+  const TokenId token = 0;
+  std::vector<float> logits;
+  return runner_->Forward(seq, std::span(&token, 1), LogitsMode::kLast, &logits);
+}
+
+Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
+                                            const GenerateOptions& options) {
+  if (prompt.empty()) return Status::InvalidArgument("the prompt is empty");
+  if (options.max_new_tokens <= 0) {
+    return Status::InvalidArgument("max_new_tokens must be positive");
+  }
+  const int bt = options_.block_tokens;
+  const auto t0 = Clock::now();
+  GenerateResult r;
+  CudaKvSequence seq(pool_.get());
+  r.cached_tokens = LoadPrefix(prompt, seq);
+  r.cache_load_ms = MsSince(t0);
+  r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
+
+  std::vector<float> logits;
+  if (Status s = runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
+      !s.ok()) {
+    // The load may still be writing into the pages `seq` is about to free.
+    (void)cudaStreamSynchronize(copy_stream_);
+    return s;
+  }
+  Sampler sampler(options.sampling);
+  r.tokens.push_back(sampler.Sample(logits));
+  r.ttft_ms = MsSince(t0);
+  r.first_logits = logits;
+
+  // The prompt's blocks are staged now (decode never rewrites them) and handed
+  // to the cache in the background while decoding runs.
+  std::future<Status> stored;
+  const size_t prompt_blocks = prompt.size() / bt;
+  if (cache_ != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
+    if (Status s = GatherBlocks(seq, prompt_blocks); !s.ok()) {
+      Warn(s, "gather");
+    } else {
+      stored = std::async(std::launch::async, [&] { return StoreStaged(prompt, prompt_blocks); });
+    }
+  }
+
+  std::vector<TokenId> all(prompt.begin(), prompt.end());
+  const auto decode_start = Clock::now();
+  Status decode_status;
+  while (static_cast<int>(r.tokens.size()) < options.max_new_tokens &&
+         seq.n_tokens() < model_.config().context_length) {
+    const TokenId last = r.tokens.back();
+    all.push_back(last);
+    decode_status = runner_->Forward(seq, std::span(&last, 1), LogitsMode::kLast, &logits);
+    if (!decode_status.ok()) break;
+    r.tokens.push_back(sampler.Sample(logits));
+  }
+  const double decode_s = std::chrono::duration<double>(Clock::now() - decode_start).count();
+  if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
+
+  if (stored.valid()) {
+    if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+  }
+  TIERKV_RETURN_IF_ERROR(decode_status);
+  // Blocks completed by decoding; staging is free again once the store above is done.
+  const size_t all_blocks = static_cast<size_t>(seq.n_tokens()) / bt;
+  if (cache_ != nullptr && all_blocks > prompt_blocks) {
+    Status s = GatherBlocks(seq, all_blocks);
+    if (s.ok()) s = StoreStaged(all, all_blocks);
+    if (!s.ok()) Warn(s, "store");
+  }
+  if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
+  return r;
+}
+
+}  // namespace tierkv::core
