@@ -38,6 +38,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Serves every complete frame in the buffer; returns after starting a write
   // or when more bytes are needed.
   void ProcessBuffer();
+  // Sends out_ without blocking; true when all of it went. Otherwise the
+  // rest is queued with WriteReply (or the session ended) and it returns false.
+  bool SendNow();
   void WriteReply(bool close_after);
   void OnWrite(const boost::system::error_code& ec, bool close_after);
   // Sends the reply with the pool fd as SCM_RIGHTS ancillary data.
