@@ -43,8 +43,8 @@ bool PollUntil(F done, std::chrono::milliseconds deadline) {
 
 TEST(FaultsTest, ThousandKilledClientsLeakNoPinsAndNoPoolSpace) {
   // A small pool: each child maps it, a thousand times.
-  DaemonProcess daemon({"--nvme-bytes", "0", "--host-bytes", "8MiB", "--slab-bytes", "1MiB",
-                        "--log-level", "warn"});
+  DaemonProcess daemon(
+      {"--nvme-bytes", "0", "--host-bytes", "8MiB", "--slab-bytes", "1MiB", "--log-level", "warn"});
   ASSERT_TRUE(daemon.Start()) << daemon.log();
   auto client = std::move(daemon.Connect()).value();
   const Namespace ns = *client->OpenNamespace(TestSpec(kSmallBlock));
@@ -332,9 +332,9 @@ TEST(FaultsTest, DaemonSigkilledUnderTrafficRestartsWithEveryFlushedBlock) {
   std::atomic<bool> restarted{false};
   std::vector<std::unique_ptr<TrafficWriter>> writers;
   std::vector<std::thread> threads;
-  for (int i = 0; i < kWriters; ++i) {
-    writers.push_back(std::make_unique<TrafficWriter>(&daemon, i));
-    threads.emplace_back([&, i] { writers[i]->Run(&restarted); });
+  for (int i = 0; i < kWriters; ++i) writers.push_back(std::make_unique<TrafficWriter>(&daemon, i));
+  for (const auto& w : writers) {
+    threads.emplace_back([&restarted, writer = w.get()] { writer->Run(&restarted); });
   }
   const bool enough = PollUntil(
       [&] {

@@ -197,7 +197,9 @@ Result<MixResult> RunMix(const MixOptions& o) {
   std::vector<std::thread> threads;
   for (uint32_t i = 0; i < o.clients; ++i) {
     workers.push_back(std::make_unique<Worker>(o, &shared, i));
-    threads.emplace_back([&, i] { workers[i]->Run(until, spec); });
+  }
+  for (const auto& w : workers) {
+    threads.emplace_back([&until, &spec, worker = w.get()] { worker->Run(until, spec); });
   }
   for (std::thread& t : threads) t.join();
   MixResult r = shared.totals;
