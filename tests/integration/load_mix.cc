@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -20,9 +21,12 @@ using Clock = std::chrono::steady_clock;
 constexpr int kLookupPercent = 40;
 constexpr int kAcquirePercent = 30;
 constexpr int kCommitPercent = 25;
-// Scratch prompts (reserved then aborted) start here, far from the key space.
-constexpr uint32_t kScratchBase = 1u << 24;
+// Prompt p's tokens start at p * kTokensPerPrompt. Scratch prompts (reserved
+// then aborted) start at kScratchBase, far from the key space; every token id
+// stays below 2^32 (TokenId), so no scratch prompt aliases a real one.
 constexpr TokenId kTokensPerPrompt = 1u << 12;
+constexpr uint32_t kScratchBase = 1u << 19;
+static_assert(uint64_t{2} * kScratchBase * kTokensPerPrompt <= (uint64_t{1} << 32));
 
 uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -59,6 +63,13 @@ class Workload {
   const Namespace& ns_;
 };
 
+struct StartLine {
+  explicit StartLine(uint32_t clients) : connected(clients) {}
+  std::latch connected;
+  std::latch go{1};
+  Clock::time_point until;  // set before `go` opens
+};
+
 struct Shared {
   std::vector<std::atomic<bool>> committed;
   std::mutex mu;
@@ -72,15 +83,19 @@ class Worker {
   Worker(const MixOptions& o, Shared* shared, uint32_t index)
       : o_(o), shared_(shared), rng_(o.seed * 1000003 + index) {}
 
-  void Run(Clock::time_point until, const NamespaceSpec& spec) {
+  // Connects, waits at the start line until every client has connected (so
+  // connecting, which maps the pool, is not timed), then runs until the end.
+  void Run(StartLine* line, const NamespaceSpec& spec) {
     ConnectOptions co;
     co.address = o_.address;
     auto client = Client::Connect(co);
-    if (!client.ok()) return Fail(client.status());
-    auto ns = (*client)->OpenNamespace(spec);
+    Result<Namespace> ns = client.ok() ? (*client)->OpenNamespace(spec)
+                                       : Result<Namespace>(client.status());
+    line->connected.count_down();
+    line->go.wait();
     if (!ns.ok()) return Fail(ns.status());
     Workload work(o_, *ns);
-    while (Clock::now() < until) {
+    while (Clock::now() < line->until) {
       const int dice = static_cast<int>(rng_() % 100);
       const uint32_t prompt = static_cast<uint32_t>(rng_() % o_.prompts);
       if (dice < kLookupPercent) {
@@ -189,18 +204,24 @@ NamespaceSpec MixSpec(const MixOptions& o) {
 }  // namespace
 
 Result<MixResult> RunMix(const MixOptions& o) {
+  if (o.prompts > kScratchBase || o.blocks_per_prompt * 16 > kTokensPerPrompt) {
+    return Status::InvalidArgument("load mix: at most 2^19 prompts of 256 blocks");
+  }
   const NamespaceSpec spec = MixSpec(o);
   Shared shared(o.prompts);
-  const auto start = Clock::now();
-  const auto until = start + o.duration;
+  StartLine line(o.clients);
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   for (uint32_t i = 0; i < o.clients; ++i) {
     workers.push_back(std::make_unique<Worker>(o, &shared, i));
   }
   for (const auto& w : workers) {
-    threads.emplace_back([&until, &spec, worker = w.get()] { worker->Run(until, spec); });
+    threads.emplace_back([&line, &spec, worker = w.get()] { worker->Run(&line, spec); });
   }
+  line.connected.wait();
+  const auto start = Clock::now();
+  line.until = start + o.duration;
+  line.go.count_down();
   for (std::thread& t : threads) t.join();
   MixResult r = shared.totals;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
