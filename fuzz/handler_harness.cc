@@ -53,7 +53,7 @@ void RunFrames(std::span<const uint8_t> frames) {
 
   while (frames.size() >= wire::kHeaderBytes) {
     const wire::FrameHeader h = wire::DecodeHeader(frames.data());
-    if (!wire::ValidateHeader(h).ok()) break;  // the session closes here
+    if (!wire::ValidateHeader(h).ok()) break;                      // the session closes here
     if (h.body_bytes > frames.size() - wire::kHeaderBytes) break;  // waits for more
     const auto body = frames.subspan(wire::kHeaderBytes, h.body_bytes);
     frames = frames.subspan(wire::kHeaderBytes + h.body_bytes);
@@ -83,8 +83,6 @@ void AppendFrame(wire::MessageType type, const std::vector<uint8_t>& body,
   out->insert(out->end(), body.begin(), body.end());
 }
 
-Key128 NamespaceIdFor(const wire::OpenNamespaceRequest& spec) {
-  return MakeRegistry().IdFor(spec);
-}
+Key128 NamespaceIdFor(const wire::OpenNamespaceRequest& spec) { return MakeRegistry().IdFor(spec); }
 
 }  // namespace tierkv::fuzzing

@@ -157,7 +157,8 @@ void ConfigSeeds(const fs::path& dir) {
       "host_bytes = \"12 parsecs\"\n",
   };
   int i = 0;
-  for (const std::string& s : seeds) WriteFile(dir / ("seed" + std::to_string(i++)), s.data(), s.size());
+  for (const std::string& s : seeds)
+    WriteFile(dir / ("seed" + std::to_string(i++)), s.data(), s.size());
 }
 
 }  // namespace
@@ -174,12 +175,11 @@ int main(int argc, char** argv) {
   ConfigSeeds(root / "fuzz_config");
   WriteSeed(root / "fuzz_request_handler", "inline_conversation", Conversation("acme", true));
   WriteSeed(root / "fuzz_request_handler", "slot_conversation", Conversation("default", false));
-  WriteSeed(root / "fuzz_request_handler", "wrong_tenant",
-            [] {
-              std::vector<uint8_t> out = Hello(false, false);
-              AppendMessage(tierkv::wire::MessageType::kOpenNamespace, Spec("acme"), &out);
-              AppendFrame(tierkv::wire::MessageType::kEvict, {0, 0, 0, 0, 0}, &out);
-              return out;
-            }());
+  WriteSeed(root / "fuzz_request_handler", "wrong_tenant", [] {
+    std::vector<uint8_t> out = Hello(false, false);
+    AppendMessage(tierkv::wire::MessageType::kOpenNamespace, Spec("acme"), &out);
+    AppendFrame(tierkv::wire::MessageType::kEvict, {0, 0, 0, 0, 0}, &out);
+    return out;
+  }());
   return 0;
 }
