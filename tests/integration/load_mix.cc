@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -195,7 +196,9 @@ double Percentile(std::vector<double>& v, double q) {
 
 NamespaceSpec MixSpec(const MixOptions& o) {
   NamespaceSpec spec;
-  spec.model_fingerprint = "load-mix";
+  // One namespace per seed: a run with another seed never finds blocks that
+  // an earlier run wrote with other bytes under the same tokens.
+  spec.model_fingerprint = "load-mix-" + std::to_string(o.seed);
   spec.block_tokens = 16;
   spec.block_bytes = o.block_bytes;
   return spec;
