@@ -59,7 +59,9 @@ size_t CheckServedIsExact(Client& c, const Namespace& ns, const std::vector<Stor
   for (size_t i = 0; i < stored.size(); ++i) {
     bool exact = false;
     const size_t n = GetExact(c, ns, stored[i], &exact);
-    if (n > 0) EXPECT_TRUE(exact) << "prompt " << i << ": a damaged block was served";
+    if (n > 0) {
+      EXPECT_TRUE(exact) << "prompt " << i << ": a damaged block was served";
+    }
     whole += n == kPromptBlocks;
   }
   return whole;
