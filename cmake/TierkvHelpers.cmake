@@ -19,4 +19,16 @@ if(tierkv_SANITIZE)
   add_compile_options(-fsanitize=${tierkv_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${tierkv_SANITIZE})
 endif()
+# Fuzzer builds instrument every library for coverage; only the fuzz targets
+# link libFuzzer itself (tierkv_add_fuzzer in fuzz/CMakeLists.txt), so the
+# unit and integration tests of the same build still run normally.
+if(tierkv_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "tierkv_BUILD_FUZZERS needs clang (CC=clang CXX=clang++)")
+  endif()
+  if(NOT tierkv_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "tierkv_BUILD_FUZZERS needs -Dtierkv_SANITIZE=address,undefined")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
 include(GoogleTest)

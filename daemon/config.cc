@@ -5,7 +5,9 @@
 
 #include <cctype>
 #include <charconv>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace tierkv {
 namespace {
@@ -64,9 +66,17 @@ Status ReadString(const toml::table& t, const char* key, std::string* out) {
 }  // namespace
 
 Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument(path + ": cannot open the config file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return LoadConfigText(text.str(), path, config);
+}
+
+Status LoadConfigText(std::string_view text, const std::string& path, DaemonConfig* config) {
   toml::table t;
   try {
-    t = toml::parse_file(path);
+    t = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     return Status::InvalidArgument(path + ":" + std::to_string(where.line) + ":" +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tierkv/status.h"
@@ -34,6 +35,8 @@ Result<uint64_t> ParseByteSize(const std::string& text);
 
 // Reads a TOML config file into `config` (keys it does not set keep their values).
 Status LoadConfigFile(const std::string& path, DaemonConfig* config);
+// The same for TOML text already in memory; `path` names it in error messages.
+Status LoadConfigText(std::string_view text, const std::string& path, DaemonConfig* config);
 
 // Builds the configuration from argv. Returns NotFound-free errors for bad
 // flags or files; sets *exit_now (with the exit code) for --help and --version.

@@ -58,6 +58,31 @@ TEST(ConfigTest, BadFilesSayWhere) {
   for (const auto& p : {bad_syntax, unknown, wrong_type}) unlink(p.c_str());
 }
 
+TEST(ConfigTest, TcpListensOnLoopbackByDefault) {
+  std::vector<std::string> args = {"tierkvd"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool exit_now = false;
+  int code = 0;
+  auto c = ParseDaemonArgs(static_cast<int>(argv.size()), argv.data(), &exit_now, &code);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tcp.rfind("127.0.0.1:", 0), 0u) << c->tcp;
+  DaemonConfig from_file;
+  const std::string path = WriteTemp("socket = \"/tmp/a.sock\"\n");
+  ASSERT_TRUE(LoadConfigFile(path, &from_file).ok());
+  EXPECT_EQ(from_file.tcp.rfind("127.0.0.1:", 0), 0u) << from_file.tcp;
+  unlink(path.c_str());
+}
+
+TEST(ConfigTest, TextAndFileParseAlike) {
+  DaemonConfig c;
+  ASSERT_TRUE(LoadConfigText("host_bytes = \"2GiB\"\n[tenants]\nx = \"y\"\n", "inline", &c).ok());
+  EXPECT_EQ(c.host_bytes, 2ull << 30);
+  EXPECT_EQ(c.tenant_tokens.at("x"), "y");
+  Status s = LoadConfigText("socket = \n", "inline.toml", &c);
+  EXPECT_NE(s.message().find("inline.toml:1:"), std::string::npos) << s.ToString();
+}
+
 }  // namespace
 }  // namespace tierkv
 

@@ -446,7 +446,9 @@ std::string RequestHandler::StatsJson() const {
               {"rss_anon_bytes", AnonymousResidentBytes()},
               {"tiers", tiers},
               {"namespaces", namespaces}};
-  return doc.dump();
+  // Names come from clients and need not be UTF-8; dump() would throw on
+  // them (and take the daemon down), so invalid bytes become U+FFFD.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace tierkv

@@ -69,7 +69,9 @@ std::span<const uint8_t> Reader::Bytes(size_t n) {
 
 void Reader::Raw(void* out, size_t n) {
   auto b = Bytes(n);
-  if (ok_) std::memcpy(out, b.data(), n);
+  // An empty read may come with a null `out` (an empty vector's data()), and
+  // memcpy with a null pointer is undefined even for 0 bytes.
+  if (ok_ && n > 0) std::memcpy(out, b.data(), n);
 }
 
 }  // namespace tierkv::wire

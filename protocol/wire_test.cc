@@ -55,6 +55,24 @@ TEST(WireTest, LookupRoundTrip) {
   EXPECT_EQ(got.chain.parent, req.chain.parent);
 }
 
+// Found by fuzz_protocol: an empty chain read its 0 tokens with memcpy into
+// an empty vector's null data(), which is undefined (UBSan reports it).
+TEST(WireTest, EmptyChainDecodes) {
+  LookupRequest req;
+  req.ns_handle = 3;
+  std::vector<uint8_t> body;
+  Writer w(&body);
+  req.Encode(w);
+  Reader r(body);
+  LookupRequest got;
+  ASSERT_TRUE(LookupRequest::Decode(r, &got));
+  EXPECT_TRUE(got.chain.keys.empty());
+  EXPECT_TRUE(got.chain.tokens.empty());
+  Reader empty(std::span<const uint8_t>{});
+  empty.Raw(nullptr, 0);
+  EXPECT_TRUE(empty.done());
+}
+
 TEST(WireTest, EveryTruncationOfALookupIsRejected) {
   LookupRequest req;
   req.chain = MakeChain(2, 4);

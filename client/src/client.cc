@@ -225,7 +225,7 @@ Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
   }
   auto bytes = r.Bytes(n * ns.block_bytes);
   lease.inline_bytes_.resize(bytes.size());
-  std::memcpy(lease.inline_bytes_.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(lease.inline_bytes_.data(), bytes.data(), bytes.size());
   for (size_t i = 0; i < n; ++i) {
     lease.payloads_.emplace_back(lease.inline_bytes_.data() + i * ns.block_bytes, ns.block_bytes);
   }

@@ -182,7 +182,8 @@ Status Connection::RecvReply(const wire::FrameHeader& request, std::vector<uint8
   const size_t in_buffer = got - wire::kHeaderBytes;
   if (in_buffer > h.body_bytes) return Status::ProtocolError("bytes after the reply frame");
   body->resize(h.body_bytes);
-  std::memcpy(body->data(), recv_buf_.data() + wire::kHeaderBytes, in_buffer);
+  // memcpy with a null pointer is undefined even for 0 bytes (an empty body).
+  if (in_buffer > 0) std::memcpy(body->data(), recv_buf_.data() + wire::kHeaderBytes, in_buffer);
   for (size_t have = in_buffer; have < h.body_bytes;) {
     size_t n = 0;
     TIERKV_RETURN_IF_ERROR(RecvSome(body->data() + have, h.body_bytes - have, &n, nullptr));
@@ -211,7 +212,9 @@ Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
   h.body_bytes = static_cast<uint32_t>(body_bytes);
   send_buf_.resize(wire::kHeaderBytes + body.size());
   wire::EncodeHeader(h, send_buf_.data());
-  std::memcpy(send_buf_.data() + wire::kHeaderBytes, body.data(), body.size());
+  if (!body.empty()) {
+    std::memcpy(send_buf_.data() + wire::kHeaderBytes, body.data(), body.size());
+  }
   Status s = SendAll(send_buf_, extra);
   int passed_fd = -1;
   const bool expect_fd = type == wire::MessageType::kHello && local_;

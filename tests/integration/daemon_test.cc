@@ -145,6 +145,20 @@ TEST_F(DaemonTest, BadRequestsGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(out, Payload(ns_, 2, 5));
 }
 
+// Found by fuzz_request_handler: a namespace named with bytes that are not
+// UTF-8 made the stats document throw when dumped, killing the daemon.
+TEST_F(DaemonTest, StatsSurviveNamesThatAreNotUtf8) {
+  NamespaceSpec spec = TestSpec(kBlockBytes);
+  spec.model_fingerprint = "model-\xff\x8f";
+  spec.adapter_id = "\xc3";
+  auto ns = client_->OpenNamespace(spec);
+  ASSERT_TRUE(ns.ok()) << ns.status().ToString();
+  auto stats = client_->GetStats();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->namespaces.size(), 2u);
+  EXPECT_TRUE(client_->GetHealth().ok());
+}
+
 TEST_F(DaemonTest, AbortedAndAbandonedReservationsFreeTheirSlots) {
   const Prompt p = MakePrompt(ns_, 4);
   {

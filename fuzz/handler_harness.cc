@@ -1,0 +1,88 @@
+#include "handler_harness.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include "block_store.h"
+#include "connection_resources.h"
+#include "host_tier.h"
+#include "namespace_registry.h"
+#include "request_handler.h"
+
+namespace tierkv::fuzzing {
+namespace {
+
+// The pool is created once: mapping and faulting in a memfd per input would
+// dominate the run time. Every input leaves it empty again (checked).
+HostTier& Pool() {
+  static HostTier* pool = [] {
+    auto host = HostTier::Create(kPoolBytes, kSlabBytes);
+    if (!host.ok()) std::abort();
+    return host->release();
+  }();
+  return *pool;
+}
+
+NamespaceRegistry MakeRegistry() {
+  return NamespaceRegistry(kSecret, {{kTenant, kTenantToken}}, kSlabBytes);
+}
+
+// A reply must be one whole frame: reply bit set, body length as sent, and a
+// status that decodes.
+void CheckReply(const wire::FrameHeader& request, std::span<const uint8_t> reply) {
+  if (reply.size() < wire::kHeaderBytes) std::abort();
+  const wire::FrameHeader h = wire::DecodeHeader(reply.data());
+  if (h.type != (request.type | wire::kReplyBit) || h.request_id != request.request_id) {
+    std::abort();
+  }
+  if (h.body_bytes != reply.size() - wire::kHeaderBytes) std::abort();
+  wire::Reader r(reply.subspan(wire::kHeaderBytes));
+  if (wire::DecodeStatus(r).code() == StatusCode::kProtocolError && !r.ok()) std::abort();
+}
+
+}  // namespace
+
+void RunFrames(std::span<const uint8_t> frames) {
+  HostTier& pool = Pool();
+  NamespaceRegistry registry = MakeRegistry();
+  BlockStore store(&pool);
+  RequestHandler handler(&store, &registry, {kAdminToken, "fuzz"});
+  auto conn = std::make_shared<ConnectionResources>(&store, /*local=*/true);
+  std::vector<uint8_t> deferred;
+  conn->set_deliver([&deferred](std::vector<uint8_t> reply) { deferred = std::move(reply); });
+
+  while (frames.size() >= wire::kHeaderBytes) {
+    const wire::FrameHeader h = wire::DecodeHeader(frames.data());
+    if (!wire::ValidateHeader(h).ok()) break;                      // the session closes here
+    if (h.body_bytes > frames.size() - wire::kHeaderBytes) break;  // waits for more
+    const auto body = frames.subspan(wire::kHeaderBytes, h.body_bytes);
+    frames = frames.subspan(wire::kHeaderBytes + h.body_bytes);
+    std::vector<uint8_t> reply;
+    int fd = -1;
+    deferred.clear();
+    if (handler.Handle(*conn, h, body, &reply, &fd) == RequestHandler::Outcome::kDeferred) {
+      reply = std::move(deferred);
+    }
+    if (!reply.empty()) CheckReply(h, reply);
+  }
+  conn.reset();  // the connection closes: its pins and reservations go
+  if (store.pinned_blocks() != 0) std::abort();
+  store.Evict(nullptr);
+  if (pool.used_bytes() != 0) std::abort();  // pool space leaked
+}
+
+void AppendFrame(wire::MessageType type, const std::vector<uint8_t>& body,
+                 std::vector<uint8_t>* out) {
+  wire::FrameHeader h;
+  h.type = static_cast<uint16_t>(type);
+  h.request_id = static_cast<uint32_t>(out->size());
+  h.body_bytes = static_cast<uint32_t>(body.size());
+  const size_t at = out->size();
+  out->resize(at + wire::kHeaderBytes);
+  wire::EncodeHeader(h, out->data() + at);
+  out->insert(out->end(), body.begin(), body.end());
+}
+
+Key128 NamespaceIdFor(const wire::OpenNamespaceRequest& spec) { return MakeRegistry().IdFor(spec); }
+
+}  // namespace tierkv::fuzzing
