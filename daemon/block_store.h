@@ -85,7 +85,8 @@ struct BlockStoreOptions {
   // Background cleaning (writing host blocks to NVMe) starts above this
   // fraction of host capacity in use.
   double clean_above = 0.75;
-  // Most background NVMe writes in flight.
+  // Background cleaning starts no write while this many NVMe writes (of any
+  // kind) are in flight.
   uint32_t max_cleaning_writes = 16;
 };
 
@@ -197,7 +198,7 @@ class BlockStore {
   TierCounters nvme_counters_;
   uint64_t host_blocks_ = 0;
   uint64_t pinned_blocks_ = 0;
-  uint64_t cleaning_writes_ = 0;
+  uint64_t nvme_writes_in_flight_ = 0;  // demotion and flush writes
   uint64_t promotions_ = 0;
   uint64_t demotions_ = 0;
   uint64_t dropped_ = 0;

@@ -40,10 +40,9 @@ void BlockStore::MaybeClean() {
   for (auto& lru : host_lru_by_class_) {
     int scanned = 0;
     for (BlockEntry* e = lru->Back(); e && scanned < kCleanScan; e = lru->Newer(e), ++scanned) {
-      if (cleaning_writes_ >= options_.max_cleaning_writes) return;
+      if (nvme_writes_in_flight_ >= options_.max_cleaning_writes) return;
       if (e->on_nvme || e->demoting) continue;
-      if (!StartDemotion(e)) return;
-      ++cleaning_writes_;
+      StartDemotion(e);  // a block that cannot go (too large, disk full) is skipped
     }
   }
 }
@@ -55,6 +54,7 @@ Status BlockStore::SubmitNvmeWrite(BlockEntry* e, nvme::NvmeStore::Callback done
     Status s = nvme_->Write(meta, payload, done);
     if (s.ok()) {
       e->demoting = true;
+      ++nvme_writes_in_flight_;  // every such write ends in OnDemotionDone
       return s;
     }
     if (s.code() == StatusCode::kAlreadyExists) {
@@ -77,7 +77,7 @@ bool BlockStore::StartDemotion(BlockEntry* e) {
 }
 
 void BlockStore::OnDemotionDone(const Key128& key, Status s) {
-  if (cleaning_writes_ > 0) --cleaning_writes_;
+  --nvme_writes_in_flight_;
   BlockEntry* e = Find(key);
   if (!e) return;  // dropped while the write was in flight
   e->demoting = false;
@@ -225,8 +225,7 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
       }
       Status s = SubmitNvmeWrite(e.get(), [finish_one, k](Status r) { finish_one(k, r); });
       if (s.ok()) {
-        ++cleaning_writes_;  // balanced by OnDemotionDone
-        ++state->pending;
+        ++state->pending;  // released by finish_one
       } else if (s.code() != StatusCode::kAlreadyExists && state->first_error.ok()) {
         state->first_error = s;
       }
