@@ -37,14 +37,6 @@ Result<TierSlot> HostTier::Allocate(uint64_t block_bytes) {
   return TierSlot{cls, *offset};
 }
 
-bool HostTier::CanAllocateWithoutEviction(uint64_t block_bytes) {
-  const uint32_t cls = SizeClassFor(block_bytes);
-  auto offset = slabs_.Allocate(cls);
-  if (!offset) return false;
-  slabs_.Free(cls, *offset);
-  return true;
-}
-
 void HostTier::Free(const TierSlot& slot) { slabs_.Free(slot.size_class, slot.offset); }
 
 Status HostTier::Read(const TierSlot& slot, std::span<std::byte> out) {

@@ -28,8 +28,6 @@ class HostTier final : public Tier {
 
   // The largest block this tier can hold (one slab).
   uint64_t max_block_bytes() const { return slabs_.slab_bytes(); }
-  // True when a block of this size could get a slot now without evicting.
-  bool CanAllocateWithoutEviction(uint64_t block_bytes);
   // The class a block size maps to (each class has its own LRU in the daemon).
   uint32_t SizeClassFor(uint64_t block_bytes);
   bool HasFreeSlab() const { return slabs_.HasFreeSlab(); }
