@@ -9,6 +9,8 @@ BlockStore::BlockStore(HostTier* host, BlockStoreOptions options)
     : host_(host), options_(options) {}
 
 BlockStore::~BlockStore() {
+  // GPU copy callbacks name this store: run them while it still exists.
+  DrainGpu();
   // Lists do not own their entries; unlink everything before the index goes.
   for (auto& [key, e] : index_) Unlink(e.get());
 }
@@ -26,7 +28,8 @@ BlockEntry* BlockStore::Find(const Key128& key) {
 }
 
 void BlockStore::Unlink(BlockEntry* e) {
-  if (!e->linked()) return;
+  if (e->GpuLruHook::linked()) GpuLru(e->gpu_slot.size_class).Unlink(e);
+  if (!e->LruHook::linked()) return;
   if (e->on_host) {
     HostLru(e->host_slot.size_class).Unlink(e);
   } else {
@@ -36,6 +39,8 @@ void BlockStore::Unlink(BlockEntry* e) {
 
 void BlockStore::Relink(BlockEntry* e) {
   if (e->state != BlockState::kReady || e->pins > 0 || e->promoting) return;
+  if (e->on_gpu) GpuLru(e->gpu_slot.size_class).PushFront(e);
+  if (e->gpu_filling) return;  // the host copy is being read: it stays put
   if (e->on_host) {
     HostLru(e->host_slot.size_class).PushFront(e);
   } else if (e->on_nvme) {
@@ -90,16 +95,24 @@ std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::
     matched.push_back(e);
     parent = chain.keys[i];
   }
-  uint64_t on_host = 0;
+  // A hit counts on the fastest tier holding the block; a miss on every tier
+  // above the one that hit (or on all of them).
+  uint64_t on_gpu = 0;
+  uint64_t on_host = 0;  // and not on the GPU
   for (auto it = matched.rbegin(); it != matched.rend(); ++it) {
     BlockEntry* e = *it;
-    on_host += e->on_host;
-    if (e->linked()) Relink(e);
+    on_gpu += e->on_gpu;
+    on_host += e->on_host && !e->on_gpu;
+    Relink(e);
   }
   if (!count_stats) return matched;
+  if (gpu_) {
+    gpu_counters_.hits += on_gpu;
+    gpu_counters_.misses += n - on_gpu;
+  }
   host_counters_.hits += on_host;
-  host_counters_.misses += n - on_host;
-  nvme_counters_.hits += matched.size() - on_host;
+  host_counters_.misses += n - on_gpu - on_host;
+  nvme_counters_.hits += matched.size() - on_gpu - on_host;
   nvme_counters_.misses += n - matched.size();
   NamespaceInfo& stats = const_cast<NamespaceInfo&>(ns);
   stats.hits += matched.size();
@@ -241,6 +254,7 @@ bool BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
 }
 
 void BlockStore::DropHostCopy(BlockEntry* e) {
+  if (e->on_gpu) DropGpuCopy(e);  // a GPU copy never outlives the host copy
   Unlink(e);
   host_->Free(e->host_slot);
   e->on_host = false;
@@ -252,6 +266,8 @@ void BlockStore::DropHostCopy(BlockEntry* e) {
 void BlockStore::Drop(BlockEntry* e) {
   Unlink(e);
   if (e->state == BlockState::kReady) CountReady(e, -1);
+  // A GPU copy in flight frees its own slot when it completes (OnGpuFillDone).
+  if (e->on_gpu) DropGpuCopy(e);
   if (e->on_host) {
     host_->Free(e->host_slot);
     --host_blocks_;

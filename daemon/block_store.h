@@ -1,5 +1,5 @@
 // The daemon's index of blocks: placement, LRU order, pins, verification and
-// movement between the host (CPU) tier and the NVMe tier.
+// movement between the GPU tier, the host (CPU) tier and the NVMe tier.
 //
 // Every block the daemon knows has one BlockEntry in `index_`, keyed by its
 // block key. An entry is kWriting from reserve until commit (invisible to
@@ -31,8 +31,18 @@
 // fails is dropped and becomes a miss. When NVMe is full, its LRU blocks are
 // dropped.
 //
+// GPU tier (block_store_gpu.cc), when a device is present: inclusive above
+// the host tier. A block gets a GPU copy when a client that can read device
+// memory acquires it (the copy runs on the GPU tier's stream; this acquire is
+// answered from the host, later ones from the GPU); a GPU copy is only ever
+// made from, and never outlives, the block's host copy, so leaving the GPU tier
+// (its own LRU, per size class) drops the device copy and the block stays on
+// the host, and leaving the host tier drops the GPU copy first. A block whose
+// host copy is being copied up is in no host list, so nothing frees the source.
+//
 // Thread safety: none; the daemon drives a BlockStore from its one event-loop
-// thread. NVMe completion callbacks run on that thread too (ReapNvme()).
+// thread. NVMe and GPU completion callbacks run on that thread too
+// (ReapNvme(), ReapGpu()).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +52,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gpu_tier.h"
 #include "host_tier.h"
 #include "lru_list.h"
 #include "messages.h"
@@ -53,14 +64,20 @@ namespace tierkv {
 
 enum class BlockState : uint8_t { kWriting, kReady };
 
-struct BlockEntry : LruHook {
+// Links a block into its GPU size class's LRU, beside its host or NVMe list.
+using GpuLruHook = BasicLruHook<struct GpuLruTag>;
+
+struct BlockEntry : LruHook, GpuLruHook {
   Key128 key;
   Key128 parent;
   Key128 ns_id;
   std::vector<TokenId> tokens;
   uint64_t bytes = 0;
   TierSlot host_slot;  // valid while on_host or promoting
+  TierSlot gpu_slot;   // valid while on_gpu or gpu_filling
   BlockState state = BlockState::kWriting;
+  bool on_gpu = false;       // a GPU copy exists (then on_host too)
+  bool gpu_filling = false;  // the host copy is being copied into gpu_slot
   bool on_host = false;
   bool on_nvme = false;    // a durable, indexed NVMe copy exists
   bool demoting = false;   // an NVMe write of the host copy is in flight
@@ -70,7 +87,10 @@ struct BlockEntry : LruHook {
   // the block is dropped meanwhile.
   std::vector<std::function<void()>> move_waiters;
 
-  TierKind tier() const { return on_host ? TierKind::kHost : TierKind::kNvme; }
+  // The fastest tier holding the block.
+  TierKind tier() const {
+    return on_gpu ? TierKind::kGpu : on_host ? TierKind::kHost : TierKind::kNvme;
+  }
 };
 
 struct TierCounters {
@@ -102,6 +122,9 @@ class BlockStore {
   // Attaches the NVMe tier (after Open has replayed its blocks). Not owned.
   void AttachNvme(nvme::NvmeStore* nvme);
   nvme::NvmeStore* nvme() const { return nvme_; }
+  // Attaches the GPU tier. Not owned; it must outlive the store.
+  void AttachGpu(GpuTier* gpu);
+  GpuTier* gpu() const { return gpu_; }
 
   // The longest verified prefix of `chain` (at most max_blocks), touched last
   // to first. Counts hits and misses in blocks.
@@ -120,6 +143,16 @@ class BlockStore {
   // Reserves a host slot for each block of the chain, making room as needed.
   // A block already stored (or being written) gets nullptr. All or nothing.
   Result<std::vector<BlockEntry*>> Reserve(const NamespaceInfo& ns, const wire::BlockChain& chain);
+  // Starts GPU copies of the host-resident blocks among `entries` that have
+  // none (no-op without a GPU tier); room is made by dropping least recently
+  // used GPU copies. A block that cannot get one stays on the host.
+  void StartGpuFills(std::span<BlockEntry* const> entries);
+  // Runs GPU copy completions (the event loop calls this when the GPU tier's
+  // eventfd is readable).
+  void ReapGpu();
+  // Waits for every GPU copy in flight.
+  void DrainGpu();
+
   // Makes reserved blocks visible. Payloads are not checksummed here: local
   // clients can write the shared pool at any time, so a host-tier checksum
   // proves nothing; the NVMe tier checksums a block when it writes it.
@@ -144,7 +177,12 @@ class BlockStore {
   HostTier& host() { return *host_; }
   const TierCounters& host_counters() const { return host_counters_; }
   const TierCounters& nvme_counters() const { return nvme_counters_; }
+  const TierCounters& gpu_counters() const { return gpu_counters_; }
+  uint64_t gpu_blocks() const { return gpu_blocks_; }
+  uint64_t gpu_fill_errors() const { return gpu_fill_errors_; }
+  // Bytes handed to clients from each tier (acquire replies).
   void CountBytesOut(uint64_t bytes) { host_counters_.bytes_out += bytes; }
+  void CountGpuBytesOut(uint64_t bytes) { gpu_counters_.bytes_out += bytes; }
   uint64_t host_blocks() const { return host_blocks_; }
   uint64_t pinned_blocks() const { return pinned_blocks_; }
   size_t indexed_blocks() const { return index_.size(); }
@@ -158,6 +196,7 @@ class BlockStore {
   bool Verified(const BlockEntry& e, const NamespaceInfo& ns, const Key128& parent,
                 std::span<const TokenId> tokens) const;
   LruList<BlockEntry>& HostLru(uint32_t size_class);
+  LruList<BlockEntry, GpuLruHook>& GpuLru(uint32_t size_class);
   // Links a ready, unpinned, settled entry into the list its place calls for.
   void Relink(BlockEntry* e);
   void Unlink(BlockEntry* e);
@@ -168,6 +207,14 @@ class BlockStore {
   // its host copy, after demoting it when possible). False if `lru` is empty.
   bool EvictOneFromHost(LruList<BlockEntry>& lru);
   void DropHostCopy(BlockEntry* e);
+
+  // GPU tier (block_store_gpu.cc).
+  bool StartGpuFill(BlockEntry* e);
+  void OnGpuFillDone(const Key128& key, const TierSlot& slot, Status s);
+  // Frees room for one block of `size_class` on the GPU by dropping GPU
+  // copies, least recently used first; false when none can go.
+  bool MakeGpuRoom(uint32_t size_class);
+  void DropGpuCopy(BlockEntry* e);
   // Forgets a block on every tier.
   void Drop(BlockEntry* e);
   void CountReady(BlockEntry* e, int delta);
@@ -189,14 +236,19 @@ class BlockStore {
 
   HostTier* host_;
   nvme::NvmeStore* nvme_ = nullptr;
+  GpuTier* gpu_ = nullptr;
   BlockStoreOptions options_;
   std::unordered_map<Key128, std::unique_ptr<BlockEntry>, Key128Hash> index_;
   std::vector<std::unique_ptr<LruList<BlockEntry>>> host_lru_by_class_;
   LruList<BlockEntry> nvme_lru_;
+  std::vector<std::unique_ptr<LruList<BlockEntry, GpuLruHook>>> gpu_lru_by_class_;
   std::unordered_map<Key128, uint64_t, Key128Hash> blocks_by_ns_;
   TierCounters host_counters_;
   TierCounters nvme_counters_;
+  TierCounters gpu_counters_;
   uint64_t host_blocks_ = 0;
+  uint64_t gpu_blocks_ = 0;
+  uint64_t gpu_fill_errors_ = 0;
   uint64_t pinned_blocks_ = 0;
   uint64_t nvme_writes_in_flight_ = 0;  // demotion and flush writes
   uint64_t promotions_ = 0;

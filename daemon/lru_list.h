@@ -2,7 +2,9 @@
 //
 // Elements derive from LruHook and are linked by pointer; the list never owns
 // them. The front is the most recently used element, the back the least.
-// An element is in at most one list at a time (linked() says whether).
+// An element is in at most one list per hook at a time (linked() says
+// whether). An element that must sit in two lists at once derives from two
+// hooks with different tags and names the hook as the list's second argument.
 #pragma once
 
 #include <cassert>
@@ -10,13 +12,16 @@
 
 namespace tierkv {
 
-struct LruHook {
-  LruHook* lru_prev = nullptr;
-  LruHook* lru_next = nullptr;
+template <typename Tag>
+struct BasicLruHook {
+  BasicLruHook* lru_prev = nullptr;
+  BasicLruHook* lru_next = nullptr;
   bool linked() const { return lru_prev != nullptr; }
 };
 
-template <typename T>
+using LruHook = BasicLruHook<struct DefaultLruTag>;
+
+template <typename T, typename Hook = LruHook>
 class LruList {
  public:
   LruList() { head_.lru_prev = head_.lru_next = &head_; }
@@ -28,7 +33,7 @@ class LruList {
 
   // Links `t` as the most recently used element (unlinking it first if needed).
   void PushFront(T* t) {
-    LruHook* h = t;
+    Hook* h = t;
     if (h->linked()) Unlink(t);
     h->lru_next = head_.lru_next;
     h->lru_prev = &head_;
@@ -38,7 +43,7 @@ class LruList {
   }
 
   void Unlink(T* t) {
-    LruHook* h = t;
+    Hook* h = t;
     assert(h->linked());
     h->lru_prev->lru_next = h->lru_next;
     h->lru_next->lru_prev = h->lru_prev;
@@ -51,12 +56,12 @@ class LruList {
   T* Front() const { return empty() ? nullptr : static_cast<T*>(head_.lru_next); }
   // The next element towards the front (more recent), or nullptr.
   T* Newer(T* t) const {
-    LruHook* h = static_cast<LruHook*>(t)->lru_prev;
+    Hook* h = static_cast<Hook*>(t)->lru_prev;
     return h == &head_ ? nullptr : static_cast<T*>(h);
   }
 
  private:
-  LruHook head_;
+  Hook head_;
   size_t size_ = 0;
 };
 

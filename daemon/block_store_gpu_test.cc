@@ -1,0 +1,221 @@
+// The GPU tier's rules inside BlockStore: copies up on request, inclusion
+// (a GPU copy never outlives the host copy), its own LRU, pins, and failed
+// copies. The device memory here is host-backed test memory (no GPU on this
+// machine); tests/integration/daemon_gpu_test.cc runs the daemon on a real one.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "block_store.h"
+#include "tiers/gpu/testing/host_backed_device_memory.h"
+
+namespace tierkv {
+namespace {
+
+constexpr uint32_t kBlockTokens = 4;
+constexpr uint64_t kBlockBytes = 64 * 1024;
+constexpr uint64_t kSlab = 1 << 20;           // 16 blocks per host slab
+constexpr uint64_t kGpuBytes = 4 * kBlockBytes;  // room for 4 GPU copies
+
+class BlockStoreGpuTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeStore(2 * kSlab); }
+
+  void MakeStore(uint64_t host_bytes) {
+    store_.reset();
+    host_ = std::move(HostTier::Create(host_bytes, kSlab)).value();
+    auto memory = std::make_unique<testing::HostBackedDeviceMemory>(kGpuBytes);
+    device_ = memory.get();
+    gpu_ = std::move(GpuTier::Create(std::move(memory), kGpuBytes)).value();
+    registry_ = std::make_unique<NamespaceRegistry>("secret", std::map<std::string, std::string>{},
+                                                    kSlab);
+    wire::OpenNamespaceRequest spec;
+    spec.model_fingerprint = "m";
+    spec.tenant = "default";
+    spec.kv_dtype = "f16";
+    spec.block_tokens = kBlockTokens;
+    spec.block_bytes = kBlockBytes;
+    ns_ = *registry_->Open(spec, {});
+    store_ = std::make_unique<BlockStore>(host_.get());
+    store_->AttachGpu(gpu_.get());
+  }
+
+  // A one-block chain; distinct `first_token`s give unrelated prompts.
+  wire::BlockChain Chain(size_t blocks, TokenId first_token = 0) {
+    wire::BlockChain c;
+    c.parent = ns_->id;
+    for (size_t i = 0; i < blocks * kBlockTokens; ++i) c.tokens.push_back(first_token + i);
+    c.keys = ChainBlockKeys(ns_->id, c.tokens, kBlockTokens);
+    return c;
+  }
+
+  void Put(const wire::BlockChain& c, uint8_t fill) {
+    auto entries = store_->Reserve(*ns_, c);
+    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+    std::vector<BlockEntry*> reserved;
+    for (size_t i = 0; i < entries->size(); ++i) {
+      if (BlockEntry* e = (*entries)[i]) {
+        std::memset(host_->At(e->host_slot.offset), static_cast<int>(i + fill), kBlockBytes);
+        reserved.push_back(e);
+      }
+    }
+    store_->Commit(reserved);
+  }
+
+  std::vector<BlockEntry*> Match(const wire::BlockChain& c) {
+    return store_->Match(*ns_, c, static_cast<uint32_t>(c.keys.size()));
+  }
+
+  // Matches the chain and asks for GPU copies, as an acquire from a client
+  // that reads device memory does.
+  std::vector<BlockEntry*> AcquireForGpu(const wire::BlockChain& c) {
+    auto matched = Match(c);
+    store_->StartGpuFills(matched);
+    return matched;
+  }
+
+  std::vector<std::byte> GpuBytes(const BlockEntry* e) {
+    std::vector<std::byte> out(e->bytes);
+    EXPECT_TRUE(gpu_->Read(e->gpu_slot, out).ok());
+    return out;
+  }
+
+  std::unique_ptr<HostTier> host_;
+  testing::HostBackedDeviceMemory* device_ = nullptr;
+  std::unique_ptr<GpuTier> gpu_;
+  std::unique_ptr<NamespaceRegistry> registry_;
+  NamespaceInfo* ns_ = nullptr;
+  std::unique_ptr<BlockStore> store_;
+};
+
+TEST_F(BlockStoreGpuTest, GpuCopiesAppearOnceTheCopyCompletesAndEqualTheHostBytes) {
+  auto c = Chain(3);
+  Put(c, 7);
+  auto matched = AcquireForGpu(c);
+  ASSERT_EQ(matched.size(), 3u);
+  // Until the copies complete the blocks are served from the host.
+  EXPECT_EQ(matched[0]->tier(), TierKind::kHost);
+  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  store_->ReapGpu();
+  EXPECT_EQ(store_->gpu_blocks(), 3u);
+  EXPECT_EQ(gpu_->used_bytes(), 3 * kBlockBytes);
+  for (BlockEntry* e : Match(c)) {
+    EXPECT_EQ(e->tier(), TierKind::kGpu);
+    EXPECT_TRUE(e->on_host) << "a GPU copy keeps its host copy";
+    const std::byte* host = host_->At(e->host_slot.offset);
+    EXPECT_EQ(GpuBytes(e), std::vector<std::byte>(host, host + kBlockBytes));
+  }
+  // The second match counted its hits on the GPU tier.
+  EXPECT_EQ(store_->gpu_counters().hits, 3u);
+  EXPECT_EQ(store_->gpu_counters().bytes_in, 3 * kBlockBytes);
+}
+
+TEST_F(BlockStoreGpuTest, FullGpuDropsItsLeastRecentlyUsedCopyAndTheBlockStaysOnHost) {
+  std::vector<wire::BlockChain> prompts;
+  for (int i = 0; i < 5; ++i) prompts.push_back(Chain(1, 1000 * (i + 1)));
+  for (int i = 0; i < 4; ++i) {
+    Put(prompts[i], static_cast<uint8_t>(i));
+    AcquireForGpu(prompts[i]);
+    store_->ReapGpu();
+  }
+  EXPECT_EQ(store_->gpu_blocks(), 4u);
+  Match(prompts[0]);  // prompt 1 is now the least recently used GPU copy
+  Put(prompts[4], 4);
+  AcquireForGpu(prompts[4]);
+  store_->ReapGpu();
+  EXPECT_EQ(store_->gpu_blocks(), 4u);
+  EXPECT_EQ(store_->gpu_counters().evictions, 1u);
+  auto second = Match(prompts[1]);
+  ASSERT_EQ(second.size(), 1u) << "a block leaving the GPU stays on the host";
+  EXPECT_EQ(second[0]->tier(), TierKind::kHost);
+  EXPECT_EQ(Match(prompts[0])[0]->tier(), TierKind::kGpu);
+  EXPECT_EQ(Match(prompts[4])[0]->tier(), TierKind::kGpu);
+}
+
+TEST_F(BlockStoreGpuTest, PinnedGpuCopiesStayAndANewBlockIsServedFromTheHost) {
+  std::vector<BlockEntry*> pinned;
+  for (int i = 0; i < 4; ++i) {
+    auto c = Chain(1, 1000 * (i + 1));
+    Put(c, 1);
+    AcquireForGpu(c);
+    store_->ReapGpu();
+    auto m = Match(c);
+    pinned.push_back(m[0]);
+  }
+  store_->Pin(pinned);
+  auto extra = Chain(1, 9000);
+  Put(extra, 2);
+  AcquireForGpu(extra);
+  store_->ReapGpu();
+  EXPECT_EQ(Match(extra)[0]->tier(), TierKind::kHost);
+  for (BlockEntry* e : pinned) EXPECT_TRUE(e->on_gpu);
+  store_->Unpin(pinned);
+  AcquireForGpu(extra);
+  store_->ReapGpu();
+  EXPECT_EQ(Match(extra)[0]->tier(), TierKind::kGpu);
+}
+
+TEST_F(BlockStoreGpuTest, LeavingTheHostTierDropsTheGpuCopy) {
+  MakeStore(kSlab);  // 16 host slots, no NVMe: host eviction drops blocks
+  auto first = Chain(1, 50000);
+  Put(first, 1);
+  AcquireForGpu(first);
+  store_->ReapGpu();
+  ASSERT_EQ(store_->gpu_blocks(), 1u);
+  for (int i = 0; i < 16; ++i) Put(Chain(1, 1000 * (i + 1)), 2);
+  EXPECT_TRUE(Match(first).empty());
+  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  EXPECT_EQ(gpu_->used_bytes(), 0u);
+}
+
+TEST_F(BlockStoreGpuTest, ABlockBeingCopiedUpIsNotEvictedFromTheHost) {
+  MakeStore(kSlab);
+  auto first = Chain(1, 50000);
+  Put(first, 3);
+  AcquireForGpu(first);  // copy in flight, not reaped
+  for (int i = 0; i < 16; ++i) Put(Chain(1, 1000 * (i + 1)), 2);
+  auto m = Match(first);
+  ASSERT_EQ(m.size(), 1u) << "the copy's source was evicted while it was read";
+  store_->ReapGpu();
+  m = Match(first);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0]->tier(), TierKind::kGpu);
+  EXPECT_EQ(GpuBytes(m[0]), std::vector<std::byte>(kBlockBytes, std::byte{3}));
+}
+
+TEST_F(BlockStoreGpuTest, AFailedCopyLeavesTheBlockOnTheHost) {
+  auto c = Chain(2);
+  Put(c, 1);
+  device_->FailNextCopies(1);
+  AcquireForGpu(c);
+  store_->ReapGpu();
+  auto m = Match(c);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0]->tier(), TierKind::kHost);
+  EXPECT_EQ(m[1]->tier(), TierKind::kGpu);
+  EXPECT_EQ(store_->gpu_fill_errors(), 1u);
+  EXPECT_EQ(gpu_->used_bytes(), kBlockBytes);
+}
+
+TEST_F(BlockStoreGpuTest, EvictDropsGpuCopiesToo) {
+  auto c = Chain(3);
+  Put(c, 1);
+  AcquireForGpu(c);
+  store_->ReapGpu();
+  EXPECT_EQ(store_->Evict(nullptr), 3u);
+  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  EXPECT_EQ(gpu_->used_bytes(), 0u);
+  EXPECT_EQ(host_->used_bytes(), 0u);
+}
+
+TEST(BlockStoreWithoutGpuTest, GpuFillsAreANoOp) {
+  auto host = std::move(HostTier::Create(kSlab, kSlab)).value();
+  BlockStore store(host.get());
+  store.StartGpuFills({});
+  store.ReapGpu();
+  EXPECT_EQ(store.gpu(), nullptr);
+  EXPECT_EQ(store.gpu_blocks(), 0u);
+}
+
+}  // namespace
+}  // namespace tierkv
