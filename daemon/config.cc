@@ -85,7 +85,7 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
   }
   static const char* kKnown[] = {"socket",     "tcp",        "data_dir",        "host_bytes",
                                  "slab_bytes", "nvme_bytes", "nvme_sync_index", "nvme_max_block_bytes", "log_level",
-                                 "admin_token", "tenants"};
+                                 "admin_token", "tenants", "gpu_bytes", "gpu_device"};
   for (const auto& [key, value] : t) {
     bool known = false;
     for (const char* k : kKnown) known |= key.str() == k;
@@ -107,6 +107,21 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
     }
   }
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_max_block_bytes", &config->nvme_max_block_bytes));
+  if (const toml::node* n = t.get("gpu_bytes")) {
+    // 0 is allowed here: it turns the GPU tier off.
+    if (const auto* i = n->as_integer(); i && i->get() == 0) {
+      config->gpu_bytes = 0;
+    } else {
+      TIERKV_RETURN_IF_ERROR(ReadSize(t, "gpu_bytes", &config->gpu_bytes));
+    }
+  }
+  if (const toml::node* n = t.get("gpu_device")) {
+    const auto* i = n->as_integer();
+    if (!i || i->get() < 0 || i->get() > 1024) {
+      return Status::InvalidArgument(path + ": gpu_device must be a CUDA device number");
+    }
+    config->gpu_device = static_cast<int>(i->get());
+  }
   if (const toml::node* n = t.get("nvme_sync_index")) {
     const auto* b = n->as_boolean();
     if (!b) return Status::InvalidArgument("nvme_sync_index must be true or false");
@@ -133,7 +148,8 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                "and TCP. Runs with no config file; flags override the file's keys.",
                "tierkvd"};
   std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
-      admin_token, nvme_max_block_bytes;
+      admin_token, nvme_max_block_bytes, gpu_bytes;
+  int gpu_device = -1;
   bool nvme_sync_index = false;
   bool version = false;
   app.add_option("--config", config_path, "TOML config file (see configs/tierkvd.toml)");
@@ -149,6 +165,10 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                  "Largest block the NVMe tier takes (staging buffers) [default: 4MiB]");
   app.add_flag("--nvme-sync-index", nvme_sync_index,
                "fsync the NVMe index per write (survive power loss, not just crashes)");
+  app.add_option("--gpu-bytes", gpu_bytes,
+                 "GPU tier size on the CUDA device, 0 turns it off [default: 2GiB]");
+  app.add_option("--gpu-device", gpu_device, "CUDA device of the GPU tier [default: 0]")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
   app.add_option("--admin-token", admin_token, "Token that evict and flush require");
   app.add_flag("--version", version, "Print the version and exit");
@@ -183,6 +203,10 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   if (!nvme_max_block_bytes.empty()) {
     TIERKV_ASSIGN_OR_RETURN(config.nvme_max_block_bytes, ParseByteSize(nvme_max_block_bytes));
   }
+  if (!gpu_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.gpu_bytes, ParseByteSize(gpu_bytes));
+  }
+  if (gpu_device >= 0) config.gpu_device = gpu_device;
   if (!log_level.empty()) config.log_level = log_level;
   if (!admin_token.empty()) config.admin_token = admin_token;
   if (config.tcp == "off") config.tcp.clear();

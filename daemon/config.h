@@ -25,6 +25,10 @@ struct DaemonConfig {
   // Largest block the NVMe tier takes; each of its 32 registered staging
   // buffers is this large. Larger blocks live on the host tier only.
   uint64_t nvme_max_block_bytes = 4ull << 20;
+  // GPU tier: device memory on CUDA device gpu_device, when the build has
+  // CUDA and a device is present; 0 turns it off.
+  uint64_t gpu_bytes = 2ull << 30;
+  int gpu_device = 0;
   std::string log_level = "info";
   std::string admin_token;                   // needed for evict/flush when set
   std::map<std::string, std::string> tenant_tokens;  // tenant -> token ([tenants])

@@ -8,6 +8,8 @@
 #include "block_store.h"
 #include "config.h"
 #include "daemon_secret.h"
+#include "event_fd_pump.h"
+#include "gpu_setup.h"
 #include "host_tier.h"
 #include "namespace_registry.h"
 #include "nvme_setup.h"
@@ -17,37 +19,6 @@
 namespace {
 
 constexpr const char* kServerVersion = "tierkvd 0.1.0";
-
-// Runs the NVMe tier's completions on the event loop whenever its eventfd
-// is signalled. The wait is a read of the counter, not a readiness wait: a
-// read looks at the counter's current value first, so a completion signalled
-// while callbacks were running is never missed (an edge-triggered readiness
-// wait could miss it).
-class NvmeEventPump {
- public:
-  NvmeEventPump(boost::asio::io_context& io, tierkv::BlockStore* store, int event_fd)
-      : store_(store), descriptor_(io, ::dup(event_fd)) {
-    Wait();
-  }
-  void Stop() {
-    boost::system::error_code ignored;
-    descriptor_.cancel(ignored);
-    descriptor_.close(ignored);
-  }
-
- private:
-  void Wait() {
-    descriptor_.async_read_some(boost::asio::buffer(&counter_, sizeof counter_),
-                                [this](const boost::system::error_code& ec, size_t) {
-                                  if (ec) return;
-                                  store_->ReapNvme();
-                                  Wait();
-                                });
-  }
-  tierkv::BlockStore* store_;
-  boost::asio::posix::stream_descriptor descriptor_;
-  uint64_t counter_ = 0;
-};
 
 int Run(const tierkv::DaemonConfig& config) {
   using namespace tierkv;
@@ -65,15 +36,18 @@ int Run(const tierkv::DaemonConfig& config) {
   spdlog::info("host tier: {} MiB shared pool in {} MiB slabs ({} pages), faulted in",
                (*host)->capacity_bytes() >> 20, (*host)->max_block_bytes() >> 20,
                (*host)->huge_pages() ? "huge" : "4 KiB");
-  spdlog::info("gpu tier: off (no GPU support in this build)");
   NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes());
+  // Declared before the store: the store's destructor still runs GPU completions.
+  GpuSetup gpu;
   BlockStore store(host->get());
+  gpu = SetUpGpuTier(config, **host, &store);
   auto nvme = OpenNvmeTier(config, (*host)->max_block_bytes(), &store);
   if (!nvme.ok()) {
     spdlog::error("nvme tier: {}", nvme.status().ToString());
     return 1;
   }
-  RequestHandler handler(&store, &namespaces, {config.admin_token, kServerVersion});
+  RequestHandler handler(&store, &namespaces,
+                         {config.admin_token, kServerVersion, gpu.off_reason});
 
   boost::asio::io_context io(1);
   Server server(io, &store, &handler);
@@ -85,19 +59,28 @@ int Run(const tierkv::DaemonConfig& config) {
     spdlog::error("{}", s.ToString());
     return 1;
   }
-  std::unique_ptr<NvmeEventPump> pump;
-  if (*nvme) pump = std::make_unique<NvmeEventPump>(io, &store, (*nvme)->event_fd());
+  std::unique_ptr<EventFdPump> nvme_pump;
+  if (*nvme) {
+    nvme_pump = std::make_unique<EventFdPump>(io, (*nvme)->event_fd(), [&] { store.ReapNvme(); });
+  }
+  std::unique_ptr<EventFdPump> gpu_pump;
+  if (gpu.tier) {
+    gpu_pump = std::make_unique<EventFdPump>(io, gpu.tier->memory().event_fd(),
+                                             [&] { store.ReapGpu(); });
+  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signo);
     server.Stop();
-    if (pump) pump->Stop();
+    if (nvme_pump) nvme_pump->Stop();
+    if (gpu_pump) gpu_pump->Stop();
   });
   spdlog::info("tierkvd ready: unix {} tcp {}", config.socket,
                config.tcp.empty() ? "off" : config.tcp);
-  // run() returns once the acceptors, every session and the pump are closed.
+  // run() returns once the acceptors, every session and the pumps are closed.
   io.run();
+  store.DrainGpu();
   if (*nvme) {
     // A clean stop keeps the host tier too: write what NVMe does not have yet.
     store.Flush([](uint64_t written, Status s) {

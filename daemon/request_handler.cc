@@ -105,6 +105,7 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
     case MessageType::kEvict: s = Evict(conn, r, w); break;
     case MessageType::kHealth: s = Health(r, w); break;
     case MessageType::kFlush: s = Flush(conn, header, r, &deferred); break;
+    case MessageType::kGpuPool: s = GpuPool(conn, r, w); break;
     default:
       s = Status::ProtocolError("unknown message type " + std::to_string(header.type));
   }
@@ -246,9 +247,18 @@ void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInf
                                [](const BlockEntry* e) { return !e->on_host || e->promoting; });
   matched.erase(host_end, matched.end());
   const uint64_t block_bytes = ns.spec.block_bytes;
+  const bool gpu_client = (req.flags & wire::kFlagGpu) && !(req.flags & wire::kFlagInline);
   wire::AcquireReply reply;
-  for (const BlockEntry* e : matched) reply.offsets.push_back(e->host_slot.offset);
-  store_->CountBytesOut(matched.size() * block_bytes);
+  for (const BlockEntry* e : matched) {
+    const bool from_gpu = gpu_client && e->on_gpu;
+    reply.offsets.push_back(from_gpu ? e->gpu_slot.offset : e->host_slot.offset);
+    reply.tiers.push_back(static_cast<uint8_t>(from_gpu ? TierKind::kGpu : TierKind::kHost));
+    if (from_gpu) {
+      store_->CountGpuBytesOut(block_bytes);
+    } else {
+      store_->CountBytesOut(block_bytes);
+    }
+  }
   if (req.flags & wire::kFlagInline) {
     reply.Encode(w);
     uint8_t* out = w.Extend(matched.size() * block_bytes);
@@ -260,6 +270,8 @@ void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInf
   }
   if (!matched.empty()) reply.lease_id = conn.AddLease(matched);
   reply.Encode(w);
+  // After pinning: a pinned block keeps its host copy, the copy's source.
+  if (gpu_client) store_->StartGpuFills(matched);
 }
 
 Status RequestHandler::Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
@@ -380,6 +392,23 @@ Status RequestHandler::Health(wire::Reader& r, wire::Writer& w) {
   return Status::Ok();
 }
 
+Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
+                               wire::Writer& w) {
+  if (!r.done()) return Status::ProtocolError("gpu_pool takes no fields");
+  GpuTier* gpu = store_->gpu();
+  if (!gpu) return Status::Unavailable("gpu tier is off: " + options_.gpu_off_reason);
+  TIERKV_ASSIGN_OR_RETURN(DevicePoolExport exported, gpu->memory().Export());
+  wire::GpuPoolReply reply;
+  reply.device = exported.device;
+  reply.pci_bus_id = exported.pci_bus_id;
+  reply.ipc_handle = exported.ipc_handle;
+  reply.pool_bytes = exported.bytes;
+  reply.description = gpu->memory().description();
+  reply.Encode(w);
+  (void)conn;
+  return Status::Ok();
+}
+
 std::string RequestHandler::StatsJson() const {
   using nlohmann::json;
   const HostTier& host = store_->host();
@@ -396,6 +425,25 @@ std::string RequestHandler::StatsJson() const {
                    {"bytes_in", c.bytes_in},
                    {"bytes_out", c.bytes_out},
                    {"huge_pages", host.huge_pages()}});
+  json gpu_tier = {{"enabled", store_->gpu() != nullptr}};
+  if (const GpuTier* gpu = store_->gpu()) {
+    const TierCounters& gc = store_->gpu_counters();
+    gpu_tier["device"] = gpu->memory().description();
+    // First in the list: the tiers are listed fastest first.
+    tiers.insert(tiers.begin(), json{{"name", "gpu"},
+                                     {"capacity_bytes", gpu->capacity_bytes()},
+                                     {"used_bytes", gpu->used_bytes()},
+                                     {"blocks", store_->gpu_blocks()},
+                                     {"hits", gc.hits},
+                                     {"misses", gc.misses},
+                                     {"evictions", gc.evictions},
+                                     {"bytes_in", gc.bytes_in},
+                                     {"bytes_out", gc.bytes_out},
+                                     {"copies_in_flight", gpu->memory().copies_in_flight()},
+                                     {"copy_errors", store_->gpu_fill_errors()}});
+  } else {
+    gpu_tier["reason"] = options_.gpu_off_reason;
+  }
   if (const nvme::NvmeStore* nvme = store_->nvme()) {
     const nvme::NvmeStats n = nvme->Stats();
     const TierCounters& nc = store_->nvme_counters();
@@ -445,6 +493,7 @@ std::string RequestHandler::StatsJson() const {
               {"dropped_blocks", store_->dropped_blocks()},
               {"rss_anon_bytes", AnonymousResidentBytes()},
               {"tiers", tiers},
+              {"gpu_tier", gpu_tier},
               {"namespaces", namespaces}};
   // Names come from clients and need not be UTF-8; dump() would throw on
   // them (and take the daemon down), so invalid bytes become U+FFFD.

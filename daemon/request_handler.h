@@ -22,6 +22,8 @@ namespace tierkv {
 struct HandlerOptions {
   std::string admin_token;  // empty: admin operations need no token
   std::string server_version;
+  // Why the daemon runs without a GPU tier (empty when it has one).
+  std::string gpu_off_reason;
 };
 
 class RequestHandler {
@@ -69,6 +71,7 @@ class RequestHandler {
   Status Stats(wire::Reader& r, wire::Writer& w);
   Status Evict(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Health(wire::Reader& r, wire::Writer& w);
+  Status GpuPool(const ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
 
   Result<NamespaceInfo*> FindNamespace(uint32_t handle) const;
   Status CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const;

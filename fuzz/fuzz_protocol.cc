@@ -62,6 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DecodeAndRoundTrip<CountReply>(in);
   DecodeAndRoundTrip<TextReply>(in);
   DecodeAndRoundTrip<HealthReply>(in);
+  DecodeAndRoundTrip<GpuPoolReply>(in);
   Reader r(in);
   (void)DecodeStatus(r);
   return 0;

@@ -8,6 +8,7 @@
 #include "host_tier.h"
 #include "namespace_registry.h"
 #include "request_handler.h"
+#include "tiers/gpu/testing/host_backed_device_memory.h"
 
 namespace tierkv::fuzzing {
 namespace {
@@ -21,6 +22,18 @@ HostTier& Pool() {
     return host->release();
   }();
   return *pool;
+}
+
+// A GPU tier over host-backed test memory, so the GPU paths (acquire with
+// kFlagGpu, gpu_pool, copies up) are fuzzed too; created once like the pool.
+GpuTier& Gpu() {
+  static GpuTier* gpu = [] {
+    auto tier = GpuTier::Create(std::make_unique<testing::HostBackedDeviceMemory>(kPoolBytes / 4),
+                                kSlabBytes);
+    if (!tier.ok()) std::abort();
+    return tier->release();
+  }();
+  return *gpu;
 }
 
 NamespaceRegistry MakeRegistry() {
@@ -46,7 +59,9 @@ void RunFrames(std::span<const uint8_t> frames) {
   HostTier& pool = Pool();
   NamespaceRegistry registry = MakeRegistry();
   BlockStore store(&pool);
-  RequestHandler handler(&store, &registry, {kAdminToken, "fuzz"});
+  GpuTier& gpu = Gpu();
+  store.AttachGpu(&gpu);
+  RequestHandler handler(&store, &registry, {kAdminToken, "fuzz", ""});
   auto conn = std::make_shared<ConnectionResources>(&store, /*local=*/true);
   std::vector<uint8_t> deferred;
   conn->set_deliver([&deferred](std::vector<uint8_t> reply) { deferred = std::move(reply); });
@@ -64,11 +79,14 @@ void RunFrames(std::span<const uint8_t> frames) {
       reply = std::move(deferred);
     }
     if (!reply.empty()) CheckReply(h, reply);
+    store.ReapGpu();  // as the event loop does between requests
   }
   conn.reset();  // the connection closes: its pins and reservations go
   if (store.pinned_blocks() != 0) std::abort();
+  store.DrainGpu();
   store.Evict(nullptr);
   if (pool.used_bytes() != 0) std::abort();  // pool space leaked
+  if (gpu.used_bytes() != 0) std::abort();   // GPU space leaked
 }
 
 void AppendFrame(wire::MessageType type, const std::vector<uint8_t>& body,

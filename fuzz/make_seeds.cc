@@ -92,6 +92,10 @@ std::vector<uint8_t> Conversation(const std::string& tenant, bool inline_put) {
   acquire.max_blocks = 3;
   acquire.chain = chain;
   AppendMessage(MessageType::kAcquire, acquire, &out);
+  acquire.flags = wire::kFlagGpu;  // copies the blocks up; the next one finds them there
+  AppendMessage(MessageType::kAcquire, acquire, &out);
+  AppendMessage(MessageType::kAcquire, acquire, &out);
+  AppendFrame(MessageType::kGpuPool, {}, &out);
   acquire.flags = wire::kFlagInline;
   AppendMessage(MessageType::kAcquire, acquire, &out);
   AppendMessage(MessageType::kRelease, wire::IdRequest{inline_put ? 1u : 2u}, &out);
@@ -137,7 +141,7 @@ void ProtocolSeeds(const fs::path& dir) {
   wire::Writer w(&f);
   f.resize(wire::kHeaderBytes);
   wire::EncodeStatus(w, Status::NotFound("no such block"));
-  wire::AcquireReply{7, {0, 4096, 8192}}.Encode(w);
+  wire::AcquireReply{7, {0, 4096, 8192}, {2, 2, 1}}.Encode(w);
   WriteSeed(dir, "acquire_reply", f);
   f.assign(wire::kHeaderBytes, 0);
   wire::HealthReply{1, "0.1.0", "ok"}.Encode(w);

@@ -142,16 +142,40 @@ bool AcquireRequest::Decode(Reader& r, AcquireRequest* out) {
 void AcquireReply::Encode(Writer& w) const {
   w.U64(lease_id);
   w.U32(static_cast<uint32_t>(offsets.size()));
-  for (uint64_t o : offsets) w.U64(o);
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    w.U64(offsets[i]);
+    w.U8(tiers[i]);
+  }
 }
 
 bool AcquireReply::Decode(Reader& r, AcquireReply* out) {
   out->lease_id = r.U64();
   const uint32_t n = r.U32();
-  if (!r.ok() || n > kMaxBlocksPerRequest || size_t{n} * 8 > r.remaining()) return false;
+  if (!r.ok() || n > kMaxBlocksPerRequest || size_t{n} * 9 > r.remaining()) return false;
   out->offsets.resize(n);
-  for (uint64_t& o : out->offsets) o = r.U64();
+  out->tiers.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    out->offsets[i] = r.U64();
+    out->tiers[i] = r.U8();
+  }
   return r.ok();  // inline payload bytes may follow
+}
+
+void GpuPoolReply::Encode(Writer& w) const {
+  w.U32(static_cast<uint32_t>(device));
+  w.Str(pci_bus_id);
+  w.Str(ipc_handle);
+  w.U64(pool_bytes);
+  w.Str(description);
+}
+
+bool GpuPoolReply::Decode(Reader& r, GpuPoolReply* out) {
+  out->device = static_cast<int32_t>(r.U32());
+  out->pci_bus_id = r.Str(kMaxNameBytes);
+  out->ipc_handle = r.Str(kMaxNameBytes);
+  out->pool_bytes = r.U64();
+  out->description = r.Str(kMaxNameBytes);
+  return r.done();
 }
 
 void ReserveRequest::Encode(Writer& w) const {

@@ -26,6 +26,9 @@ inline constexpr uint64_t kNoSlot = ~0ull;
 // Request flags.
 inline constexpr uint8_t kFlagPrefetch = 1;  // lookup: start promoting NVMe blocks now
 inline constexpr uint8_t kFlagInline = 2;    // acquire/reserve: payload bytes travel in frames
+// acquire: the client reads the GPU tier's pool (CUDA IPC): blocks with a GPU
+// copy come as GPU offsets, and the others start copying up for next time.
+inline constexpr uint8_t kFlagGpu = 4;
 
 struct HelloRequest {
   uint16_t min_version = kMinProtocolVersion;
@@ -102,11 +105,13 @@ struct AcquireRequest {
   static bool Decode(Reader& r, AcquireRequest* out);
 };
 
-// Acquire reply: lease id and one pool offset per block; with kFlagInline the
+// Acquire reply: lease id and, per block, its tier (TierKind: host, or gpu
+// with kFlagGpu) and its offset in that tier's pool; with kFlagInline the
 // blocks' bytes follow (count * block_bytes) and no lease is held.
 struct AcquireReply {
   uint64_t lease_id = 0;
   std::vector<uint64_t> offsets;
+  std::vector<uint8_t> tiers;  // same length as offsets
   void Encode(Writer& w) const;
   static bool Decode(Reader& r, AcquireReply* out);
 };
@@ -157,6 +162,18 @@ struct TextReply {  // stats (a JSON document)
   std::string text;
   void Encode(Writer& w) const { w.Str(text); }
   static bool Decode(Reader& r, TextReply* out);
+};
+
+// gpu_pool reply: what an engine on the same GPU needs to open the GPU tier's
+// pool (cudaIpcOpenMemHandle). Unavailable, with the reason, when the tier is off.
+struct GpuPoolReply {
+  int32_t device = 0;
+  std::string pci_bus_id;
+  std::string ipc_handle;  // cudaIpcMemHandle_t bytes
+  uint64_t pool_bytes = 0;
+  std::string description;
+  void Encode(Writer& w) const;
+  static bool Decode(Reader& r, GpuPoolReply* out);
 };
 
 struct HealthReply {

@@ -16,6 +16,7 @@ std::string_view MessageTypeName(uint16_t type) {
     case MessageType::kEvict: return "evict";
     case MessageType::kHealth: return "health";
     case MessageType::kFlush: return "flush";
+    case MessageType::kGpuPool: return "gpu_pool";
   }
   return "unknown";
 }

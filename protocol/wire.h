@@ -29,8 +29,9 @@
 namespace tierkv::wire {
 
 inline constexpr uint32_t kFrameMagic = 0x31564B54;  // "TKV1"
-inline constexpr uint16_t kProtocolVersion = 1;
-inline constexpr uint16_t kMinProtocolVersion = 1;
+// 2: acquire replies name each block's tier; gpu_pool.
+inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kMinProtocolVersion = 2;
 inline constexpr size_t kHeaderBytes = 16;
 // Large enough for an inline TCP put or get of 64 blocks of 4 MiB.
 inline constexpr uint32_t kMaxBodyBytes = 272u << 20;
@@ -49,6 +50,7 @@ enum class MessageType : uint16_t {
   kEvict = 10,
   kHealth = 11,
   kFlush = 12,
+  kGpuPool = 13,
 };
 std::string_view MessageTypeName(uint16_t type);
 

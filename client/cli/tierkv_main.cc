@@ -37,8 +37,19 @@ int Fail(const tierkv::Status& s) {
   return 1;
 }
 
-// The NVMe tier's own counters, under the tier table.
-void PrintNvmeDetail(const json& doc) {
+// The GPU and NVMe tiers' own details, under the tier table.
+void PrintTierDetail(const json& doc) {
+  const json gpu = doc.value("gpu_tier", json::object());
+  if (!gpu.value("enabled", false)) {
+    std::printf("\ngpu: off (%s)\n", gpu.value("reason", std::string("unknown")).c_str());
+  }
+  for (const auto& t : doc.value("tiers", json::array())) {
+    if (t.value("name", "") != "gpu") continue;
+    std::printf("\ngpu: %s, %llu copies up in flight, %llu copy errors\n",
+                gpu.value("device", std::string("?")).c_str(),
+                static_cast<unsigned long long>(t.value("copies_in_flight", uint64_t{0})),
+                static_cast<unsigned long long>(t.value("copy_errors", uint64_t{0})));
+  }
   for (const auto& t : doc.value("tiers", json::array())) {
     if (t.value("name", "") != "nvme") continue;
     std::printf("\nnvme: read %s (%.0f MB/s now), written %s (%.0f MB/s now), queue depth %llu "
@@ -80,7 +91,7 @@ void PrintStatsTable(const tierkv::Stats& stats) {
                 static_cast<unsigned long long>(t.evictions), HumanBytes(t.bytes_in).c_str(),
                 HumanBytes(t.bytes_out).c_str());
   }
-  PrintNvmeDetail(json::parse(stats.raw_json));
+  PrintTierDetail(json::parse(stats.raw_json));
   std::printf("\n%-34s %-10s %-20s %10s %6s %10s %10s %10s\n", "NAMESPACE", "TENANT", "MODEL",
               "BLOCK", "TOKENS", "BLOCKS", "HITS", "MISSES");
   if (stats.namespaces.empty()) std::printf("(none open)\n");

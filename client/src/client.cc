@@ -59,6 +59,8 @@ Lease::Lease(Lease&& o) noexcept
     : conn_(std::exchange(o.conn_, nullptr)),
       lease_id_(std::exchange(o.lease_id_, 0)),
       payloads_(std::move(o.payloads_)),
+      locations_(std::move(o.locations_)),
+      gpu_offsets_(std::move(o.gpu_offsets_)),
       inline_bytes_(std::move(o.inline_bytes_)) {}
 
 Lease& Lease::operator=(Lease&& o) noexcept {
@@ -67,6 +69,8 @@ Lease& Lease::operator=(Lease&& o) noexcept {
     conn_ = std::exchange(o.conn_, nullptr);
     lease_id_ = std::exchange(o.lease_id_, 0);
     payloads_ = std::move(o.payloads_);
+    locations_ = std::move(o.locations_);
+    gpu_offsets_ = std::move(o.gpu_offsets_);
     inline_bytes_ = std::move(o.inline_bytes_);
   }
   return *this;
@@ -76,6 +80,8 @@ Lease::~Lease() { (void)Release(); }
 
 Status Lease::Release() {
   payloads_.clear();
+  locations_.clear();
+  gpu_offsets_.clear();
   inline_bytes_.clear();
   if (!conn_ || lease_id_ == 0) return Status::Ok();
   wire::IdRequest req{std::exchange(lease_id_, 0)};
@@ -195,11 +201,14 @@ Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128>
 }
 
 Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
-                              std::span<const TokenId> tokens, uint32_t max_blocks) {
+                              std::span<const TokenId> tokens, uint32_t max_blocks,
+                              const AcquireOptions& options) {
   TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
   wire::AcquireRequest req;
   req.ns_handle = ns.handle;
   req.flags = conn_->local() ? 0 : wire::kFlagInline;
+  // Device memory is shared only with processes on this node.
+  if (options.gpu && conn_->local()) req.flags |= wire::kFlagGpu;
   req.max_blocks = max_blocks;
   req.chain = MakeChain(ns.id, keys, tokens);
   Lease lease;
@@ -212,10 +221,24 @@ Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
   if (conn_->local()) {
     lease.conn_ = conn_.get();
     lease.lease_id_ = reply.lease_id;
-    for (uint64_t off : reply.offsets) {
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t off = reply.offsets[i];
+      const auto tier = static_cast<TierKind>(reply.tiers[i]);
+      if (tier == TierKind::kGpu && (req.flags & wire::kFlagGpu)) {
+        lease.locations_.push_back(TierKind::kGpu);
+        lease.gpu_offsets_.push_back(off);
+        lease.payloads_.emplace_back();
+        continue;
+      }
+      if (tier != TierKind::kHost) {
+        return Status::ProtocolError("daemon named tier " + std::to_string(reply.tiers[i]) +
+                                     " for an acquired block");
+      }
       if (off > conn_->pool_bytes() || ns.block_bytes > conn_->pool_bytes() - off) {
         return Status::ProtocolError("daemon returned an offset outside the pool");
       }
+      lease.locations_.push_back(TierKind::kHost);
+      lease.gpu_offsets_.push_back(0);
       lease.payloads_.emplace_back(conn_->pool() + off, ns.block_bytes);
     }
     return lease;
@@ -228,8 +251,25 @@ Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
   if (!bytes.empty()) std::memcpy(lease.inline_bytes_.data(), bytes.data(), bytes.size());
   for (size_t i = 0; i < n; ++i) {
     lease.payloads_.emplace_back(lease.inline_bytes_.data() + i * ns.block_bytes, ns.block_bytes);
+    lease.locations_.push_back(TierKind::kHost);
+    lease.gpu_offsets_.push_back(0);
   }
   return lease;
+}
+
+Result<GpuPoolInfo> Client::GpuPool() {
+  if (!conn_->local()) {
+    return Status::Unsupported("the GPU tier is shared with local clients only (Unix socket)");
+  }
+  ReplyBuffer fields;
+  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kGpuPool, {}, &fields));
+  wire::GpuPoolReply reply;
+  wire::Reader r(fields.fields());
+  if (!wire::GpuPoolReply::Decode(r, &reply)) {
+    return Status::ProtocolError("malformed gpu_pool reply");
+  }
+  return GpuPoolInfo{reply.device, reply.pci_bus_id, reply.ipc_handle, reply.pool_bytes,
+                     reply.description};
 }
 
 Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,

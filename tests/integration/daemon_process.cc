@@ -53,6 +53,7 @@ bool DaemonProcess::Start() {
                                    "--host-bytes", "64MiB",
                                    "--slab-bytes", "8MiB",
                                    "--nvme-bytes", "256MiB",
+                                   "--gpu-bytes", "256MiB",
                                    "--log-level", "debug"};
   args.insert(args.end(), flags_.begin(), flags_.end());
   const std::string log_path = dir_ + "/tierkvd.log";

@@ -36,7 +36,8 @@ class RawSocket {
     ASSERT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
   }
-  void SendFrame(uint16_t type, const std::vector<uint8_t>& body, uint16_t version = 1) {
+  void SendFrame(uint16_t type, const std::vector<uint8_t>& body,
+                 uint16_t version = wire::kProtocolVersion) {
     FrameHeader h;
     h.type = type;
     h.version = version;

@@ -66,6 +66,24 @@ struct LookupOptions {
   bool prefetch = false;  // start moving NVMe-resident matched blocks up to host now
 };
 
+struct AcquireOptions {
+  // This process reads the daemon's GPU tier (it opened GpuPool() with CUDA
+  // IPC): blocks with a GPU copy come as GPU locations, and blocks without
+  // one start copying up, so that a later acquire finds them there.
+  bool gpu = false;
+};
+
+// The daemon's GPU tier pool, as an engine on the same GPU opens it:
+// cudaIpcOpenMemHandle(&base, handle) on `device`, then block i of a lease
+// lives at base + lease.gpu_offset(i).
+struct GpuPoolInfo {
+  int device = 0;
+  std::string pci_bus_id;
+  std::string ipc_handle;  // cudaIpcMemHandle_t bytes
+  uint64_t pool_bytes = 0;
+  std::string description;
+};
+
 struct LookupResult {
   uint32_t matched_blocks = 0;       // length of the longest cached, verified prefix
   std::vector<TierKind> locations;   // where each matched block lives
@@ -82,7 +100,11 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
   ~Lease();
 
-  size_t size() const { return payloads_.size(); }
+  size_t size() const { return locations_.size(); }
+  // kHost: payload(i) holds the block. kGpu (only with AcquireOptions::gpu):
+  // the block is at gpu_offset(i) in the GPU pool and payload(i) is empty.
+  TierKind location(size_t i) const { return locations_[i]; }
+  uint64_t gpu_offset(size_t i) const { return gpu_offsets_[i]; }
   // Read-only view of block i's bytes (in the shared pool, or owned for TCP).
   std::span<const std::byte> payload(size_t i) const { return payloads_[i]; }
   // Unpins now; the payload views become invalid. Idempotent.
@@ -93,6 +115,8 @@ class Lease {
   Connection* conn_ = nullptr;
   uint64_t lease_id_ = 0;
   std::vector<std::span<const std::byte>> payloads_;
+  std::vector<TierKind> locations_;
+  std::vector<uint64_t> gpu_offsets_;    // 0 for blocks on the host
   std::vector<std::byte> inline_bytes_;  // TCP: the bytes came in the reply
 };
 
@@ -182,7 +206,12 @@ class Client {
   // Pins the longest verified prefix of at most `max_blocks` blocks and returns
   // their payloads. The lease may hold fewer blocks than asked (a miss ends it).
   Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
-                        std::span<const TokenId> tokens, uint32_t max_blocks);
+                        std::span<const TokenId> tokens, uint32_t max_blocks,
+                        const AcquireOptions& options = {});
+
+  // The daemon's GPU tier pool (local connections). Unavailable, with the
+  // daemon's reason, when it runs without a GPU tier.
+  Result<GpuPoolInfo> GpuPool();
 
   // Reserves slots for blocks keys[0..n) (their tokens in `tokens`); `parent` is
   // the key before keys[0] (ns.id when keys[0] is a prompt's first block). The
