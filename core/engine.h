@@ -21,6 +21,7 @@
 #include "core/llama_runner.h"
 #include "core/prefix_cache.h"
 #include "core/sampler.h"
+#include "core/warn_once_cache.h"
 #include "tierkv/client.h"
 #include "tierkv/status.h"
 
@@ -74,11 +75,10 @@ class Engine {
   // skips blocks it has), as a call that is safe to run on another thread
   // while `seq` keeps growing.
   std::function<Status()> PrepareStore(std::span<const TokenId> tokens, const KvSequence& seq);
-  void Warn(const Status& s, const char* what);
 
   const LlamaModel& model_;
   EngineOptions options_;
-  PrefixCache* cache_;
+  WarnOnceCache cache_;
   PagePool pool_;
   LlamaRunner runner_;
 };

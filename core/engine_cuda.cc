@@ -50,38 +50,29 @@ CudaEngine::~CudaEngine() {
   if (loaded_ != nullptr) (void)cudaEventDestroy(loaded_);
 }
 
-void CudaEngine::Warn(const Status& s, const char* what) {
-  // As Engine: one warning, then the cache is left alone.
-  spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
-  cache_ = nullptr;
-}
-
 int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq) {
   const int bt = options_.block_tokens;
-  const size_t usable = prompt.size() / bt;
-  if (cache_ == nullptr || usable == 0) return 0;
-  const auto tokens = prompt.first(usable * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
-  auto matched = cache_->Lookup(keys, tokens);
-  if (!matched.ok()) {
-    Warn(matched.status(), "lookup");
+  if (cache_.get() == nullptr) return 0;
+  auto prefix = LookupCachedPrefix(*cache_.get(), prompt, bt);
+  if (!prefix.ok()) {
+    cache_.Drop(prefix.status(), "lookup");
     return 0;
   }
-  if (*matched == 0) return 0;
-  const uint32_t n = *matched;
+  const uint32_t n = prefix->matched_blocks;
+  if (n == 0) return 0;
   // The whole prompt's pages at once: the prefill then never replaces the
   // device block table while the copy stream still reads it.
   if (Status s = seq.Reserve(static_cast<int>(prompt.size()), runner_->stream()); !s.ok()) {
-    Warn(s, "page reservation");
+    cache_.Drop(s, "page reservation");
     return 0;
   }
   const size_t page_bytes = pool_->page_bytes();
   std::vector<std::span<std::byte>> dst(n);
   auto* staging = static_cast<std::byte*>(staging_.get());
   for (uint32_t i = 0; i < n; ++i) dst[i] = {staging + i * page_bytes, page_bytes};
-  auto loaded = cache_->Load(std::span(keys).first(n), tokens.first(n * bt), dst);
+  auto loaded = cache_.get()->Load(prefix->matched_keys(), prefix->matched_tokens(), dst);
   if (!loaded.ok()) {
-    Warn(loaded.status(), "load");
+    cache_.Drop(loaded.status(), "load");
     return 0;
   }
   Status s = kernels::KvBlockScatterCuda(staging_device_, page_bytes, seq.device_block_table(),
@@ -91,7 +82,7 @@ int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq)
     s = kernels::CudaStatus(cudaStreamWaitEvent(runner_->stream(), loaded_, 0), "wait for load");
   }
   if (!s.ok()) {
-    Warn(s, "copy to the GPU");
+    cache_.Drop(s, "copy to the GPU");
     return 0;
   }
   // As Engine: the last prompt token is always computed.
@@ -109,12 +100,12 @@ Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
 Status CudaEngine::StoreStaged(std::span<const TokenId> tokens, size_t n) {
   const int bt = options_.block_tokens;
   const auto full = tokens.first(n * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_.get()->namespace_id(), full, bt);
   const size_t page_bytes = pool_->page_bytes();
   const auto* staging = static_cast<const std::byte*>(staging_.get());
   std::vector<std::span<const std::byte>> src(n);
   for (size_t i = 0; i < n; ++i) src[i] = {staging + i * page_bytes, page_bytes};
-  return cache_->Store(keys, full, src);
+  return cache_.get()->Store(keys, full, src);
 }
 
 Status CudaEngine::Warmup() {
@@ -154,9 +145,9 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   // to the cache in the background while decoding runs.
   std::future<Status> stored;
   const size_t prompt_blocks = prompt.size() / bt;
-  if (cache_ != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
+  if (cache_.get() != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
     if (Status s = GatherBlocks(seq, prompt_blocks); !s.ok()) {
-      Warn(s, "gather");
+      cache_.Drop(s, "gather");
     } else {
       stored = std::async(std::launch::async, [&] { return StoreStaged(prompt, prompt_blocks); });
     }
@@ -177,17 +168,17 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
 
   if (stored.valid()) {
-    if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+    if (Status s = stored.get(); !s.ok()) cache_.Drop(s, "store");
   }
   TIERKV_RETURN_IF_ERROR(decode_status);
   // Blocks completed by decoding; staging is free again once the store above is done.
   const size_t all_blocks = static_cast<size_t>(seq.n_tokens()) / bt;
-  if (cache_ != nullptr && all_blocks > prompt_blocks) {
+  if (cache_.get() != nullptr && all_blocks > prompt_blocks) {
     Status s = GatherBlocks(seq, all_blocks);
     if (s.ok()) s = StoreStaged(all, all_blocks);
-    if (!s.ok()) Warn(s, "store");
+    if (!s.ok()) cache_.Drop(s, "store");
   }
-  if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
+  if (cache_.get() != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;
 }
 

@@ -23,6 +23,7 @@
 
 #include "core/engine.h"
 #include "core/llama_runner_cuda.h"
+#include "core/warn_once_cache.h"
 #include "kernels/cuda_util.h"
 
 namespace tierkv::core {
@@ -49,11 +50,10 @@ class CudaEngine {
   Status GatherBlocks(CudaKvSequence& seq, size_t n);
   // Stores staged blocks for the first n full blocks of `tokens`.
   Status StoreStaged(std::span<const TokenId> tokens, size_t n);
-  void Warn(const Status& s, const char* what);
 
   const LlamaModel& model_;
   EngineOptions options_;
-  PrefixCache* cache_;
+  WarnOnceCache cache_;
   std::unique_ptr<CudaLlamaRunner> runner_;
   std::unique_ptr<CudaPagePool> pool_;
   kernels::PinnedBuffer staging_;        // one page per pool page

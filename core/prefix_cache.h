@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
@@ -46,5 +47,24 @@ class PrefixCache {
   virtual Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
                        std::span<const std::span<const std::byte>> src) = 0;
 };
+
+// What a cache holds of a prompt, as the lookup before a prefill finds it.
+struct CachedPrefix {
+  std::vector<Key128> keys;         // chain keys of every full block of the prompt
+  std::span<const TokenId> tokens;  // those blocks' tokens: a view of the prompt
+  int block_tokens = 0;
+  uint32_t matched_blocks = 0;  // how many leading blocks the cache holds (<= keys.size())
+
+  std::span<const Key128> matched_keys() const { return std::span(keys).first(matched_blocks); }
+  std::span<const TokenId> matched_tokens() const {
+    return tokens.first(static_cast<size_t>(matched_blocks) * block_tokens);
+  }
+};
+
+// Keys the prompt's full blocks of `block_tokens` tokens and looks them up in
+// `cache`. A prompt shorter than one block matches nothing and asks nothing.
+// The result views `prompt`, which must outlive it. Errors are the cache's.
+Result<CachedPrefix> LookupCachedPrefix(PrefixCache& cache, std::span<const TokenId> prompt,
+                                        int block_tokens);
 
 }  // namespace tierkv::core
