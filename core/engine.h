@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "core/generate_engine.h"
 #include "core/kv_cache.h"
 #include "core/llama_model.h"
 #include "core/llama_runner.h"
@@ -36,23 +37,7 @@ struct EngineOptions {
   int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
 };
 
-struct GenerateOptions {
-  int max_new_tokens = 16;
-  SamplingOptions sampling;
-};
-
-struct GenerateResult {
-  std::vector<TokenId> tokens;  // generated ids
-  int cached_tokens = 0;        // prompt tokens whose KV came from the cache
-  int prefill_tokens = 0;       // prompt tokens computed
-  double ttft_ms = 0.0;         // from the call to the first token, cache lookup included
-  double cache_load_ms = 0.0;   // of ttft_ms: lookup and copy of cached blocks into pages
-  double decode_tokens_per_s = 0.0;
-  int stored_blocks = 0;            // full blocks computed here and offered to the cache
-  std::vector<float> first_logits;  // the logits that chose tokens[0]
-};
-
-class Engine {
+class Engine : public GenerateEngine {
  public:
   // `cache` may be null (always cold); it must outlive the engine.
   Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache);
@@ -60,13 +45,12 @@ class Engine {
   // What one KV block of `model` is, to open the cache namespace with.
   static NamespaceSpec NamespaceFor(const LlamaModel& model, int block_tokens);
 
-  Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
+  Result<GenerateResult> Generate(std::span<const TokenId> prompt,
+                                  const GenerateOptions& options) override;
 
-  // Runs one throwaway token through the model, as llama.cpp does at startup:
-  // the first forward of a process pays for BLAS thread start-up, scratch
-  // allocation and cold caches, and that belongs to start-up, not to the
-  // first request's time to first token.
-  Status Warmup();
+  // One throwaway token, as llama.cpp does at startup: the first forward of a
+  // process pays for BLAS thread start-up, scratch allocation and cold caches.
+  Status Warmup() override;
 
  private:
   // Loads the longest cached prefix into `seq`; returns the tokens loaded.

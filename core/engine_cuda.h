@@ -28,7 +28,7 @@
 
 namespace tierkv::core {
 
-class CudaEngine {
+class CudaEngine : public GenerateEngine {
  public:
   // `cache` may be null (always cold) and must outlive the engine.
   // Unavailable ("no CUDA device: ...") without a GPU; InvalidArgument for a
@@ -36,11 +36,12 @@ class CudaEngine {
   static Result<std::unique_ptr<CudaEngine>> Create(const LlamaModel& model,
                                                     const EngineOptions& options,
                                                     PrefixCache* cache);
-  ~CudaEngine();
+  ~CudaEngine() override;
 
-  Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
+  Result<GenerateResult> Generate(std::span<const TokenId> prompt,
+                                  const GenerateOptions& options) override;
   // One throwaway token: cuBLAS and kernel start-up belong to start-up.
-  Status Warmup();
+  Status Warmup() override;
 
  private:
   CudaEngine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
