@@ -4,6 +4,10 @@
 
 namespace tierkv::core {
 
+Result<BorrowedBlocks> PrefixCache::Borrow(std::span<const Key128>, std::span<const TokenId>) {
+  return Status::Unsupported("this prefix cache cannot lend blocks in place; use Load");
+}
+
 Result<CachedPrefix> LookupCachedPrefix(PrefixCache& cache, std::span<const TokenId> prompt,
                                         int block_tokens) {
   if (block_tokens <= 0) return Status::InvalidArgument("block_tokens must be positive");

@@ -18,6 +18,7 @@
 #include <span>
 #include <vector>
 
+#include "core/borrowed_blocks.h"
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
 
@@ -40,6 +41,20 @@ class PrefixCache {
   // be fewer than Lookup() said when a block was evicted in between.
   virtual Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
                                 std::span<const std::span<std::byte>> dst) = 0;
+
+  // Lends leading blocks in place instead of copying them: one BorrowedBlock
+  // per block (each block_bytes), stopping at the first block no longer
+  // stored, so possibly fewer than Lookup() said. The views stay valid and the
+  // blocks stay put until the result is destroyed. Unsupported (the default)
+  // from caches that cannot lend; callers then use Load().
+  virtual Result<BorrowedBlocks> Borrow(std::span<const Key128> keys,
+                                        std::span<const TokenId> tokens);
+
+  // Host memory that lent blocks lie in when they are lent from shared memory
+  // (tierkvd's pool mapped into this process), mapped for as long as the cache
+  // lives, so that a GPU engine can register it with CUDA once and read lent
+  // blocks in place. Empty (the default) when there is no such region.
+  virtual std::span<std::byte> shared_host_region() const { return {}; }
 
   // Stores blocks src[i] under keys[i]. `keys` start at a prompt's first block
   // (the parent of keys[0] is namespace_id()), like every chain here; blocks

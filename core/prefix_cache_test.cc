@@ -1,4 +1,4 @@
-// LookupCachedPrefix over the reference cache.
+// LookupCachedPrefix over the reference cache, and PrefixCache's defaults.
 #include "core/prefix_cache.h"
 
 #include <gtest/gtest.h>
@@ -70,6 +70,15 @@ TEST(LookupCachedPrefixTest, CacheErrorsAndBadBlockSizesAreReturned) {
   EXPECT_EQ(LookupCachedPrefix(cache, prompt, kBlockTokens).status().code(),
             StatusCode::kUnavailable);
   EXPECT_EQ(LookupCachedPrefix(cache, prompt, 0).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PrefixCacheDefaultsTest, CannotLendInPlaceAndHasNoSharedRegion) {
+  InProcessPrefixCache cache(Spec());
+  const std::vector<TokenId> prompt = {1, 2, 3, 4};
+  StoreBlocks(cache, prompt, 1);
+  const std::vector<Key128> keys = ChainBlockKeys(cache.namespace_id(), prompt, kBlockTokens);
+  EXPECT_EQ(cache.Borrow(keys, prompt).status().code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(cache.shared_host_region().empty());
 }
 
 }  // namespace
