@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <future>
+#include <string>
 
+#include "core/block_copy_runs.h"
 #include "kernels/kv_block_copy.cuh"
 
 namespace tierkv::core {
@@ -39,7 +42,21 @@ Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
   e->staging_device_ = static_cast<std::byte*>(device_view);
   TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&e->copy_stream_, cudaStreamNonBlocking));
   TIERKV_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&e->loaded_, cudaEventDisableTiming));
+  if (cache != nullptr) e->RegisterSharedRegion(cache->shared_host_region());
   return e;
+}
+
+void CudaEngine::RegisterSharedRegion(std::span<std::byte> region) {
+  if (region.empty()) return;
+  auto registered = kernels::RegisteredHostMemory::Register(region);
+  if (!registered.ok()) {
+    spdlog::warn(
+        "cannot register the prefix cache's shared memory with CUDA ({}); cached blocks will "
+        "go through a staging buffer",
+        registered.status().ToString());
+    return;
+  }
+  shared_region_ = std::move(registered).value();
 }
 
 CudaEngine::~CudaEngine() {
@@ -47,6 +64,7 @@ CudaEngine::~CudaEngine() {
     (void)cudaStreamSynchronize(copy_stream_);
     (void)cudaStreamDestroy(copy_stream_);
   }
+  borrowed_.Release();
   if (loaded_ != nullptr) (void)cudaEventDestroy(loaded_);
 }
 
@@ -66,28 +84,85 @@ int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq)
     cache_.Drop(s, "page reservation");
     return 0;
   }
-  const size_t page_bytes = pool_->page_bytes();
-  std::vector<std::span<std::byte>> dst(n);
-  auto* staging = static_cast<std::byte*>(staging_.get());
-  for (uint32_t i = 0; i < n; ++i) dst[i] = {staging + i * page_bytes, page_bytes};
-  auto loaded = cache_.get()->Load(prefix->matched_keys(), prefix->matched_tokens(), dst);
-  if (!loaded.ok()) {
-    cache_.Drop(loaded.status(), "load");
+  auto sources = PlaceCachedBlocks(*prefix);
+  if (!sources.ok()) {
+    cache_.Drop(sources.status(), "load");
     return 0;
   }
-  Status s = kernels::KvBlockScatterCuda(staging_device_, page_bytes, seq.device_block_table(),
-                                         static_cast<int>(*loaded), pool_->base(), copy_stream_);
+  const size_t page_bytes = pool_->page_bytes();
+  Status s;
+  for (const BlockCopyRun& run : ContiguousRuns(*sources, page_bytes)) {
+    s = kernels::KvBlockScatterCuda(run.source, page_bytes,
+                                    seq.device_block_table() + run.first_block, run.n_blocks,
+                                    pool_->base(), copy_stream_);
+    if (!s.ok()) break;
+  }
   if (s.ok()) s = kernels::CudaStatus(cudaEventRecord(loaded_, copy_stream_), "record load");
   if (s.ok()) {
     s = kernels::CudaStatus(cudaStreamWaitEvent(runner_->stream(), loaded_, 0), "wait for load");
   }
   if (!s.ok()) {
+    EndLoad();
     cache_.Drop(s, "copy to the GPU");
     return 0;
   }
   // As Engine: the last prompt token is always computed.
-  seq.set_n_tokens(std::min(static_cast<int>(*loaded) * bt, static_cast<int>(prompt.size()) - 1));
+  const int loaded = static_cast<int>(sources->size());
+  seq.set_n_tokens(std::min(loaded * bt, static_cast<int>(prompt.size()) - 1));
   return seq.n_tokens();
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceCachedBlocks(const CachedPrefix& prefix) {
+  if (!shared_region_.empty()) {
+    auto borrowed = cache_.get()->Borrow(prefix.matched_keys(), prefix.matched_tokens());
+    if (borrowed.ok()) return PlaceBorrowed(std::move(borrowed).value());
+    if (borrowed.status().code() != StatusCode::kUnsupported) return borrowed.status();
+  }
+  return PlaceStaged(prefix);
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceBorrowed(BorrowedBlocks borrowed) {
+  const size_t page_bytes = pool_->page_bytes();
+  auto* staging = static_cast<std::byte*>(staging_.get());
+  std::vector<const std::byte*> sources;
+  for (size_t i = 0; i < borrowed.size(); ++i) {
+    const std::span<const std::byte> bytes = borrowed[i].host_bytes;
+    // No host copy (a block in a device tier, later): the prefix ends here.
+    if (bytes.empty()) break;
+    if (bytes.size() != page_bytes) {
+      return Status::Internal("borrowed block of " + std::to_string(bytes.size()) +
+                              " bytes, page of " + std::to_string(page_bytes));
+    }
+    if (shared_region_.Contains(bytes)) {
+      sources.push_back(shared_region_.device_address(bytes.data()));
+    } else {
+      // Lent from memory the device cannot address (a TCP reply): staged.
+      std::memcpy(staging + i * page_bytes, bytes.data(), page_bytes);
+      sources.push_back(staging_device_ + i * page_bytes);
+    }
+  }
+  borrowed_ = std::move(borrowed);
+  return sources;
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceStaged(const CachedPrefix& prefix) {
+  const size_t page_bytes = pool_->page_bytes();
+  auto* staging = static_cast<std::byte*>(staging_.get());
+  std::vector<std::span<std::byte>> dst(prefix.matched_blocks);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = {staging + i * page_bytes, page_bytes};
+  TIERKV_ASSIGN_OR_RETURN(const uint32_t loaded,
+                          cache_.get()->Load(prefix.matched_keys(), prefix.matched_tokens(), dst));
+  std::vector<const std::byte*> sources(loaded);
+  for (uint32_t i = 0; i < loaded; ++i) sources[i] = staging_device_ + i * page_bytes;
+  return sources;
+}
+
+void CudaEngine::EndLoad() {
+  // The lent blocks must not be let go (nor the pages freed) while the copy
+  // stream may still read them; after a prefill this returns at once, since
+  // the prefill itself waited for the load.
+  (void)cudaStreamSynchronize(copy_stream_);
+  borrowed_.Release();
 }
 
 Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
@@ -130,12 +205,11 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
 
   std::vector<float> logits;
-  if (Status s = runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
-      !s.ok()) {
-    // The load may still be writing into the pages `seq` is about to free.
-    (void)cudaStreamSynchronize(copy_stream_);
-    return s;
-  }
+  const Status prefilled =
+      runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
+  // On failure the load may still be writing into the pages `seq` is about to free.
+  EndLoad();
+  TIERKV_RETURN_IF_ERROR(prefilled);
   Sampler sampler(options.sampling);
   r.tokens.push_back(sampler.Sample(logits));
   r.ttft_ms = MsSince(t0);
