@@ -1,8 +1,23 @@
 #include "core/daemon_prefix_cache.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace tierkv::core {
+namespace {
+
+// A borrow's hold on its blocks: the lease that pins them in the daemon.
+class LeaseHold : public BorrowedBlocks::Hold {
+ public:
+  explicit LeaseHold(Lease lease) : lease_(std::move(lease)) {}
+
+ private:
+  Lease lease_;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<DaemonPrefixCache>> DaemonPrefixCache::Open(const ConnectOptions& options,
                                                                    const NamespaceSpec& spec) {
@@ -39,6 +54,23 @@ Result<uint32_t> DaemonPrefixCache::Load(std::span<const Key128> keys,
   }
   TIERKV_RETURN_IF_ERROR(lease->Release());
   return static_cast<uint32_t>(n);
+}
+
+Result<BorrowedBlocks> DaemonPrefixCache::Borrow(std::span<const Key128> keys,
+                                                 std::span<const TokenId> tokens) {
+  TIERKV_ASSIGN_OR_RETURN(Lease lease,
+                          client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(keys.size())));
+  std::vector<BorrowedBlock> blocks(lease.size());
+  for (size_t i = 0; i < lease.size(); ++i) {
+    blocks[i].host_bytes = lease.payload(i);
+    if (blocks[i].host_bytes.size() != ns_.block_bytes) {
+      return Status::Internal("lease block of " + std::to_string(blocks[i].host_bytes.size()) +
+                              " bytes in a namespace of " + std::to_string(ns_.block_bytes));
+    }
+  }
+  // Moving the lease keeps its views valid: they point into the shared pool or
+  // into the lease's own heap buffer, neither of which moves.
+  return BorrowedBlocks(std::move(blocks), std::make_unique<LeaseHold>(std::move(lease)));
 }
 
 Status DaemonPrefixCache::Store(std::span<const Key128> keys, std::span<const TokenId> tokens,

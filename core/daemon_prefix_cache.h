@@ -3,6 +3,8 @@
 // Lookup asks with prefetch (NVMe-resident blocks start moving up at once);
 // Load pins the prefix with a lease and copies each block straight from the
 // daemon's shared pool (or the TCP reply) into its KV page, then unpins;
+// Borrow pins it with a lease and lends the leased bytes in place (the shared
+// pool's slots; over TCP the reply's bytes) until the borrow is destroyed;
 // Store reserves slots for the chain, writes only the blocks the daemon does
 // not have yet, and commits.
 //
@@ -27,6 +29,10 @@ class DaemonPrefixCache : public PrefixCache {
   Result<uint32_t> Lookup(std::span<const Key128> keys, std::span<const TokenId> tokens) override;
   Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
                         std::span<const std::span<std::byte>> dst) override;
+  Result<BorrowedBlocks> Borrow(std::span<const Key128> keys,
+                                std::span<const TokenId> tokens) override;
+  // The daemon's shared pool mapped here (empty over TCP).
+  std::span<std::byte> shared_host_region() const override { return client_->shared_pool(); }
   Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
                std::span<const std::span<const std::byte>> src) override;
 

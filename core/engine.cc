@@ -44,35 +44,25 @@ NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, int block_tokens) {
   return spec;
 }
 
-void Engine::Warn(const Status& s, const char* what) {
-  // One warning, then the cache is left alone: a daemon that failed once (its
-  // connection is gone) would only fail again on every request.
-  spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
-  cache_ = nullptr;
-}
-
 int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
   const int bt = options_.block_tokens;
-  const size_t usable = prompt.size() / bt;
-  if (cache_ == nullptr || usable == 0) return 0;
-  const auto tokens = prompt.first(usable * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
-  auto matched = cache_->Lookup(keys, tokens);
-  if (!matched.ok()) {
-    Warn(matched.status(), "lookup");
+  if (cache_.get() == nullptr) return 0;
+  auto prefix = LookupCachedPrefix(*cache_.get(), prompt, bt);
+  if (!prefix.ok()) {
+    cache_.Drop(prefix.status(), "lookup");
     return 0;
   }
-  if (*matched == 0) return 0;
-  const uint32_t n = *matched;
+  const uint32_t n = prefix->matched_blocks;
+  if (n == 0) return 0;
   if (Status s = seq.Reserve(static_cast<int>(n) * bt); !s.ok()) {
-    Warn(s, "page reservation");
+    cache_.Drop(s, "page reservation");
     return 0;
   }
   std::vector<std::span<std::byte>> dst(n);
   for (uint32_t i = 0; i < n; ++i) dst[i] = pool_.page_bytes(seq.block_table()[i]);
-  auto loaded = cache_->Load(std::span(keys).first(n), tokens.first(n * bt), dst);
+  auto loaded = cache_.get()->Load(prefix->matched_keys(), prefix->matched_tokens(), dst);
   if (!loaded.ok()) {
-    Warn(loaded.status(), "load");
+    cache_.Drop(loaded.status(), "load");
     return 0;
   }
   // The last prompt token is always computed, since its logits pick the first
@@ -86,14 +76,15 @@ std::function<Status()> Engine::PrepareStore(std::span<const TokenId> tokens,
                                              const KvSequence& seq) {
   const int bt = options_.block_tokens;
   const size_t n = std::min<size_t>(tokens.size(), seq.n_tokens()) / bt;
-  if (cache_ == nullptr || n == 0) return [] { return Status::Ok(); };
+  PrefixCache* cache = cache_.get();
+  if (cache == nullptr || n == 0) return [] { return Status::Ok(); };
   std::vector<TokenId> full(tokens.begin(), tokens.begin() + n * bt);
-  std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  std::vector<Key128> keys = ChainBlockKeys(cache->namespace_id(), full, bt);
   // Page addresses are taken now: decoding may grow the block table (and
   // move its storage) while the store runs, but pages never move.
   std::vector<std::span<const std::byte>> src(n);
   for (size_t i = 0; i < n; ++i) src[i] = pool_.page_bytes(seq.block_table()[i]);
-  return [cache = cache_, keys = std::move(keys), full = std::move(full), src = std::move(src)] {
+  return [cache, keys = std::move(keys), full = std::move(full), src = std::move(src)] {
     return cache->Store(keys, full, src);
   };
 }
@@ -132,9 +123,9 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   std::future<Status> stored;
   auto store_in_background = [&](std::span<const TokenId> tokens) {
     if (stored.valid()) {
-      if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+      if (Status s = stored.get(); !s.ok()) cache_.Drop(s, "store");
     }
-    if (cache_ != nullptr) stored = std::async(std::launch::async, PrepareStore(tokens, seq));
+    if (cache_.get() != nullptr) stored = std::async(std::launch::async, PrepareStore(tokens, seq));
   };
   if (static_cast<int>(prompt.size()) / bt > r.cached_tokens / bt) store_in_background(prompt);
 
@@ -156,10 +147,10 @@ Result<GenerateResult> Engine::Generate(std::span<const TokenId> prompt,
   if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
 
   if (stored.valid()) {
-    if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+    if (Status s = stored.get(); !s.ok()) cache_.Drop(s, "store");
   }
   TIERKV_RETURN_IF_ERROR(decode_status);
-  if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
+  if (cache_.get() != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;
 }
 

@@ -16,11 +16,13 @@
 #include <span>
 #include <vector>
 
+#include "core/generate_engine.h"
 #include "core/kv_cache.h"
 #include "core/llama_model.h"
 #include "core/llama_runner.h"
 #include "core/prefix_cache.h"
 #include "core/sampler.h"
+#include "core/warn_once_cache.h"
 #include "tierkv/client.h"
 #include "tierkv/status.h"
 
@@ -35,23 +37,7 @@ struct EngineOptions {
   int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
 };
 
-struct GenerateOptions {
-  int max_new_tokens = 16;
-  SamplingOptions sampling;
-};
-
-struct GenerateResult {
-  std::vector<TokenId> tokens;  // generated ids
-  int cached_tokens = 0;        // prompt tokens whose KV came from the cache
-  int prefill_tokens = 0;       // prompt tokens computed
-  double ttft_ms = 0.0;         // from the call to the first token, cache lookup included
-  double cache_load_ms = 0.0;   // of ttft_ms: lookup and copy of cached blocks into pages
-  double decode_tokens_per_s = 0.0;
-  int stored_blocks = 0;            // full blocks computed here and offered to the cache
-  std::vector<float> first_logits;  // the logits that chose tokens[0]
-};
-
-class Engine {
+class Engine : public GenerateEngine {
  public:
   // `cache` may be null (always cold); it must outlive the engine.
   Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache);
@@ -59,13 +45,12 @@ class Engine {
   // What one KV block of `model` is, to open the cache namespace with.
   static NamespaceSpec NamespaceFor(const LlamaModel& model, int block_tokens);
 
-  Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
+  Result<GenerateResult> Generate(std::span<const TokenId> prompt,
+                                  const GenerateOptions& options) override;
 
-  // Runs one throwaway token through the model, as llama.cpp does at startup:
-  // the first forward of a process pays for BLAS thread start-up, scratch
-  // allocation and cold caches, and that belongs to start-up, not to the
-  // first request's time to first token.
-  Status Warmup();
+  // One throwaway token, as llama.cpp does at startup: the first forward of a
+  // process pays for BLAS thread start-up, scratch allocation and cold caches.
+  Status Warmup() override;
 
  private:
   // Loads the longest cached prefix into `seq`; returns the tokens loaded.
@@ -74,11 +59,10 @@ class Engine {
   // skips blocks it has), as a call that is safe to run on another thread
   // while `seq` keeps growing.
   std::function<Status()> PrepareStore(std::span<const TokenId> tokens, const KvSequence& seq);
-  void Warn(const Status& s, const char* what);
 
   const LlamaModel& model_;
   EngineOptions options_;
-  PrefixCache* cache_;
+  WarnOnceCache cache_;
   PagePool pool_;
   LlamaRunner runner_;
 };

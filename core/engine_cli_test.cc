@@ -18,10 +18,11 @@ std::string Bin(const std::string& name) {
   return std::string(dir ? dir : "build/bin") + "/" + name;
 }
 
-// Runs `cmd`, returns its stdout and sets `rc` to its exit status.
-std::string Shell(const std::string& cmd, int* rc) {
+// Runs `cmd`, returns its stdout (and its stderr too when `with_stderr`) and
+// sets `rc` to its exit status.
+std::string Shell(const std::string& cmd, int* rc, bool with_stderr = false) {
   std::string out;
-  FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+  FILE* p = ::popen((cmd + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
   if (p == nullptr) return out;
   std::array<char, 4096> buf;
   size_t n;
@@ -73,6 +74,36 @@ TEST_F(EngineCliTest, MkmodelThenGenerateJson) {
   EXPECT_NE(rc, 0);
   Shell(Bin("tierkv-engine") + " generate --model /nonexistent.gguf --prompt-tokens 5", &rc);
   EXPECT_NE(rc, 0);
+}
+
+// --device cuda runs where there is a GPU and otherwise fails with the
+// reason, for one prompt and for the benchmark alike.
+TEST_F(EngineCliTest, CudaDeviceRunsOrSaysWhyNot) {
+  int rc = -1;
+  // head_dim 32: the smallest the CUDA attention kernels take.
+  Shell(Bin("tierkv-mkmodel") + " --layers 2 --dim 128 --heads 4 --kv-heads 2 --ffn 192" +
+            " --vocab 300 --context 256 --dtype f32 --seed 3 --out " + model_,
+        &rc);
+  ASSERT_EQ(rc, 0);
+  const std::string generate = Bin("tierkv-engine") + " generate --device cuda --model " + model_ +
+                               " --prompt-tokens 5,6,7,8,9 --max-new-tokens 4 --no-cache";
+  const std::string bench = Bin("tierkv-engine") + " bench --device cuda --json --model " + model_ +
+                            " --system-tokens 40 --conversations 2 --turns 2" +
+                            " --user-tokens 8 --answer-tokens 4 --no-cache";
+#if TIERKV_HAVE_CUDA
+  const std::string why_not = "tierkv-engine: unavailable: no CUDA device: ";
+#else
+  const std::string why_not = "tierkv-engine: unsupported: --device cuda: this build has no CUDA";
+#endif
+  for (const auto& [cmd, ran] : {std::pair{generate, "tokens: "}, std::pair{bench, "\"warm\""}}) {
+    const std::string out = Shell(cmd, &rc, /*with_stderr=*/true);
+    if (rc == 0) {
+      EXPECT_NE(out.find(ran), std::string::npos) << cmd << "\n" << out;
+    } else {
+      EXPECT_EQ(rc, 1) << cmd << "\n" << out;
+      EXPECT_NE(out.find(why_not), std::string::npos) << cmd << "\n" << out;
+    }
+  }
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <future>
+#include <string>
 
+#include "core/block_copy_runs.h"
 #include "kernels/kv_block_copy.cuh"
 
 namespace tierkv::core {
@@ -39,7 +42,21 @@ Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
   e->staging_device_ = static_cast<std::byte*>(device_view);
   TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&e->copy_stream_, cudaStreamNonBlocking));
   TIERKV_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&e->loaded_, cudaEventDisableTiming));
+  if (cache != nullptr) e->RegisterSharedRegion(cache->shared_host_region());
   return e;
+}
+
+void CudaEngine::RegisterSharedRegion(std::span<std::byte> region) {
+  if (region.empty()) return;
+  auto registered = kernels::RegisteredHostMemory::Register(region);
+  if (!registered.ok()) {
+    spdlog::warn(
+        "cannot register the prefix cache's shared memory with CUDA ({}); cached blocks will "
+        "go through a staging buffer",
+        registered.status().ToString());
+    return;
+  }
+  shared_region_ = std::move(registered).value();
 }
 
 CudaEngine::~CudaEngine() {
@@ -47,56 +64,105 @@ CudaEngine::~CudaEngine() {
     (void)cudaStreamSynchronize(copy_stream_);
     (void)cudaStreamDestroy(copy_stream_);
   }
+  borrowed_.Release();
   if (loaded_ != nullptr) (void)cudaEventDestroy(loaded_);
-}
-
-void CudaEngine::Warn(const Status& s, const char* what) {
-  // As Engine: one warning, then the cache is left alone.
-  spdlog::warn("prefix cache {} failed ({}); continuing without it", what, s.ToString());
-  cache_ = nullptr;
 }
 
 int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq) {
   const int bt = options_.block_tokens;
-  const size_t usable = prompt.size() / bt;
-  if (cache_ == nullptr || usable == 0) return 0;
-  const auto tokens = prompt.first(usable * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), tokens, bt);
-  auto matched = cache_->Lookup(keys, tokens);
-  if (!matched.ok()) {
-    Warn(matched.status(), "lookup");
+  if (cache_.get() == nullptr) return 0;
+  auto prefix = LookupCachedPrefix(*cache_.get(), prompt, bt);
+  if (!prefix.ok()) {
+    cache_.Drop(prefix.status(), "lookup");
     return 0;
   }
-  if (*matched == 0) return 0;
-  const uint32_t n = *matched;
+  const uint32_t n = prefix->matched_blocks;
+  if (n == 0) return 0;
   // The whole prompt's pages at once: the prefill then never replaces the
   // device block table while the copy stream still reads it.
   if (Status s = seq.Reserve(static_cast<int>(prompt.size()), runner_->stream()); !s.ok()) {
-    Warn(s, "page reservation");
+    cache_.Drop(s, "page reservation");
+    return 0;
+  }
+  auto sources = PlaceCachedBlocks(*prefix);
+  if (!sources.ok()) {
+    cache_.Drop(sources.status(), "load");
     return 0;
   }
   const size_t page_bytes = pool_->page_bytes();
-  std::vector<std::span<std::byte>> dst(n);
-  auto* staging = static_cast<std::byte*>(staging_.get());
-  for (uint32_t i = 0; i < n; ++i) dst[i] = {staging + i * page_bytes, page_bytes};
-  auto loaded = cache_->Load(std::span(keys).first(n), tokens.first(n * bt), dst);
-  if (!loaded.ok()) {
-    Warn(loaded.status(), "load");
-    return 0;
+  Status s;
+  for (const BlockCopyRun& run : ContiguousRuns(*sources, page_bytes)) {
+    s = kernels::KvBlockScatterCuda(run.source, page_bytes,
+                                    seq.device_block_table() + run.first_block, run.n_blocks,
+                                    pool_->base(), copy_stream_);
+    if (!s.ok()) break;
   }
-  Status s = kernels::KvBlockScatterCuda(staging_device_, page_bytes, seq.device_block_table(),
-                                         static_cast<int>(*loaded), pool_->base(), copy_stream_);
   if (s.ok()) s = kernels::CudaStatus(cudaEventRecord(loaded_, copy_stream_), "record load");
   if (s.ok()) {
     s = kernels::CudaStatus(cudaStreamWaitEvent(runner_->stream(), loaded_, 0), "wait for load");
   }
   if (!s.ok()) {
-    Warn(s, "copy to the GPU");
+    EndLoad();
+    cache_.Drop(s, "copy to the GPU");
     return 0;
   }
   // As Engine: the last prompt token is always computed.
-  seq.set_n_tokens(std::min(static_cast<int>(*loaded) * bt, static_cast<int>(prompt.size()) - 1));
+  const int loaded = static_cast<int>(sources->size());
+  seq.set_n_tokens(std::min(loaded * bt, static_cast<int>(prompt.size()) - 1));
   return seq.n_tokens();
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceCachedBlocks(const CachedPrefix& prefix) {
+  if (!shared_region_.empty()) {
+    auto borrowed = cache_.get()->Borrow(prefix.matched_keys(), prefix.matched_tokens());
+    if (borrowed.ok()) return PlaceBorrowed(std::move(borrowed).value());
+    if (borrowed.status().code() != StatusCode::kUnsupported) return borrowed.status();
+  }
+  return PlaceStaged(prefix);
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceBorrowed(BorrowedBlocks borrowed) {
+  const size_t page_bytes = pool_->page_bytes();
+  auto* staging = static_cast<std::byte*>(staging_.get());
+  std::vector<const std::byte*> sources;
+  for (size_t i = 0; i < borrowed.size(); ++i) {
+    const std::span<const std::byte> bytes = borrowed[i].host_bytes;
+    // No host copy (a block in a device tier, later): the prefix ends here.
+    if (bytes.empty()) break;
+    if (bytes.size() != page_bytes) {
+      return Status::Internal("borrowed block of " + std::to_string(bytes.size()) +
+                              " bytes, page of " + std::to_string(page_bytes));
+    }
+    if (shared_region_.Contains(bytes)) {
+      sources.push_back(shared_region_.device_address(bytes.data()));
+    } else {
+      // Lent from memory the device cannot address (a TCP reply): staged.
+      std::memcpy(staging + i * page_bytes, bytes.data(), page_bytes);
+      sources.push_back(staging_device_ + i * page_bytes);
+    }
+  }
+  borrowed_ = std::move(borrowed);
+  return sources;
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceStaged(const CachedPrefix& prefix) {
+  const size_t page_bytes = pool_->page_bytes();
+  auto* staging = static_cast<std::byte*>(staging_.get());
+  std::vector<std::span<std::byte>> dst(prefix.matched_blocks);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = {staging + i * page_bytes, page_bytes};
+  TIERKV_ASSIGN_OR_RETURN(const uint32_t loaded,
+                          cache_.get()->Load(prefix.matched_keys(), prefix.matched_tokens(), dst));
+  std::vector<const std::byte*> sources(loaded);
+  for (uint32_t i = 0; i < loaded; ++i) sources[i] = staging_device_ + i * page_bytes;
+  return sources;
+}
+
+void CudaEngine::EndLoad() {
+  // The lent blocks must not be let go (nor the pages freed) while the copy
+  // stream may still read them; after a prefill this returns at once, since
+  // the prefill itself waited for the load.
+  (void)cudaStreamSynchronize(copy_stream_);
+  borrowed_.Release();
 }
 
 Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
@@ -109,12 +175,12 @@ Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
 Status CudaEngine::StoreStaged(std::span<const TokenId> tokens, size_t n) {
   const int bt = options_.block_tokens;
   const auto full = tokens.first(n * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_->namespace_id(), full, bt);
+  const std::vector<Key128> keys = ChainBlockKeys(cache_.get()->namespace_id(), full, bt);
   const size_t page_bytes = pool_->page_bytes();
   const auto* staging = static_cast<const std::byte*>(staging_.get());
   std::vector<std::span<const std::byte>> src(n);
   for (size_t i = 0; i < n; ++i) src[i] = {staging + i * page_bytes, page_bytes};
-  return cache_->Store(keys, full, src);
+  return cache_.get()->Store(keys, full, src);
 }
 
 Status CudaEngine::Warmup() {
@@ -139,12 +205,11 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
 
   std::vector<float> logits;
-  if (Status s = runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
-      !s.ok()) {
-    // The load may still be writing into the pages `seq` is about to free.
-    (void)cudaStreamSynchronize(copy_stream_);
-    return s;
-  }
+  const Status prefilled =
+      runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
+  // On failure the load may still be writing into the pages `seq` is about to free.
+  EndLoad();
+  TIERKV_RETURN_IF_ERROR(prefilled);
   Sampler sampler(options.sampling);
   r.tokens.push_back(sampler.Sample(logits));
   r.ttft_ms = MsSince(t0);
@@ -154,9 +219,9 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   // to the cache in the background while decoding runs.
   std::future<Status> stored;
   const size_t prompt_blocks = prompt.size() / bt;
-  if (cache_ != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
+  if (cache_.get() != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
     if (Status s = GatherBlocks(seq, prompt_blocks); !s.ok()) {
-      Warn(s, "gather");
+      cache_.Drop(s, "gather");
     } else {
       stored = std::async(std::launch::async, [&] { return StoreStaged(prompt, prompt_blocks); });
     }
@@ -177,17 +242,17 @@ Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
   if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
 
   if (stored.valid()) {
-    if (Status s = stored.get(); !s.ok()) Warn(s, "store");
+    if (Status s = stored.get(); !s.ok()) cache_.Drop(s, "store");
   }
   TIERKV_RETURN_IF_ERROR(decode_status);
   // Blocks completed by decoding; staging is free again once the store above is done.
   const size_t all_blocks = static_cast<size_t>(seq.n_tokens()) / bt;
-  if (cache_ != nullptr && all_blocks > prompt_blocks) {
+  if (cache_.get() != nullptr && all_blocks > prompt_blocks) {
     Status s = GatherBlocks(seq, all_blocks);
     if (s.ok()) s = StoreStaged(all, all_blocks);
-    if (!s.ok()) Warn(s, "store");
+    if (!s.ok()) cache_.Drop(s, "store");
   }
-  if (cache_ != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
+  if (cache_.get() != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
   return r;
 }
 

@@ -1,16 +1,18 @@
 // CudaEngine against Engine on the same random model: identical greedy tokens
 // cold, warm (the prompt's blocks loaded from the cache into device pages),
-// and across engines (blocks the CPU engine stored, loaded by the GPU engine,
-// and back). Skips without a GPU.
+// across engines (blocks the CPU engine stored, loaded by the GPU engine, and
+// back), and from a real tierkvd's shared pool read in place. Skips without a GPU.
 #include "core/engine_cuda.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "core/daemon_prefix_cache.h"
 #include "core/engine.h"
 #include "core/in_process_prefix_cache.h"
 #include "core/test_model.h"
+#include "daemon_process.h"
 #include "kernels/cuda_test_util.h"
 
 namespace tierkv::core {
@@ -90,6 +92,33 @@ TEST_F(CudaEngineTest, BlocksMoveBetweenCpuAndGpuEngines) {
   const GenerateResult cpu_warm = Cpu(&from_gpu, prompt);
   EXPECT_EQ(cpu_warm.cached_tokens, 48);
   EXPECT_EQ(cpu_warm.tokens, cold.tokens);
+}
+
+// The daemon's pool is registered with CUDA and leased slots are scattered
+// into pages in place, with no staging copy.
+TEST_F(CudaEngineTest, WarmInPlaceFromTheDaemonsSharedPool) {
+  tierkv::testing::DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  ConnectOptions options;
+  options.address = daemon.socket_path();
+  auto cache = DaemonPrefixCache::Open(options, spec_);
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  const std::vector<TokenId> prompt = Prompt(70);
+  const GenerateResult cold = Cpu(nullptr, prompt);
+  Cpu(cache->get(), prompt);
+
+  auto engine = CudaEngine::Create(*model_, {.block_tokens = kBlockTokens}, cache->get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  EXPECT_TRUE((*engine)->reads_cache_in_place());
+  auto warm = (*engine)->Generate(prompt, kGreedy);
+  ASSERT_TRUE(warm.ok()) << warm.status().ToString();
+  EXPECT_EQ(warm->cached_tokens, 64);
+  EXPECT_EQ(warm->tokens, cold.tokens);
+  // Twice: the first borrow was given back, and the blocks are still there.
+  auto again = (*engine)->Generate(prompt, kGreedy);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->cached_tokens, 64);
+  EXPECT_EQ(again->tokens, cold.tokens);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
-// tierkv-engine: runs a llama GGUF model on the CPU (or, for generate, the
-// GPU) with prefix reuse.
+// tierkv-engine: runs a llama GGUF model on the CPU or the GPU with prefix reuse.
 //
 //   tierkv-engine generate --model M --prompt-tokens 1,2,3 --max-new-tokens N [--json]
 //                          [--device cpu|cuda]
 //   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
+//                       [--device cpu|cuda]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -79,26 +79,29 @@ void AddCommon(CLI::App* cmd, CommonFlags& f) {
   cmd->add_flag("--no-cache", f.no_cache, "Do not use tierkvd: always prefill cold");
   cmd->add_option("--block-tokens", f.block_tokens, "Tokens per KV block")->capture_default_str();
   cmd->add_flag("--json", f.json, "Print JSON");
+  cmd->add_option("--device", f.device, "cpu, or cuda: weights and KV pages on the GPU")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
 }
 
-// Warms up an engine on `device` and generates; the CPU and CUDA engines share
+// An engine on `device`, warmed up. The CPU and CUDA engines share
 // Generate()'s contract and the cache namespace, so either serves the same blocks.
-Result<GenerateResult> GenerateOn(const std::string& device, const LlamaModel& model,
-                                  const EngineOptions& options, PrefixCache* cache,
-                                  std::span<const TokenId> prompt, const GenerateOptions& gen) {
+Result<std::unique_ptr<GenerateEngine>> StartEngine(const std::string& device,
+                                                    const LlamaModel& model,
+                                                    const EngineOptions& options,
+                                                    PrefixCache* cache) {
+  std::unique_ptr<GenerateEngine> engine;
   if (device == "cuda") {
 #if TIERKV_HAVE_CUDA
-    TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<CudaEngine> engine,
-                            CudaEngine::Create(model, options, cache));
-    TIERKV_RETURN_IF_ERROR(engine->Warmup());
-    return engine->Generate(prompt, gen);
+    TIERKV_ASSIGN_OR_RETURN(engine, CudaEngine::Create(model, options, cache));
 #else
     return Status::Unsupported("--device cuda: this build has no CUDA support (nvcc not found)");
 #endif
+  } else {
+    engine = std::make_unique<Engine>(model, options, cache);
   }
-  Engine engine(model, options, cache);
-  TIERKV_RETURN_IF_ERROR(engine.Warmup());
-  return engine.Generate(prompt, gen);
+  TIERKV_RETURN_IF_ERROR(engine->Warmup());
+  return engine;
 }
 
 int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std::string& file,
@@ -115,8 +118,9 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
   if (!model.ok()) return Fail(model.status());
   std::unique_ptr<PrefixCache> cache =
       OpenEngineCache(f.no_cache ? "" : f.socket, Engine::NamespaceFor(**model, f.block_tokens));
-  auto r = GenerateOn(f.device, **model, {.block_tokens = f.block_tokens}, cache.get(), *prompt,
-                      options);
+  auto engine = StartEngine(f.device, **model, {.block_tokens = f.block_tokens}, cache.get());
+  if (!engine.ok()) return Fail(engine.status());
+  auto r = (*engine)->Generate(*prompt, options);
   if (!r.ok()) return Fail(r.status());
   if (f.json) {
     nlohmann::json j = {{"tokens", r->tokens},
@@ -148,23 +152,25 @@ nlohmann::json PassJson(const char* name, const PassStats& p) {
           {"decode_tokens_per_s", p.mean_decode_tokens_per_s()}};
 }
 
+// Replays the workload on a fresh engine on `device`, which is gone again
+// before the next pass starts (a GPU engine holds the weights and the pages).
+Result<PassStats> RunPass(const CommonFlags& f, const LlamaModel& model, PrefixCache* cache,
+                          const WorkloadOptions& w) {
+  TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<GenerateEngine> engine,
+                          StartEngine(f.device, model, {.block_tokens = f.block_tokens}, cache));
+  return RunSharedPrefixWorkload(*engine, w, model.config().vocab);
+}
+
 int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
-  if (f.device != "cpu") {
-    return Fail(Status::Unsupported("bench runs the CPU engine only; use generate --device cuda"));
-  }
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
-  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
-  const EngineOptions options{.block_tokens = f.block_tokens};
-  Engine cold_engine(**model, options, nullptr);
-  if (Status s = cold_engine.Warmup(); !s.ok()) return Fail(s);
-  auto cold = RunSharedPrefixWorkload(cold_engine, w, (*model)->config().vocab);
+  auto cold = RunPass(f, **model, nullptr, w);
   if (!cold.ok()) return Fail(cold.status());
   // Warm: through tierkvd when reachable, else an in-process cache.
+  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
   std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.no_cache ? "" : f.socket, spec);
   if (cache == nullptr) cache = std::make_unique<InProcessPrefixCache>(spec);
-  Engine warm_engine(**model, options, cache.get());
-  auto warm = RunSharedPrefixWorkload(warm_engine, w, (*model)->config().vocab);
+  auto warm = RunPass(f, **model, cache.get(), w);
   if (!warm.ok()) return Fail(warm.status());
   if (f.json) {
     std::printf(
@@ -196,10 +202,6 @@ int Main(int argc, char** argv) {
   auto* file_opt =
       generate->add_option("--prompt-file", prompt_file, "File of token ids (commas or spaces)");
   tok_opt->excludes(file_opt);
-  generate
-      ->add_option("--device", gen_flags.device, "cpu, or cuda: weights and KV pages on the GPU")
-      ->check(CLI::IsMember({"cpu", "cuda"}))
-      ->capture_default_str();
   generate->add_option("--max-new-tokens", gen.max_new_tokens, "Tokens to generate")
       ->capture_default_str();
   generate->add_option("--temperature", gen.sampling.temperature, "0: greedy")

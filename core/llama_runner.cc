@@ -31,11 +31,8 @@ void Project(const float* x, const Matrix& w, float* y, int m, bool accumulate) 
 
 }  // namespace
 
-Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, LogitsMode mode,
-                            std::vector<float>* logits) {
-  const LlamaConfig& c = model_.config();
+Status CheckForwardTokens(const LlamaConfig& c, int n_past, std::span<const TokenId> tokens) {
   const int n = static_cast<int>(tokens.size());
-  const int n_past = seq.n_tokens();
   if (n == 0) return Status::InvalidArgument("forward needs at least one token");
   if (n_past + n > c.context_length) {
     return Status::InvalidArgument("sequence of " + std::to_string(n_past + n) +
@@ -48,6 +45,15 @@ Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, Lo
                                      " is outside the vocabulary of " + std::to_string(c.vocab));
     }
   }
+  return Status::Ok();
+}
+
+Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, LogitsMode mode,
+                            std::vector<float>* logits) {
+  const LlamaConfig& c = model_.config();
+  const int n = static_cast<int>(tokens.size());
+  const int n_past = seq.n_tokens();
+  TIERKV_RETURN_IF_ERROR(CheckForwardTokens(c, n_past, tokens));
   TIERKV_RETURN_IF_ERROR(seq.Reserve(n_past + n));
 
   const int dim = c.dim, kv_dim = c.kv_dim(), ffn = c.ffn_dim, hd = c.head_dim();

@@ -23,6 +23,11 @@ enum class LogitsMode {
   kAll,   // logits of every new token: [n_tokens][vocab]
 };
 
+// The checks every runner's Forward makes before touching a page: at least
+// one token, the sequence within the model's context, every token in the
+// vocabulary. InvalidArgument naming the offender otherwise.
+Status CheckForwardTokens(const LlamaConfig& config, int n_past, std::span<const TokenId> tokens);
+
 class LlamaRunner {
  public:
   explicit LlamaRunner(const LlamaModel& model) : model_(model) {}

@@ -162,18 +162,7 @@ Status CudaLlamaRunner::Forward(CudaKvSequence& seq, std::span<const TokenId> to
   const LlamaConfig& c = model_.config();
   const int n = static_cast<int>(tokens.size());
   const int n_past = seq.n_tokens();
-  if (n == 0) return Status::InvalidArgument("forward needs at least one token");
-  if (n_past + n > c.context_length) {
-    return Status::InvalidArgument("sequence of " + std::to_string(n_past + n) +
-                                   " tokens exceeds the model's context of " +
-                                   std::to_string(c.context_length));
-  }
-  for (TokenId t : tokens) {
-    if (t >= static_cast<TokenId>(c.vocab)) {
-      return Status::InvalidArgument("token " + std::to_string(t) +
-                                     " is outside the vocabulary of " + std::to_string(c.vocab));
-    }
-  }
+  TIERKV_RETURN_IF_ERROR(CheckForwardTokens(c, n_past, tokens));
   TIERKV_RETURN_IF_ERROR(seq.Reserve(n_past + n, stream_));
   TIERKV_RETURN_IF_ERROR(Fit(n));
   const int dim = c.dim, kv_dim = c.kv_dim(), ffn = c.ffn_dim, hd = c.head_dim();

@@ -55,7 +55,8 @@ double PassStats::mean_decode_tokens_per_s() const {
   return n ? sum / n : 0.0;
 }
 
-Result<PassStats> RunSharedPrefixWorkload(Engine& engine, const WorkloadOptions& o, int vocab) {
+Result<PassStats> RunSharedPrefixWorkload(GenerateEngine& engine, const WorkloadOptions& o,
+                                          int vocab) {
   std::mt19937_64 rng(o.seed);
   const std::vector<TokenId> system = RandomTokens(rng, o.system_tokens, vocab);
   PassStats stats;

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/engine.h"
+#include "core/generate_engine.h"
 #include "tierkv/status.h"
 
 namespace tierkv::core {
@@ -38,7 +38,7 @@ struct PassStats {
 };
 
 // Replays the workload through `engine` (conversation by conversation, turn by turn).
-Result<PassStats> RunSharedPrefixWorkload(Engine& engine, const WorkloadOptions& options,
+Result<PassStats> RunSharedPrefixWorkload(GenerateEngine& engine, const WorkloadOptions& options,
                                           int vocab);
 
 }  // namespace tierkv::core

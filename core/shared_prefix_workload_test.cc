@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/engine.h"
 #include "core/in_process_prefix_cache.h"
 #include "core/test_model.h"
 

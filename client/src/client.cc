@@ -162,6 +162,11 @@ Result<std::unique_ptr<Client>> Client::Connect(const ConnectOptions& options) {
 
 bool Client::is_local() const { return conn_->local(); }
 
+std::span<std::byte> Client::shared_pool() const {
+  if (!conn_->local()) return {};
+  return {conn_->pool(), static_cast<size_t>(conn_->pool_bytes())};
+}
+
 Result<Namespace> Client::OpenNamespace(const NamespaceSpec& spec) {
   wire::OpenNamespaceRequest req;
   req.model_fingerprint = spec.model_fingerprint;

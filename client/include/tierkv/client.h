@@ -196,6 +196,12 @@ class Client {
 
   bool is_local() const;  // true when payloads live in the mapped shared pool
 
+  // The daemon's shared pool as mapped into this process: every local
+  // payload (Lease::payload, Reservation::payload) lies inside it, and it
+  // stays mapped for the Client's lifetime, so it can be registered once for
+  // device access (cudaHostRegister). Empty when not local (TCP).
+  std::span<std::byte> shared_pool() const;
+
   Result<Namespace> OpenNamespace(const NamespaceSpec& spec);
 
   // Longest verified cached prefix of the chain. `tokens` holds keys.size() *
