@@ -7,20 +7,39 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace tierkv::core {
 
-// Where one lent block's bytes are. Today always host memory this process can
-// read: tierkvd's shared pool mapped here, or a buffer the borrow owns. This
-// is the place for other locations (the daemon's CUDA-IPC device pool: a tier
-// and an offset in that pool); a block whose host_bytes is empty is then not
-// readable from the host, and readers that only know host memory stop there.
+// Where one lent block's bytes are: host memory this process can read
+// (tierkvd's shared pool mapped here, or a buffer the borrow owns), or, when
+// the borrower asked for it, the cache's shared device pool (SharedDevicePool)
+// at `device_pool_offset`; host_bytes is then empty, and readers that only
+// know host memory stop there.
 struct BorrowedBlock {
   std::span<const std::byte> host_bytes;
+  bool in_device_pool = false;
+  uint64_t device_pool_offset = 0;
+};
+
+// A device memory pool a cache shares with readers on the same GPU (tierkvd's
+// GPU tier): the device's PCI bus id and a CUDA IPC handle to open it with.
+struct SharedDevicePool {
+  int device = 0;
+  std::string pci_bus_id;
+  std::string ipc_handle;  // cudaIpcMemHandle_t bytes
+  uint64_t bytes = 0;
+};
+
+struct BorrowOptions {
+  // The borrower reads the cache's SharedDevicePool: blocks held there may be
+  // lent from it (and the cache may start copying others up for next time).
+  bool device_pool = false;
 };
 
 class BorrowedBlocks {

@@ -57,11 +57,18 @@ Result<uint32_t> DaemonPrefixCache::Load(std::span<const Key128> keys,
 }
 
 Result<BorrowedBlocks> DaemonPrefixCache::Borrow(std::span<const Key128> keys,
-                                                 std::span<const TokenId> tokens) {
+                                                 std::span<const TokenId> tokens,
+                                                 const BorrowOptions& options) {
   TIERKV_ASSIGN_OR_RETURN(Lease lease,
-                          client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(keys.size())));
+                          client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(keys.size()),
+                                           AcquireOptions{.gpu = options.device_pool}));
   std::vector<BorrowedBlock> blocks(lease.size());
   for (size_t i = 0; i < lease.size(); ++i) {
+    if (lease.location(i) == TierKind::kGpu) {
+      blocks[i].in_device_pool = true;
+      blocks[i].device_pool_offset = lease.gpu_offset(i);
+      continue;
+    }
     blocks[i].host_bytes = lease.payload(i);
     if (blocks[i].host_bytes.size() != ns_.block_bytes) {
       return Status::Internal("lease block of " + std::to_string(blocks[i].host_bytes.size()) +
@@ -71,6 +78,11 @@ Result<BorrowedBlocks> DaemonPrefixCache::Borrow(std::span<const Key128> keys,
   // Moving the lease keeps its views valid: they point into the shared pool or
   // into the lease's own heap buffer, neither of which moves.
   return BorrowedBlocks(std::move(blocks), std::make_unique<LeaseHold>(std::move(lease)));
+}
+
+Result<SharedDevicePool> DaemonPrefixCache::shared_device_pool() {
+  TIERKV_ASSIGN_OR_RETURN(GpuPoolInfo pool, client_->GpuPool());
+  return SharedDevicePool{pool.device, pool.pci_bus_id, pool.ipc_handle, pool.pool_bytes};
 }
 
 Status DaemonPrefixCache::Store(std::span<const Key128> keys, std::span<const TokenId> tokens,

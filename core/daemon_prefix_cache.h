@@ -29,8 +29,13 @@ class DaemonPrefixCache : public PrefixCache {
   Result<uint32_t> Lookup(std::span<const Key128> keys, std::span<const TokenId> tokens) override;
   Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
                         std::span<const std::span<std::byte>> dst) override;
-  Result<BorrowedBlocks> Borrow(std::span<const Key128> keys,
-                                std::span<const TokenId> tokens) override;
+  // With options.device_pool, blocks on the daemon's GPU tier are lent from
+  // it, and the daemon starts copying the others up for the next borrow.
+  Result<BorrowedBlocks> Borrow(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                                const BorrowOptions& options) override;
+  // The daemon's GPU tier (Client::GpuPool); Unavailable with the daemon's
+  // reason when it runs without one.
+  Result<SharedDevicePool> shared_device_pool() override;
   // The daemon's shared pool mapped here (empty over TCP).
   std::span<std::byte> shared_host_region() const override { return client_->shared_pool(); }
   Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,

@@ -61,7 +61,7 @@ class DaemonPrefixCacheTest : public ::testing::Test {
   }
 
   Result<BorrowedBlocks> BorrowAll(PrefixCache& cache) {
-    return cache.Borrow(prompt_.keys, prompt_.tokens);
+    return cache.Borrow(prompt_.keys, prompt_.tokens, {});
   }
 
   std::unique_ptr<DaemonProcess> daemon_;
@@ -91,6 +91,19 @@ TEST_F(DaemonPrefixCacheTest, LendsTheStoredBytesInTheSharedPool) {
     const std::span<const std::byte> bytes = (*borrowed)[i].host_bytes;
     EXPECT_TRUE(SameBytes(bytes, Block(i))) << "block " << i;
     EXPECT_TRUE(Inside(bytes, pool)) << "block " << i;
+  }
+}
+
+TEST_F(DaemonPrefixCacheTest, WithoutAGpuTierDevicePoolBorrowsLendHostBytes) {
+  auto pool = cache_->shared_device_pool();
+  if (pool.ok()) GTEST_SKIP() << "this daemon has a GPU tier (daemon_gpu_cuda_test covers it)";
+  EXPECT_EQ(pool.status().code(), StatusCode::kUnavailable) << pool.status().ToString();
+  auto borrowed = cache_->Borrow(prompt_.keys, prompt_.tokens, {.device_pool = true});
+  ASSERT_TRUE(borrowed.ok()) << borrowed.status().ToString();
+  ASSERT_EQ(borrowed->size(), kStoredBlocks);
+  for (size_t i = 0; i < kStoredBlocks; ++i) {
+    EXPECT_FALSE((*borrowed)[i].in_device_pool);
+    EXPECT_TRUE(SameBytes((*borrowed)[i].host_bytes, Block(i))) << "block " << i;
   }
 }
 

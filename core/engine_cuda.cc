@@ -42,8 +42,28 @@ Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
   e->staging_device_ = static_cast<std::byte*>(device_view);
   TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&e->copy_stream_, cudaStreamNonBlocking));
   TIERKV_CUDA_RETURN_IF_ERROR(cudaEventCreateWithFlags(&e->loaded_, cudaEventDisableTiming));
-  if (cache != nullptr) e->RegisterSharedRegion(cache->shared_host_region());
+  if (cache != nullptr) {
+    e->RegisterSharedRegion(cache->shared_host_region());
+    e->OpenDevicePool(*cache);
+  }
   return e;
+}
+
+void CudaEngine::OpenDevicePool(PrefixCache& cache) {
+  auto pool = cache.shared_device_pool();
+  if (!pool.ok()) {
+    if (pool.status().code() != StatusCode::kUnsupported) {
+      spdlog::info("cached blocks come from host memory only: {}", pool.status().ToString());
+    }
+    return;
+  }
+  auto opened = kernels::IpcDevicePool::Open(pool->ipc_handle, pool->pci_bus_id, pool->bytes);
+  if (!opened.ok()) {
+    spdlog::warn("cannot open the cache's GPU tier ({}); cached blocks come from host memory",
+                 opened.status().ToString());
+    return;
+  }
+  device_pool_ = std::move(opened).value();
 }
 
 void CudaEngine::RegisterSharedRegion(std::span<std::byte> region) {
@@ -113,8 +133,9 @@ int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq)
 }
 
 Result<std::vector<const std::byte*>> CudaEngine::PlaceCachedBlocks(const CachedPrefix& prefix) {
-  if (!shared_region_.empty()) {
-    auto borrowed = cache_.get()->Borrow(prefix.matched_keys(), prefix.matched_tokens());
+  if (!shared_region_.empty() || !device_pool_.empty()) {
+    auto borrowed = cache_.get()->Borrow(prefix.matched_keys(), prefix.matched_tokens(),
+                                         {.device_pool = !device_pool_.empty()});
     if (borrowed.ok()) return PlaceBorrowed(std::move(borrowed).value());
     if (borrowed.status().code() != StatusCode::kUnsupported) return borrowed.status();
   }
@@ -126,14 +147,23 @@ Result<std::vector<const std::byte*>> CudaEngine::PlaceBorrowed(BorrowedBlocks b
   auto* staging = static_cast<std::byte*>(staging_.get());
   std::vector<const std::byte*> sources;
   for (size_t i = 0; i < borrowed.size(); ++i) {
+    if (borrowed[i].in_device_pool) {
+      // On the GPU tier: read device to device, in place.
+      const uint64_t offset = borrowed[i].device_pool_offset;
+      if (device_pool_.empty() || !device_pool_.Contains(offset, page_bytes)) {
+        return Status::Internal("block lent at offset " + std::to_string(offset) +
+                                " of a device pool this engine cannot read");
+      }
+      sources.push_back(device_pool_.at(offset));
+      continue;
+    }
     const std::span<const std::byte> bytes = borrowed[i].host_bytes;
-    // No host copy (a block in a device tier, later): the prefix ends here.
     if (bytes.empty()) break;
     if (bytes.size() != page_bytes) {
       return Status::Internal("borrowed block of " + std::to_string(bytes.size()) +
                               " bytes, page of " + std::to_string(page_bytes));
     }
-    if (shared_region_.Contains(bytes)) {
+    if (!shared_region_.empty() && shared_region_.Contains(bytes)) {
       sources.push_back(shared_region_.device_address(bytes.data()));
     } else {
       // Lent from memory the device cannot address (a TCP reply): staged.

@@ -10,7 +10,10 @@
 // here) and it could be registered with CUDA at creation, the engine borrows
 // the blocks (PrefixCache::Borrow, a lease) and the kernels read the leased
 // slots in place, one launch per run of consecutive slots; the borrow is kept
-// until the copy stream has finished with it. Otherwise, or when the cache
+// until the copy stream has finished with it. When the cache also shares a
+// device pool (tierkvd's GPU tier, opened here through CUDA IPC at creation),
+// blocks held there are read device to device, and the daemon starts copying
+// the others up for the next prompt. Otherwise, or when the cache
 // cannot lend, PrefixCache::Load copies them into a pinned staging buffer
 // first, and one launch moves them all. The compute stream waits on the copy
 // with an event instead of the host waiting for it, so the host gathers
@@ -32,6 +35,7 @@
 #include "core/llama_runner_cuda.h"
 #include "core/warn_once_cache.h"
 #include "kernels/cuda_util.h"
+#include "kernels/ipc_device_pool.h"
 #include "kernels/registered_host_memory.h"
 
 namespace tierkv::core {
@@ -56,11 +60,15 @@ class CudaEngine : public GenerateEngine {
   // Whether cached blocks are read in place from the cache's shared memory
   // (registered with CUDA at creation) rather than through staging.
   bool reads_cache_in_place() const { return !shared_region_.empty(); }
+  // Whether blocks on the cache's GPU tier (tierkvd's device pool, opened here
+  // through CUDA IPC at creation) are read device to device.
+  bool reads_device_pool() const { return !device_pool_.empty(); }
 
  private:
   CudaEngine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
       : model_(model), options_(options), cache_(cache) {}
   void RegisterSharedRegion(std::span<std::byte> region);
+  void OpenDevicePool(PrefixCache& cache);
   // Queues the copy of the longest cached prefix into `seq`'s pages on the
   // copy stream; returns the tokens it covers.
   int LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq);
@@ -85,6 +93,7 @@ class CudaEngine : public GenerateEngine {
   kernels::PinnedBuffer staging_;                // one page per pool page
   std::byte* staging_device_ = nullptr;          // staging_ as the device addresses it
   kernels::RegisteredHostMemory shared_region_;  // empty: every load is staged
+  kernels::IpcDevicePool device_pool_;           // empty: no GPU tier to read
   BorrowedBlocks borrowed_;  // what the copy stream may still be reading in place
   cudaStream_t copy_stream_ = nullptr;
   cudaEvent_t loaded_ = nullptr;

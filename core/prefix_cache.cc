@@ -4,8 +4,13 @@
 
 namespace tierkv::core {
 
-Result<BorrowedBlocks> PrefixCache::Borrow(std::span<const Key128>, std::span<const TokenId>) {
+Result<BorrowedBlocks> PrefixCache::Borrow(std::span<const Key128>, std::span<const TokenId>,
+                                           const BorrowOptions&) {
   return Status::Unsupported("this prefix cache cannot lend blocks in place; use Load");
+}
+
+Result<SharedDevicePool> PrefixCache::shared_device_pool() {
+  return Status::Unsupported("this prefix cache shares no device memory");
 }
 
 Result<CachedPrefix> LookupCachedPrefix(PrefixCache& cache, std::span<const TokenId> prompt,

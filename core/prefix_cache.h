@@ -48,7 +48,13 @@ class PrefixCache {
   // blocks stay put until the result is destroyed. Unsupported (the default)
   // from caches that cannot lend; callers then use Load().
   virtual Result<BorrowedBlocks> Borrow(std::span<const Key128> keys,
-                                        std::span<const TokenId> tokens);
+                                        std::span<const TokenId> tokens,
+                                        const BorrowOptions& options);
+
+  // The device pool the cache shares with readers on its GPU, for Borrow with
+  // BorrowOptions::device_pool. Unsupported (the default) or Unavailable
+  // (with the reason) when there is none.
+  virtual Result<SharedDevicePool> shared_device_pool();
 
   // Host memory that lent blocks lie in when they are lent from shared memory
   // (tierkvd's pool mapped into this process), mapped for as long as the cache

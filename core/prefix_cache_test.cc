@@ -77,7 +77,7 @@ TEST(PrefixCacheDefaultsTest, CannotLendInPlaceAndHasNoSharedRegion) {
   const std::vector<TokenId> prompt = {1, 2, 3, 4};
   StoreBlocks(cache, prompt, 1);
   const std::vector<Key128> keys = ChainBlockKeys(cache.namespace_id(), prompt, kBlockTokens);
-  EXPECT_EQ(cache.Borrow(keys, prompt).status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(cache.Borrow(keys, prompt, {}).status().code(), StatusCode::kUnsupported);
   EXPECT_TRUE(cache.shared_host_region().empty());
 }
 
