@@ -121,5 +121,41 @@ TEST_F(CudaEngineTest, WarmInPlaceFromTheDaemonsSharedPool) {
   EXPECT_EQ(again->tokens, cold.tokens);
 }
 
+TEST_F(CudaEngineTest, WarmFromTheDaemonsGpuTierDeviceToDevice) {
+  tierkv::testing::DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  ConnectOptions options;
+  options.address = daemon.socket_path();
+  auto cache = DaemonPrefixCache::Open(options, spec_);
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  auto pool = (*cache)->shared_device_pool();
+  ASSERT_TRUE(pool.ok()) << "a daemon on a GPU machine runs a GPU tier: "
+                         << pool.status().ToString() << "\n" << daemon.log();
+  const std::vector<TokenId> prompt = Prompt(70);
+  const GenerateResult cold = Cpu(nullptr, prompt);
+  Cpu(cache->get(), prompt);
+
+  auto engine = CudaEngine::Create(*model_, {.block_tokens = kBlockTokens}, cache->get());
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  ASSERT_TRUE((*engine)->reads_device_pool());
+  // The first warm run reads the host pool and starts the copies up; later
+  // runs find the blocks on the GPU tier once those copies are done.
+  uint64_t gpu_bytes_out = 0;
+  for (int run = 0; run < 20 && gpu_bytes_out == 0; ++run) {
+    auto warm = (*engine)->Generate(prompt, kGreedy);
+    ASSERT_TRUE(warm.ok()) << warm.status().ToString();
+    EXPECT_EQ(warm->cached_tokens, 64);
+    EXPECT_EQ(warm->tokens, cold.tokens) << "run " << run;
+    auto stats = (*cache)->client().GetStats();
+    ASSERT_TRUE(stats.ok());
+    ASSERT_EQ(stats->tiers.front().name, "gpu");
+    gpu_bytes_out = stats->tiers.front().bytes_out;
+  }
+  EXPECT_GT(gpu_bytes_out, 0u) << "no block was ever served from the GPU tier";
+  auto last = (*engine)->Generate(prompt, kGreedy);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->tokens, cold.tokens) << "tokens after reading the GPU tier";
+}
+
 }  // namespace
 }  // namespace tierkv::core
