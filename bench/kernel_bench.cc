@@ -194,7 +194,9 @@ Status BenchPrefill(const Options& o, KvDtype dtype) {
 
 // A cached prefix of `context` tokens, block by block from the daemon's pinned
 // pool into shuffled engine pages, against one bulk pinned H2D copy of the
-// same bytes.
+// same bytes; and the same prefix from the daemon's GPU tier (a device buffer
+// here: an IPC-opened pool is the same device memory), against the device's
+// copy bandwidth (read + write bytes, as the scatter reads and writes each).
 Status BenchPrefixLoad(const Options& o, KvDtype dtype) {
   const int n_blocks = o.context / o.block_tokens;
   const size_t page_bytes = static_cast<size_t>(o.layers) * 2 * o.block_tokens * o.n_head_kv *
@@ -235,6 +237,18 @@ Status BenchPrefixLoad(const Options& o, KvDtype dtype) {
               bulk / per_block);
   std::printf("         one scatter kernel (zero-copy)  %6.1f GB/s (%.2fx)\n", bytes / kernel / 1e9,
               bulk / kernel);
+
+  TIERKV_ASSIGN_OR_RETURN(DeviceBuffer gpu_tier, DeviceBuffer::Allocate(bytes));
+  TIERKV_ASSIGN_OR_RETURN(double from_tier, TimeIt(o.iters, [&] {
+                            return KvBlockScatterCuda(gpu_tier.as<const std::byte>(), page_bytes,
+                                                      d_pages.as<int32_t>(), n_blocks, pool_bytes,
+                                                      nullptr);
+                          }));
+  TIERKV_ASSIGN_OR_RETURN(const double d2d, MeasureD2DBytesPerSec(o.iters));
+  const double moved = 2.0 * bytes / from_tier;
+  std::printf("         from the GPU tier (scatter D2D)  %6.1f GB/s read+write vs D2D copy %6.1f "
+              "(%.2fx, goal 0.8x)\n",
+              moved / 1e9, d2d / 1e9, moved / d2d);
   return Status::Ok();
 }
 
