@@ -284,6 +284,8 @@ void BlockStore::Drop(BlockEntry* e) {
 }
 
 uint64_t BlockStore::Evict(const Key128* ns_id) {
+  // A block being copied up is in no list; let those copies finish first.
+  DrainGpu();
   std::vector<BlockEntry*> victims;
   auto collect = [&](LruList<BlockEntry>& lru) {
     for (BlockEntry* e = lru.Back(); e; e = lru.Newer(e)) {

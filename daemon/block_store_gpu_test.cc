@@ -208,6 +208,16 @@ TEST_F(BlockStoreGpuTest, EvictDropsGpuCopiesToo) {
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
 
+TEST_F(BlockStoreGpuTest, EvictWaitsForCopiesInFlightAndDropsThoseBlocksToo) {
+  auto c = Chain(2);
+  Put(c, 1);
+  AcquireForGpu(c);  // copies in flight, not reaped
+  EXPECT_EQ(store_->Evict(nullptr), 2u);
+  EXPECT_EQ(store_->indexed_blocks(), 0u);
+  EXPECT_EQ(gpu_->used_bytes(), 0u);
+  EXPECT_EQ(host_->used_bytes(), 0u);
+}
+
 TEST(BlockStoreWithoutGpuTest, GpuFillsAreANoOp) {
   auto host = std::move(HostTier::Create(kSlab, kSlab)).value();
   BlockStore store(host.get());

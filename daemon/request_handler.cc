@@ -247,7 +247,9 @@ void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInf
                                [](const BlockEntry* e) { return !e->on_host || e->promoting; });
   matched.erase(host_end, matched.end());
   const uint64_t block_bytes = ns.spec.block_bytes;
-  const bool gpu_client = (req.flags & wire::kFlagGpu) && !(req.flags & wire::kFlagInline);
+  // Device memory is shared with processes on this node only.
+  const bool gpu_client =
+      (req.flags & wire::kFlagGpu) && !(req.flags & wire::kFlagInline) && conn.local();
   wire::AcquireReply reply;
   for (const BlockEntry* e : matched) {
     const bool from_gpu = gpu_client && e->on_gpu;
@@ -395,6 +397,9 @@ Status RequestHandler::Health(wire::Reader& r, wire::Writer& w) {
 Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
                                wire::Writer& w) {
   if (!r.done()) return Status::ProtocolError("gpu_pool takes no fields");
+  if (!conn.local()) {
+    return Status::Unsupported("the GPU tier is shared with local clients only (Unix socket)");
+  }
   GpuTier* gpu = store_->gpu();
   if (!gpu) return Status::Unavailable("gpu tier is off: " + options_.gpu_off_reason);
   TIERKV_ASSIGN_OR_RETURN(DevicePoolExport exported, gpu->memory().Export());
@@ -405,7 +410,6 @@ Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
   reply.pool_bytes = exported.bytes;
   reply.description = gpu->memory().description();
   reply.Encode(w);
-  (void)conn;
   return Status::Ok();
 }
 
