@@ -21,7 +21,11 @@ class LeaseHold : public BorrowedBlocks::Hold {
 
 Result<std::unique_ptr<DaemonPrefixCache>> DaemonPrefixCache::Open(const ConnectOptions& options,
                                                                    const NamespaceSpec& spec) {
-  auto client = Client::Connect(options);
+  // An engine reads cached prefixes on its first request: pay the pool's
+  // first-touch cost at start-up instead (ConnectOptions::touch_pool).
+  ConnectOptions engine_options = options;
+  engine_options.touch_pool = true;
+  auto client = Client::Connect(engine_options);
   if (!client.ok()) return client.status();
   auto ns = (*client)->OpenNamespace(spec);
   if (!ns.ok()) return ns.status();

@@ -256,7 +256,7 @@ Status Connection::Hello(const ConnectOptions& options) {
       if (fd >= 0) ::close(fd);
       return Status::ProtocolError("daemon did not pass its shared pool");
     }
-    auto pool = SharedMemory::Map(fd, reply.pool_bytes);
+    auto pool = SharedMemory::Map(fd, reply.pool_bytes, options.touch_pool);
     if (!pool.ok()) {
       ::close(fd);
       return pool.status();

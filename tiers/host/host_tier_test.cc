@@ -51,6 +51,18 @@ TEST(HostTierTest, AnotherProcessSeesTheSameBytes) {
   EXPECT_EQ((*tier)->At(slot.offset)[4095], std::byte{0x5a});
 }
 
+TEST(HostTierTest, MappingThatTouchesEveryPageKeepsTheBytesAsTheyAre) {
+  auto tier = HostTier::Create(4 << 20, 1 << 20);
+  ASSERT_TRUE(tier.ok());
+  for (uint64_t i = 0; i < (*tier)->pool_bytes(); ++i) (*tier)->At(i)[0] = std::byte(i * 13 + 1);
+  auto shm = SharedMemory::Map(dup((*tier)->fd()), (*tier)->pool_bytes(),
+                               /*touch_every_page=*/true);
+  ASSERT_TRUE(shm.ok()) << shm.status().ToString();
+  for (uint64_t i = 0; i < shm->size(); ++i) {
+    ASSERT_EQ(shm->data()[i], std::byte(i * 13 + 1)) << "byte " << i;
+  }
+}
+
 TEST(HostTierTest, RejectsPoolSmallerThanASlot) {
   EXPECT_TRUE(HostTier::Create(100).status().IsInvalidArgument());
 }

@@ -19,16 +19,17 @@ constexpr uint64_t kHugePageBytes = 2ull << 20;
 // populated with MAP_POPULATE is mapped read-only, and the first write to each
 // page then takes a fault, which made puts ~10x slower than memcpy. The
 // contents are left as they are (other processes may be using them).
-void PopulateWritable(std::byte* data, uint64_t bytes) {
+// With `touch`, every page is also accessed from this process (see Map()).
+void PopulateWritable(std::byte* data, uint64_t bytes, bool touch) {
   const long page = sysconf(_SC_PAGESIZE);
   const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
   const uint64_t pages = bytes / static_cast<uint64_t>(page);
   const uint64_t chunk = (pages + threads - 1) / threads * static_cast<uint64_t>(page);
   auto populate = [&](uint64_t begin, uint64_t end) {
     if (begin >= end) return;
-    if (madvise(data + begin, end - begin, MADV_POPULATE_WRITE) == 0) return;
-    // Kernels before 5.14: touch each page with an atomic add of zero, which
-    // writes without changing what a concurrent writer stores.
+    if (madvise(data + begin, end - begin, MADV_POPULATE_WRITE) == 0 && !touch) return;
+    // Kernels before 5.14, or a touch asked for: an atomic add of zero on each
+    // page, which writes without changing what a concurrent writer stores.
     for (uint64_t off = begin; off < end; off += static_cast<uint64_t>(page)) {
       std::atomic_ref<char>(reinterpret_cast<char&>(data[off])).fetch_add(0);
     }
@@ -77,18 +78,18 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
-  PopulateWritable(shm.data_, bytes);
+  PopulateWritable(shm.data_, bytes, /*touch=*/false);
   return shm;
 }
 
-Result<SharedMemory> SharedMemory::Map(int fd, uint64_t bytes) {
+Result<SharedMemory> SharedMemory::Map(int fd, uint64_t bytes, bool touch_every_page) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return Status::FromErrno(errno, "mmap daemon pool");
   SharedMemory shm;
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
-  PopulateWritable(shm.data_, bytes);
+  PopulateWritable(shm.data_, bytes, touch_every_page);
   return shm;
 }
 

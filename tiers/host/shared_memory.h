@@ -18,8 +18,12 @@ class SharedMemory {
   static Result<SharedMemory> Create(uint64_t bytes, const char* name);
   // Maps a region another process created (read-write, shared), with every
   // page-table entry faulted in for writing so puts never take page faults.
-  // Takes ownership of `fd`.
-  static Result<SharedMemory> Map(int fd, uint64_t bytes);
+  // With `touch_every_page`, each page is also accessed once from this
+  // process: under shadow paging (our VMs' PVM hypervisor) populated page
+  // tables do not spare a process its first access to a page, a ~7 us trap
+  // per 4 KiB page that no fault counter shows; touching moves that cost from
+  // the first reads of cached blocks to here. Takes ownership of `fd`.
+  static Result<SharedMemory> Map(int fd, uint64_t bytes, bool touch_every_page = false);
 
   SharedMemory() = default;
   SharedMemory(SharedMemory&& other) noexcept;
