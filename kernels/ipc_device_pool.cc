@@ -41,7 +41,14 @@ Result<IpcDevicePool> IpcDevicePool::Open(const std::string& ipc_handle,
   }
   std::memcpy(&handle, ipc_handle.data(), sizeof handle);
   void* base = nullptr;
-  TIERKV_CUDA_RETURN_IF_ERROR(cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess));
+  if (Status s = CudaStatus(cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess),
+                            "cudaIpcOpenMemHandle");
+      !s.ok()) {
+    // The caller goes on without the pool: clear the thread's last error so
+    // that the next kernel launch's LaunchStatus does not report this one.
+    (void)cudaGetLastError();
+    return s;
+  }
   IpcDevicePool pool;
   pool.base_ = static_cast<std::byte*>(base);
   pool.bytes_ = bytes;
