@@ -6,12 +6,7 @@ namespace tierkv {
 
 Result<std::unique_ptr<GpuTier>> GpuTier::Create(std::unique_ptr<DeviceMemory> memory,
                                                  uint64_t slab_bytes) {
-  slab_bytes = std::min(slab_bytes, memory->size());
-  slab_bytes -= slab_bytes % SlabAllocator::kSlotAlignment;
-  if (slab_bytes == 0) {
-    return Status::InvalidArgument("GPU pool of " + std::to_string(memory->size()) +
-                                   " bytes is smaller than one 4 KiB slot");
-  }
+  TIERKV_ASSIGN_OR_RETURN(slab_bytes, SlabBytesForPool(memory->size(), slab_bytes, "GPU"));
   return std::unique_ptr<GpuTier>(new GpuTier(std::move(memory), slab_bytes));
 }
 
@@ -24,16 +19,7 @@ uint32_t GpuTier::SizeClassFor(uint64_t block_bytes) {
 }
 
 Result<TierSlot> GpuTier::Allocate(uint64_t block_bytes) {
-  const uint64_t slot_bytes = slabs_.SlotBytesFor(block_bytes);
-  if (slot_bytes == 0) {
-    return Status::InvalidArgument("block of " + std::to_string(block_bytes) +
-                                   " bytes does not fit the GPU tier's " +
-                                   std::to_string(slabs_.slab_bytes()) + "-byte slabs");
-  }
-  const uint32_t cls = slabs_.ClassFor(slot_bytes);
-  auto offset = slabs_.Allocate(cls);
-  if (!offset) return Status::ResourceExhausted("GPU tier is full");
-  return TierSlot{cls, *offset};
+  return AllocateSlot(slabs_, block_bytes, "GPU");
 }
 
 void GpuTier::Free(const TierSlot& slot) { slabs_.Free(slot.size_class, slot.offset); }

@@ -6,12 +6,7 @@
 namespace tierkv {
 
 Result<std::unique_ptr<HostTier>> HostTier::Create(uint64_t pool_bytes, uint64_t slab_bytes) {
-  slab_bytes = std::min(slab_bytes, pool_bytes);
-  slab_bytes -= slab_bytes % SlabAllocator::kSlotAlignment;
-  if (slab_bytes == 0) {
-    return Status::InvalidArgument("host pool of " + std::to_string(pool_bytes) +
-                                   " bytes is smaller than one 4 KiB slot");
-  }
+  TIERKV_ASSIGN_OR_RETURN(slab_bytes, SlabBytesForPool(pool_bytes, slab_bytes, "host"));
   const uint64_t usable = pool_bytes / slab_bytes * slab_bytes;
   TIERKV_ASSIGN_OR_RETURN(SharedMemory memory, SharedMemory::Create(usable, "tierkv-host-pool"));
   return std::unique_ptr<HostTier>(new HostTier(std::move(memory), slab_bytes));
@@ -25,16 +20,7 @@ uint32_t HostTier::SizeClassFor(uint64_t block_bytes) {
 }
 
 Result<TierSlot> HostTier::Allocate(uint64_t block_bytes) {
-  const uint64_t slot_bytes = slabs_.SlotBytesFor(block_bytes);
-  if (slot_bytes == 0) {
-    return Status::InvalidArgument("block of " + std::to_string(block_bytes) +
-                                   " bytes does not fit the host tier's " +
-                                   std::to_string(slabs_.slab_bytes()) + "-byte slabs");
-  }
-  const uint32_t cls = slabs_.ClassFor(slot_bytes);
-  auto offset = slabs_.Allocate(cls);
-  if (!offset) return Status::ResourceExhausted("host tier is full");
-  return TierSlot{cls, *offset};
+  return AllocateSlot(slabs_, block_bytes, "host");
 }
 
 void HostTier::Free(const TierSlot& slot) { slabs_.Free(slot.size_class, slot.offset); }

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string>
 
 namespace tierkv {
 
-SlabAllocator::SlabAllocator(uint64_t total_bytes, uint64_t slab_bytes)
-    : slab_bytes_(slab_bytes) {
+SlabAllocator::SlabAllocator(uint64_t total_bytes, uint64_t slab_bytes) : slab_bytes_(slab_bytes) {
   const uint64_t n = slab_bytes ? total_bytes / slab_bytes : 0;
   slabs_.resize(n);
   free_slabs_.reserve(n);
@@ -78,6 +78,29 @@ void SlabAllocator::RemoveFromPartial(SizeClass& cls, uint32_t slab_index) {
   auto it = std::find(cls.partial.begin(), cls.partial.end(), slab_index);
   if (it != cls.partial.end()) cls.partial.erase(it);
   slabs_[slab_index].in_partial = false;
+}
+
+Result<uint64_t> SlabBytesForPool(uint64_t pool_bytes, uint64_t slab_bytes, std::string_view tier) {
+  slab_bytes = std::min(slab_bytes, pool_bytes);
+  slab_bytes -= slab_bytes % SlabAllocator::kSlotAlignment;
+  if (slab_bytes == 0) {
+    return Status::InvalidArgument(std::string(tier) + " pool of " + std::to_string(pool_bytes) +
+                                   " bytes is smaller than one 4 KiB slot");
+  }
+  return slab_bytes;
+}
+
+Result<TierSlot> AllocateSlot(SlabAllocator& slabs, uint64_t block_bytes, std::string_view tier) {
+  const uint64_t slot_bytes = slabs.SlotBytesFor(block_bytes);
+  if (slot_bytes == 0) {
+    return Status::InvalidArgument("block of " + std::to_string(block_bytes) +
+                                   " bytes does not fit the " + std::string(tier) + " tier's " +
+                                   std::to_string(slabs.slab_bytes()) + "-byte slabs");
+  }
+  const uint32_t cls = slabs.ClassFor(slot_bytes);
+  auto offset = slabs.Allocate(cls);
+  if (!offset) return Status::ResourceExhausted(std::string(tier) + " tier is full");
+  return TierSlot{cls, *offset};
 }
 
 }  // namespace tierkv

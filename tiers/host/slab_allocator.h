@@ -11,7 +11,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
+
+#include "../tier.h"
+#include "tierkv/status.h"
 
 namespace tierkv {
 
@@ -58,5 +62,15 @@ class SlabAllocator {
   std::vector<uint32_t> free_slabs_;
   std::vector<SizeClass> classes_;
 };
+
+// What the tiers built on slabs (host, GPU) share. `tier` names the tier in
+// error messages.
+//
+// The slab size for a pool: slab_bytes, at most the pool, rounded down to the
+// slot alignment; InvalidArgument when not even one slot fits.
+Result<uint64_t> SlabBytesForPool(uint64_t pool_bytes, uint64_t slab_bytes, std::string_view tier);
+// A slot for a block: InvalidArgument when the block does not fit a slab,
+// ResourceExhausted when the tier is full.
+Result<TierSlot> AllocateSlot(SlabAllocator& slabs, uint64_t block_bytes, std::string_view tier);
 
 }  // namespace tierkv
