@@ -39,6 +39,14 @@ const GenerateOptions kGreedy{.max_new_tokens = 20, .sampling = {}};
 
 class CudaEngineTest : public ::testing::Test {
  protected:
+  // A prefix cache in a real tierkvd, as tierkv-engine opens it.
+  Result<std::unique_ptr<DaemonPrefixCache>> OpenCache(
+      const tierkv::testing::DaemonProcess& daemon) {
+    ConnectOptions options;
+    options.address = daemon.socket_path();
+    return DaemonPrefixCache::Open(options, spec_);
+  }
+
   void SetUp() override {
     TIERKV_SKIP_WITHOUT_GPU();
     model_ = testing::MakeTinyModel(GgmlType::kF32, 5, GpuConfig());
@@ -99,9 +107,7 @@ TEST_F(CudaEngineTest, BlocksMoveBetweenCpuAndGpuEngines) {
 TEST_F(CudaEngineTest, WarmInPlaceFromTheDaemonsSharedPool) {
   tierkv::testing::DaemonProcess daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.log();
-  ConnectOptions options;
-  options.address = daemon.socket_path();
-  auto cache = DaemonPrefixCache::Open(options, spec_);
+  auto cache = OpenCache(daemon);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   const std::vector<TokenId> prompt = Prompt(70);
   const GenerateResult cold = Cpu(nullptr, prompt);
@@ -124,9 +130,7 @@ TEST_F(CudaEngineTest, WarmInPlaceFromTheDaemonsSharedPool) {
 TEST_F(CudaEngineTest, WarmFromTheDaemonsGpuTierDeviceToDevice) {
   tierkv::testing::DaemonProcess daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.log();
-  ConnectOptions options;
-  options.address = daemon.socket_path();
-  auto cache = DaemonPrefixCache::Open(options, spec_);
+  auto cache = OpenCache(daemon);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   auto pool = (*cache)->shared_device_pool();
   ASSERT_TRUE(pool.ok()) << "a daemon on a GPU machine runs a GPU tier: "
