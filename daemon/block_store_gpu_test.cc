@@ -7,64 +7,23 @@
 #include <cstring>
 
 #include "block_store.h"
+#include "block_store_fixture.h"
 #include "tiers/gpu/testing/host_backed_device_memory.h"
 
 namespace tierkv {
 namespace {
 
-constexpr uint32_t kBlockTokens = 4;
-constexpr uint64_t kBlockBytes = 64 * 1024;
-constexpr uint64_t kSlab = 1 << 20;           // 16 blocks per host slab
-constexpr uint64_t kGpuBytes = 4 * kBlockBytes;  // room for 4 GPU copies
+constexpr uint64_t kGpuBytes = 4 * testing::BlockStoreFixture::kBlockBytes;  // 4 GPU copies
 
-class BlockStoreGpuTest : public ::testing::Test {
+class BlockStoreGpuTest : public testing::BlockStoreFixture {
  protected:
-  void SetUp() override { MakeStore(2 * kSlab); }
-
-  void MakeStore(uint64_t host_bytes) {
-    store_.reset();
-    host_ = std::move(HostTier::Create(host_bytes, kSlab)).value();
+  void AttachTiers() override {
     auto memory = std::make_unique<testing::HostBackedDeviceMemory>(kGpuBytes);
     device_ = memory.get();
     gpu_ = std::move(GpuTier::Create(std::move(memory), kGpuBytes)).value();
-    registry_ = std::make_unique<NamespaceRegistry>("secret", std::map<std::string, std::string>{},
-                                                    kSlab);
-    wire::OpenNamespaceRequest spec;
-    spec.model_fingerprint = "m";
-    spec.tenant = "default";
-    spec.kv_dtype = "f16";
-    spec.block_tokens = kBlockTokens;
-    spec.block_bytes = kBlockBytes;
-    ns_ = *registry_->Open(spec, {});
-    store_ = std::make_unique<BlockStore>(host_.get());
     store_->AttachGpu(gpu_.get());
   }
-
-  // A one-block chain; distinct `first_token`s give unrelated prompts.
-  wire::BlockChain Chain(size_t blocks, TokenId first_token = 0) {
-    wire::BlockChain c;
-    c.parent = ns_->id;
-    for (size_t i = 0; i < blocks * kBlockTokens; ++i) c.tokens.push_back(first_token + i);
-    c.keys = ChainBlockKeys(ns_->id, c.tokens, kBlockTokens);
-    return c;
-  }
-
-  void Put(const wire::BlockChain& c, uint8_t fill) {
-    auto entries = store_->Reserve(*ns_, c);
-    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
-    std::vector<BlockEntry*> reserved;
-    for (size_t i = 0; i < entries->size(); ++i) {
-      if (BlockEntry* e = (*entries)[i]) {
-        std::memset(host_->At(e->host_slot.offset), static_cast<int>(i + fill), kBlockBytes);
-        reserved.push_back(e);
-      }
-    }
-    store_->Commit(reserved);
-  }
-
-  std::vector<BlockEntry*> Match(const wire::BlockChain& c) {
-    return store_->Match(*ns_, c, static_cast<uint32_t>(c.keys.size()));
-  }
+  void TearDown() override { store_.reset(); }  // before the GPU tier it uses
 
   // Matches the chain and asks for GPU copies, as an acquire from a client
   // that reads device memory does.
@@ -80,12 +39,8 @@ class BlockStoreGpuTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<HostTier> host_;
   testing::HostBackedDeviceMemory* device_ = nullptr;
   std::unique_ptr<GpuTier> gpu_;
-  std::unique_ptr<NamespaceRegistry> registry_;
-  NamespaceInfo* ns_ = nullptr;
-  std::unique_ptr<BlockStore> store_;
 };
 
 TEST_F(BlockStoreGpuTest, GpuCopiesAppearOnceTheCopyCompletesAndEqualTheHostBytes) {
@@ -219,6 +174,7 @@ TEST_F(BlockStoreGpuTest, EvictWaitsForCopiesInFlightAndDropsThoseBlocksToo) {
 }
 
 TEST(BlockStoreWithoutGpuTest, GpuFillsAreANoOp) {
+  constexpr uint64_t kSlab = testing::BlockStoreFixture::kSlab;
   auto host = std::move(HostTier::Create(kSlab, kSlab)).value();
   BlockStore store(host.get());
   store.StartGpuFills({});

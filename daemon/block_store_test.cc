@@ -4,64 +4,12 @@
 
 #include <cstring>
 
+#include "block_store_fixture.h"
+
 namespace tierkv {
 namespace {
 
-constexpr uint32_t kBlockTokens = 4;
-constexpr uint64_t kBlockBytes = 64 * 1024;
-constexpr uint64_t kSlab = 1 << 20;  // 16 blocks per slab
-
-class BlockStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override { MakeStore(2 * kSlab); }
-
-  void MakeStore(uint64_t pool_bytes) {
-    store_.reset();
-    host_ = std::move(HostTier::Create(pool_bytes, kSlab)).value();
-    registry_ = std::make_unique<NamespaceRegistry>("secret", std::map<std::string, std::string>{},
-                                                    kSlab);
-    wire::OpenNamespaceRequest spec;
-    spec.model_fingerprint = "m";
-    spec.tenant = "default";
-    spec.kv_dtype = "f16";
-    spec.block_tokens = kBlockTokens;
-    spec.block_bytes = kBlockBytes;
-    ns_ = *registry_->Open(spec, {});
-    store_ = std::make_unique<BlockStore>(host_.get());
-  }
-
-  // A chain of `blocks` blocks whose tokens start at `first_token`.
-  wire::BlockChain Chain(size_t blocks, TokenId first_token = 0) {
-    wire::BlockChain c;
-    c.parent = ns_->id;
-    for (size_t i = 0; i < blocks * kBlockTokens; ++i) c.tokens.push_back(first_token + i);
-    c.keys = ChainBlockKeys(ns_->id, c.tokens, kBlockTokens);
-    return c;
-  }
-
-  // Stores a chain, filling each payload with its block index + fill.
-  void Put(const wire::BlockChain& c, uint8_t fill = 0) {
-    auto entries = store_->Reserve(*ns_, c);
-    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
-    std::vector<BlockEntry*> reserved;
-    for (size_t i = 0; i < entries->size(); ++i) {
-      if (BlockEntry* e = (*entries)[i]) {
-        std::memset(host_->At(e->host_slot.offset), static_cast<int>(i + fill), kBlockBytes);
-        reserved.push_back(e);
-      }
-    }
-    store_->Commit(reserved);
-  }
-
-  size_t Matched(const wire::BlockChain& c) {
-    return store_->Match(*ns_, c, static_cast<uint32_t>(c.keys.size())).size();
-  }
-
-  std::unique_ptr<HostTier> host_;
-  std::unique_ptr<NamespaceRegistry> registry_;
-  NamespaceInfo* ns_ = nullptr;
-  std::unique_ptr<BlockStore> store_;
-};
+class BlockStoreTest : public testing::BlockStoreFixture {};
 
 TEST_F(BlockStoreTest, StoredPrefixIsFound) {
   auto c = Chain(5);
