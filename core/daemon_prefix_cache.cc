@@ -63,6 +63,9 @@ Result<uint32_t> DaemonPrefixCache::Load(std::span<const Key128> keys,
 Result<BorrowedBlocks> DaemonPrefixCache::Borrow(std::span<const Key128> keys,
                                                  std::span<const TokenId> tokens,
                                                  const BorrowOptions& options) {
+  // A reader of the device pool will read what it stores again soon: from
+  // now on its stores go up to the GPU tier too.
+  if (options.device_pool) stores_to_device_pool_.store(true, std::memory_order_relaxed);
   TIERKV_ASSIGN_OR_RETURN(Lease lease,
                           client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(keys.size()),
                                            AcquireOptions{.gpu = options.device_pool}));
@@ -92,7 +95,9 @@ Result<SharedDevicePool> DaemonPrefixCache::shared_device_pool() {
 Status DaemonPrefixCache::Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
                                 std::span<const std::span<const std::byte>> src) {
   if (src.size() != keys.size()) return Status::InvalidArgument("store: one payload per key");
-  auto res = client_->Reserve(ns_, ns_.id, keys, tokens);
+  auto res = client_->Reserve(
+      ns_, ns_.id, keys, tokens,
+      ReserveOptions{.gpu = stores_to_device_pool_.load(std::memory_order_relaxed)});
   if (!res.ok()) return res.status();
   for (size_t i = 0; i < res->size(); ++i) {
     const std::span<std::byte> slot = res->payload(i);

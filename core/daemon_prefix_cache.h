@@ -6,12 +6,14 @@
 // Borrow pins it with a lease and lends the leased bytes in place (the shared
 // pool's slots; over TCP the reply's bytes) until the borrow is destroyed;
 // Store reserves slots for the chain, writes only the blocks the daemon does
-// not have yet, and commits.
+// not have yet, and commits; once the engine has borrowed from the daemon's
+// GPU tier, stored blocks are copied up to it as well.
 //
 // Thread safety: libtierkv's Client serializes requests, so Store() may run on
 // the engine's background thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "core/prefix_cache.h"
@@ -50,6 +52,9 @@ class DaemonPrefixCache : public PrefixCache {
 
   std::unique_ptr<Client> client_;
   Namespace ns_;
+  // Set by the first Borrow that reads the device pool; read by Store, which
+  // the engine runs on its background thread.
+  std::atomic<bool> stores_to_device_pool_{false};
 };
 
 }  // namespace tierkv::core

@@ -22,18 +22,23 @@ bool ConnectionResources::ReleaseLease(uint64_t lease_id) {
   return true;
 }
 
-uint64_t ConnectionResources::AddReservation(std::vector<BlockEntry*> entries) {
+uint64_t ConnectionResources::AddReservation(std::vector<BlockEntry*> entries,
+                                             bool copy_up_to_gpu) {
   const uint64_t id = next_id_++;
   reservations_.emplace(id, std::move(entries));
+  if (copy_up_to_gpu) gpu_reservations_.insert(id);
   return id;
 }
 
 bool ConnectionResources::TakeReservation(uint64_t reservation_id,
-                                          std::vector<BlockEntry*>* entries) {
+                                          std::vector<BlockEntry*>* entries,
+                                          bool* copy_up_to_gpu) {
   auto it = reservations_.find(reservation_id);
   if (it == reservations_.end()) return false;
   *entries = std::move(it->second);
   reservations_.erase(it);
+  const bool gpu = gpu_reservations_.erase(reservation_id) > 0;
+  if (copy_up_to_gpu) *copy_up_to_gpu = gpu;
   return true;
 }
 

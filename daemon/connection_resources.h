@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "block_store.h"
@@ -42,9 +43,12 @@ class ConnectionResources : public std::enable_shared_from_this<ConnectionResour
   uint64_t AddLease(std::vector<BlockEntry*> entries);
   bool ReleaseLease(uint64_t lease_id);
 
-  uint64_t AddReservation(std::vector<BlockEntry*> entries);
-  // Removes and returns a reservation's entries; false when the id is unknown.
-  bool TakeReservation(uint64_t reservation_id, std::vector<BlockEntry*>* entries);
+  // `copy_up_to_gpu`: the blocks go to the GPU tier too once committed.
+  uint64_t AddReservation(std::vector<BlockEntry*> entries, bool copy_up_to_gpu = false);
+  // Removes and returns a reservation's entries (and whether they go to the
+  // GPU tier); false when the id is unknown.
+  bool TakeReservation(uint64_t reservation_id, std::vector<BlockEntry*>* entries,
+                       bool* copy_up_to_gpu = nullptr);
 
   size_t lease_count() const { return leases_.size(); }
   size_t reservation_count() const { return reservations_.size(); }
@@ -58,6 +62,7 @@ class ConnectionResources : public std::enable_shared_from_this<ConnectionResour
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::vector<BlockEntry*>> leases_;
   std::unordered_map<uint64_t, std::vector<BlockEntry*>> reservations_;
+  std::unordered_set<uint64_t> gpu_reservations_;  // ids made with copy_up_to_gpu
 };
 
 }  // namespace tierkv

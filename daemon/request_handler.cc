@@ -318,7 +318,10 @@ Status RequestHandler::Reserve(ConnectionResources& conn, wire::Reader& r, wire:
   if (inline_bytes) {
     store_->Commit(reserved);
   } else if (!reserved.empty()) {
-    reply.reservation_id = conn.AddReservation(std::move(reserved));
+    // A client on this node that reads the GPU tier: its new blocks go up too
+    // once committed, since it is likely to read them again soon.
+    const bool gpu_client = (req.flags & wire::kFlagGpu) && conn.local();
+    reply.reservation_id = conn.AddReservation(std::move(reserved), gpu_client);
   }
   reply.Encode(w);
   return Status::Ok();
@@ -328,10 +331,12 @@ Status RequestHandler::Commit(ConnectionResources& conn, wire::Reader& r, wire::
   wire::IdRequest req;
   if (!wire::IdRequest::Decode(r, &req)) return Status::ProtocolError("malformed commit");
   std::vector<BlockEntry*> entries;
-  if (!conn.TakeReservation(req.id, &entries)) {
+  bool copy_up_to_gpu = false;
+  if (!conn.TakeReservation(req.id, &entries, &copy_up_to_gpu)) {
     return Status::NotFound("no reservation " + std::to_string(req.id) + " on this connection");
   }
   store_->Commit(entries);
+  if (copy_up_to_gpu) store_->StartGpuFills(entries);
   wire::CountReply{entries.size()}.Encode(w);
   return Status::Ok();
 }

@@ -80,6 +80,7 @@ std::vector<uint8_t> Conversation(const std::string& tenant, bool inline_put) {
     body.resize(body.size() + chain.keys.size() * kBlockBytes, 0x5a);
     AppendFrame(MessageType::kReserve, body, &out);
   } else {
+    reserve.flags = wire::kFlagGpu;  // committed blocks also go up to the GPU tier
     AppendMessage(MessageType::kReserve, reserve, &out);
     AppendMessage(MessageType::kCommit, wire::IdRequest{1}, &out);
   }

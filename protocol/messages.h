@@ -28,6 +28,7 @@ inline constexpr uint8_t kFlagPrefetch = 1;  // lookup: start promoting NVMe blo
 inline constexpr uint8_t kFlagInline = 2;    // acquire/reserve: payload bytes travel in frames
 // acquire: the client reads the GPU tier's pool (CUDA IPC): blocks with a GPU
 // copy come as GPU offsets, and the others start copying up for next time.
+// reserve: the blocks start copying up to the GPU tier once committed.
 inline constexpr uint8_t kFlagGpu = 4;
 
 struct HelloRequest {

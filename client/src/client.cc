@@ -278,8 +278,8 @@ Result<GpuPoolInfo> Client::GpuPool() {
 }
 
 Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
-                                    std::span<const Key128> keys,
-                                    std::span<const TokenId> tokens) {
+                                    std::span<const Key128> keys, std::span<const TokenId> tokens,
+                                    const ReserveOptions& options) {
   TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
   Reservation res;
   res.conn_ = conn_.get();
@@ -297,6 +297,7 @@ Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
   }
   wire::ReserveRequest req;
   req.ns_handle = ns.handle;
+  req.flags = options.gpu ? wire::kFlagGpu : 0;
   req.chain = MakeChain(parent, keys, tokens);
   ReplyBuffer fields;
   TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kReserve, EncodeBody(req), &fields));

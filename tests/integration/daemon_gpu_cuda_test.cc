@@ -78,5 +78,39 @@ TEST(DaemonGpuCudaTest, GpuClientsReadBlocksFromTheDevicePoolByteExact) {
   EXPECT_EQ(cudaIpcCloseMemHandle(base), cudaSuccess);
 }
 
+// Blocks a GPU client stores go up at commit: its first GPU acquire can
+// already find them on the device (once the copies are done).
+TEST(DaemonGpuCudaTest, BlocksAGpuClientStoresGoUpAtCommit) {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+    GTEST_SKIP() << "no CUDA device";
+  }
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = std::move(daemon.Connect()).value();
+  auto ns = *client->OpenNamespace(TestSpec(kBlockBytes));
+  const Prompt p = MakePrompt(ns, 4);
+  const auto payload = Payload(ns, 4, 3);
+  auto res = client->Reserve(ns, ns.id, p.keys, p.tokens, ReserveOptions{.gpu = true});
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  for (size_t i = 0; i < 4; ++i) {
+    std::memcpy(res->payload(i).data(), payload.data() + i * kBlockBytes, kBlockBytes);
+  }
+  ASSERT_TRUE(res->Commit().ok());
+  bool on_gpu = false;
+  for (int attempt = 0; attempt < 200 && !on_gpu; ++attempt) {
+    auto lease = client->Acquire(ns, p.keys, p.tokens, 4, AcquireOptions{.gpu = true});
+    ASSERT_TRUE(lease.ok());
+    ASSERT_EQ(lease->size(), 4u);
+    on_gpu = lease->location(3) == TierKind::kGpu;
+    if (!on_gpu) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(on_gpu) << "stored blocks never reached the GPU tier";
+  auto stats = client->GetStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->tiers.front().name, "gpu");
+  EXPECT_EQ(stats->tiers.front().blocks, 4u);
+}
+
 }  // namespace
 }  // namespace tierkv::testing

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstring>
 
 #include "daemon_process.h"
 
@@ -72,6 +73,26 @@ TEST(DaemonGpuTest, WithoutADeviceTheTierIsOffAndGpuAcquiresAreServedFromTheHost
       EXPECT_TRUE(std::equal(want.begin(), want.end(), lease->payload(i).begin()));
     }
   }
+}
+
+TEST(DaemonGpuTest, GpuReservationsCommitAsUsualWithoutATier) {
+  DaemonProcess daemon({"--gpu-bytes", "0"});
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = std::move(daemon.Connect()).value();
+  auto ns = *client->OpenNamespace(TestSpec(kBlockBytes));
+  const Prompt p = MakePrompt(ns, 3);
+  const auto payload = Payload(ns, 3, 5);
+  auto res = client->Reserve(ns, ns.id, p.keys, p.tokens, ReserveOptions{.gpu = true});
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  for (size_t i = 0; i < 3; ++i) {
+    std::memcpy(res->payload(i).data(), payload.data() + i * kBlockBytes, kBlockBytes);
+  }
+  ASSERT_TRUE(res->Commit().ok());
+  std::vector<std::byte> out(payload.size());
+  auto n = client->Get(ns, p.keys, p.tokens, out);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(out, payload);
 }
 
 TEST(DaemonGpuTest, GpuPoolOverTcpIsRefusedClearly) {

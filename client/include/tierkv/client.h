@@ -80,6 +80,12 @@ struct AcquireOptions {
   bool gpu = false;
 };
 
+struct ReserveOptions {
+  // This process reads the daemon's GPU tier: once committed, the blocks
+  // start copying up to it too (it will likely read them again soon).
+  bool gpu = false;
+};
+
 // The daemon's GPU tier pool, as an engine on the same GPU opens it:
 // cudaIpcOpenMemHandle(&base, handle) on `device`, then block i of a lease
 // lives at base + lease.gpu_offset(i).
@@ -231,7 +237,8 @@ class Client {
   // daemon checks that every key is the hash of its parent and tokens. A block
   // that is already stored gets an empty payload(i) span: there is nothing to write.
   Result<Reservation> Reserve(const Namespace& ns, const Key128& parent,
-                              std::span<const Key128> keys, std::span<const TokenId> tokens);
+                              std::span<const Key128> keys, std::span<const TokenId> tokens,
+                              const ReserveOptions& options = {});
 
   // Convenience: Reserve, copy `payload` (keys.size() * block_bytes), Commit.
   Status Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
