@@ -46,14 +46,9 @@ NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, int block_tokens) {
 
 int Engine::LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq) {
   const int bt = options_.block_tokens;
-  if (cache_.get() == nullptr) return 0;
-  auto prefix = LookupCachedPrefix(*cache_.get(), prompt, bt);
-  if (!prefix.ok()) {
-    cache_.Drop(prefix.status(), "lookup");
-    return 0;
-  }
+  const std::optional<CachedPrefix> prefix = cache_.LookupPrefix(prompt, bt);
+  if (!prefix || prefix->matched_blocks == 0) return 0;
   const uint32_t n = prefix->matched_blocks;
-  if (n == 0) return 0;
   if (Status s = seq.Reserve(static_cast<int>(n) * bt); !s.ok()) {
     cache_.Drop(s, "page reservation");
     return 0;

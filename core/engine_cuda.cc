@@ -90,14 +90,8 @@ CudaEngine::~CudaEngine() {
 
 int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq) {
   const int bt = options_.block_tokens;
-  if (cache_.get() == nullptr) return 0;
-  auto prefix = LookupCachedPrefix(*cache_.get(), prompt, bt);
-  if (!prefix.ok()) {
-    cache_.Drop(prefix.status(), "lookup");
-    return 0;
-  }
-  const uint32_t n = prefix->matched_blocks;
-  if (n == 0) return 0;
+  const std::optional<CachedPrefix> prefix = cache_.LookupPrefix(prompt, bt);
+  if (!prefix || prefix->matched_blocks == 0) return 0;
   // The whole prompt's pages at once: the prefill then never replaces the
   // device block table while the copy stream still reads it.
   if (Status s = seq.Reserve(static_cast<int>(prompt.size()), runner_->stream()); !s.ok()) {

@@ -6,6 +6,9 @@
 // Thread safety: none; the engine calls Drop() from its own thread only.
 #pragma once
 
+#include <optional>
+#include <span>
+
 #include "core/prefix_cache.h"
 #include "tierkv/status.h"
 
@@ -21,6 +24,10 @@ class WarnOnceCache {
 
   // Logs one warning naming `what` failed and why, then lets the cache go.
   void Drop(const Status& error, const char* what);
+
+  // LookupCachedPrefix on the cache; nullopt when there is no cache or the
+  // lookup failed (the cache is then dropped).
+  std::optional<CachedPrefix> LookupPrefix(std::span<const TokenId> prompt, int block_tokens);
 
  private:
   PrefixCache* cache_;

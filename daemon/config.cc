@@ -54,6 +54,17 @@ Status ReadSize(const toml::table& t, const char* key, uint64_t* out) {
   return Status::InvalidArgument(std::string(key) + " must be an integer or a size string");
 }
 
+// ReadSize for a tier's size, where 0 is allowed: it turns the tier off.
+Status ReadTierSize(const toml::table& t, const char* key, uint64_t* out) {
+  if (const toml::node* n = t.get(key)) {
+    if (const auto* i = n->as_integer(); i && i->get() == 0) {
+      *out = 0;
+      return Status::Ok();
+    }
+  }
+  return ReadSize(t, key, out);
+}
+
 Status ReadString(const toml::table& t, const char* key, std::string* out) {
   const toml::node* n = t.get(key);
   if (!n) return Status::Ok();
@@ -98,23 +109,9 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
   TIERKV_RETURN_IF_ERROR(ReadString(t, "admin_token", &config->admin_token));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "host_bytes", &config->host_bytes));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "slab_bytes", &config->slab_bytes));
-  if (const toml::node* n = t.get("nvme_bytes")) {
-    // 0 is allowed here: it turns the NVMe tier off.
-    if (const auto* i = n->as_integer(); i && i->get() == 0) {
-      config->nvme_bytes = 0;
-    } else {
-      TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_bytes", &config->nvme_bytes));
-    }
-  }
+  TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "nvme_bytes", &config->nvme_bytes));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_max_block_bytes", &config->nvme_max_block_bytes));
-  if (const toml::node* n = t.get("gpu_bytes")) {
-    // 0 is allowed here: it turns the GPU tier off.
-    if (const auto* i = n->as_integer(); i && i->get() == 0) {
-      config->gpu_bytes = 0;
-    } else {
-      TIERKV_RETURN_IF_ERROR(ReadSize(t, "gpu_bytes", &config->gpu_bytes));
-    }
-  }
+  TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "gpu_bytes", &config->gpu_bytes));
   if (const toml::node* n = t.get("gpu_device")) {
     const auto* i = n->as_integer();
     if (!i || i->get() < 0 || i->get() > 1024) {
