@@ -10,7 +10,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "load_mix.h"
+#include "tests/integration/load_mix.h"
 
 int main(int argc, char** argv) {
   tierkv::testing::MixOptions o;

@@ -1,12 +1,12 @@
-#include "nvme_tier_bench.h"
+#include "bench/nvme_tier_bench.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <iostream>
 
-#include "bench_util.h"
-#include "raw_io.h"
+#include "bench/bench_util.h"
+#include "bench/raw_io.h"
 
 namespace tierkv::bench {
 namespace {

@@ -1,4 +1,4 @@
-#include "raw_io.h"
+#include "bench/raw_io.h"
 
 #include <fcntl.h>
 #include <liburing.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "bench_util.h"
+#include "bench/bench_util.h"
 
 namespace tierkv::bench {
 namespace {

@@ -11,10 +11,10 @@
 #include <iostream>
 #include <random>
 
-#include "bench_util.h"
-#include "nvme_tier_bench.h"
+#include "bench/bench_util.h"
+#include "bench/nvme_tier_bench.h"
+#include "bench/xxhash_shared.h"
 #include "tierkv/client.h"
-#include "xxhash_shared.h"
 
 namespace tierkv::bench {
 namespace {

@@ -1,5 +1,5 @@
 // Compiled without XXH_INLINE_ALL and linked against libxxhash.so.
-#include "xxhash_shared.h"
+#include "bench/xxhash_shared.h"
 
 #include <xxhash.h>
 

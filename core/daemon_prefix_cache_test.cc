@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::core {
 namespace {

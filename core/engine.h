@@ -23,7 +23,7 @@
 #include "core/prefix_cache.h"
 #include "core/sampler.h"
 #include "core/warn_once_cache.h"
-#include "tierkv/client.h"
+#include "tierkv/namespace_spec.h"
 #include "tierkv/status.h"
 
 namespace tierkv::core {

@@ -6,7 +6,7 @@
 
 #include "core/in_process_prefix_cache.h"
 #include "core/prefix_cache.h"
-#include "tierkv/client.h"
+#include "tierkv/namespace_spec.h"
 
 namespace tierkv::core {
 

@@ -12,8 +12,8 @@
 #include "core/engine.h"
 #include "core/in_process_prefix_cache.h"
 #include "core/test_model.h"
-#include "daemon_process.h"
 #include "kernels/cuda_test_util.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::core {
 namespace {

@@ -8,7 +8,7 @@
 #include "core/engine.h"
 #include "core/engine_cache.h"
 #include "core/test_model.h"
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::core {
 namespace {

@@ -19,6 +19,7 @@
 #include "core/engine.h"
 #include "core/engine_cache.h"
 #include "core/shared_prefix_workload.h"
+#include "tierkv/client.h"
 #if TIERKV_HAVE_CUDA
 #include "core/engine_cuda.h"
 #endif

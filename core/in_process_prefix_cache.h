@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/prefix_cache.h"
-#include "tierkv/client.h"
+#include "tierkv/namespace_spec.h"
 
 namespace tierkv::core {
 

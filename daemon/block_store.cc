@@ -1,4 +1,4 @@
-#include "block_store.h"
+#include "daemon/block_store.h"
 
 #include <algorithm>
 #include <cstring>

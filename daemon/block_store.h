@@ -52,12 +52,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gpu_tier.h"
-#include "host_tier.h"
-#include "lru_list.h"
-#include "messages.h"
-#include "namespace_registry.h"
-#include "tierkv/client.h"
+#include "daemon/lru_list.h"
+#include "daemon/namespace_registry.h"
+#include "protocol/messages.h"
+#include "tierkv/tier_kind.h"
+#include "tiers/gpu/gpu_tier.h"
+#include "tiers/host/host_tier.h"
 #include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {

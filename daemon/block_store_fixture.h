@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "block_store.h"
+#include "daemon/block_store.h"
 
 namespace tierkv::testing {
 

@@ -2,7 +2,7 @@
 // GPU copies). See block_store.h for the rules.
 #include <spdlog/spdlog.h>
 
-#include "block_store.h"
+#include "daemon/block_store.h"
 
 namespace tierkv {
 

@@ -6,8 +6,8 @@
 
 #include <cstring>
 
-#include "block_store.h"
-#include "block_store_fixture.h"
+#include "daemon/block_store.h"
+#include "daemon/block_store_fixture.h"
 #include "tiers/gpu/testing/host_backed_device_memory.h"
 
 namespace tierkv {

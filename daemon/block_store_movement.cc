@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "block_store.h"
+#include "daemon/block_store.h"
 
 namespace tierkv {
 namespace {

@@ -1,10 +1,10 @@
-#include "block_store.h"
+#include "daemon/block_store.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "block_store_fixture.h"
+#include "daemon/block_store_fixture.h"
 
 namespace tierkv {
 namespace {

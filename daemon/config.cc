@@ -1,4 +1,4 @@
-#include "config.h"
+#include "daemon/config.h"
 
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>

@@ -1,4 +1,4 @@
-#include "connection_resources.h"
+#include "daemon/connection_resources.h"
 
 namespace tierkv {
 

@@ -11,8 +11,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "block_store.h"
-#include "namespace_registry.h"
+#include "daemon/block_store.h"
+#include "daemon/namespace_registry.h"
 
 namespace tierkv {
 

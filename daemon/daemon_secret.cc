@@ -1,4 +1,4 @@
-#include "daemon_secret.h"
+#include "daemon/daemon_secret.h"
 
 #include <fcntl.h>
 #include <sys/random.h>

@@ -1,4 +1,4 @@
-#include "gpu_setup.h"
+#include "daemon/gpu_setup.h"
 
 #include <spdlog/spdlog.h>
 

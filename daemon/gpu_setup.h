@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "block_store.h"
-#include "config.h"
-#include "cuda_device_memory.h"
-#include "gpu_tier.h"
+#include "daemon/block_store.h"
+#include "daemon/config.h"
+#include "tiers/gpu/cuda_device_memory.h"
+#include "tiers/gpu/gpu_tier.h"
 
 namespace tierkv {
 

@@ -1,4 +1,4 @@
-#include "lru_list.h"
+#include "daemon/lru_list.h"
 
 #include <gtest/gtest.h>
 

@@ -5,16 +5,16 @@
 #include <boost/asio.hpp>
 #include <csignal>
 
-#include "block_store.h"
-#include "config.h"
-#include "daemon_secret.h"
-#include "event_fd_pump.h"
-#include "gpu_setup.h"
-#include "host_tier.h"
-#include "namespace_registry.h"
-#include "nvme_setup.h"
-#include "request_handler.h"
-#include "server.h"
+#include "daemon/block_store.h"
+#include "daemon/config.h"
+#include "daemon/daemon_secret.h"
+#include "daemon/event_fd_pump.h"
+#include "daemon/gpu_setup.h"
+#include "daemon/namespace_registry.h"
+#include "daemon/nvme_setup.h"
+#include "daemon/request_handler.h"
+#include "daemon/server.h"
+#include "tiers/host/host_tier.h"
 
 namespace {
 

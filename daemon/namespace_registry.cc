@@ -1,4 +1,4 @@
-#include "namespace_registry.h"
+#include "daemon/namespace_registry.h"
 
 #include <xxhash.h>
 

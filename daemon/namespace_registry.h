@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "messages.h"
+#include "protocol/messages.h"
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
 

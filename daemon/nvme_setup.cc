@@ -1,4 +1,4 @@
-#include "nvme_setup.h"
+#include "daemon/nvme_setup.h"
 
 #include <spdlog/spdlog.h>
 

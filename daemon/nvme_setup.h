@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "block_store.h"
-#include "config.h"
+#include "daemon/block_store.h"
+#include "daemon/config.h"
 #include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {

@@ -1,11 +1,11 @@
-#include "request_handler.h"
+#include "daemon/request_handler.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <fstream>
 
-#include "messages.h"
+#include "protocol/messages.h"
 
 namespace tierkv {
 namespace {

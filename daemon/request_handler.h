@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "block_store.h"
-#include "connection_resources.h"
-#include "namespace_registry.h"
-#include "wire.h"
+#include "daemon/block_store.h"
+#include "daemon/connection_resources.h"
+#include "daemon/namespace_registry.h"
+#include "protocol/wire.h"
 
 namespace tierkv {
 

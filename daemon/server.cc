@@ -1,4 +1,4 @@
-#include "server.h"
+#include "daemon/server.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>

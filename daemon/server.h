@@ -9,8 +9,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "request_handler.h"
-#include "session.h"
+#include "daemon/request_handler.h"
+#include "daemon/session.h"
 
 namespace tierkv {
 

@@ -1,4 +1,4 @@
-#include "session.h"
+#include "daemon/session.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>

@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "connection_resources.h"
-#include "request_handler.h"
+#include "daemon/connection_resources.h"
+#include "daemon/request_handler.h"
 
 namespace tierkv {
 

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "messages.h"
-#include "wire.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
 
 namespace tierkv::wire {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-#include "handler_harness.h"
+#include "fuzz/handler_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tierkv::fuzzing::RunFrames(std::span<const uint8_t>(data, size));

@@ -1,14 +1,14 @@
-#include "handler_harness.h"
+#include "fuzz/handler_harness.h"
 
 #include <cstdlib>
 #include <memory>
 
-#include "block_store.h"
-#include "connection_resources.h"
-#include "host_tier.h"
-#include "namespace_registry.h"
-#include "request_handler.h"
+#include "daemon/block_store.h"
+#include "daemon/connection_resources.h"
+#include "daemon/namespace_registry.h"
+#include "daemon/request_handler.h"
 #include "tiers/gpu/testing/host_backed_device_memory.h"
+#include "tiers/host/host_tier.h"
 
 namespace tierkv::fuzzing {
 namespace {

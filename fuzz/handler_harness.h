@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "messages.h"
-#include "wire.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
 
 namespace tierkv::fuzzing {
 

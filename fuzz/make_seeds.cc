@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "handler_harness.h"
+#include "fuzz/handler_harness.h"
 #include "tierkv/keys.h"
 
 namespace tierkv::fuzzing {

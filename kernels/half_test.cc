@@ -1,4 +1,4 @@
-#include "half.h"
+#include "kernels/half.h"
 
 #include <gtest/gtest.h>
 

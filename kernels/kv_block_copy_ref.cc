@@ -1,4 +1,4 @@
-#include "kv_block_copy_ref.h"
+#include "kernels/kv_block_copy_ref.h"
 
 #include <cstring>
 

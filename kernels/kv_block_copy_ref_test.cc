@@ -1,11 +1,11 @@
-#include "kv_block_copy_ref.h"
+#include "kernels/kv_block_copy_ref.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
-#include "kv_cache_write_ref.h"
+#include "kernels/kv_cache_write_ref.h"
 
 namespace tierkv::kernels {
 namespace {

@@ -1,4 +1,4 @@
-#include "kv_cache_write_ref.h"
+#include "kernels/kv_cache_write_ref.h"
 
 #include <cstring>
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "paged_kv.h"
+#include "kernels/paged_kv.h"
 
 namespace tierkv::kernels {
 

@@ -1,4 +1,4 @@
-#include "matmul_ref.h"
+#include "kernels/matmul_ref.h"
 
 #include <cblas.h>
 

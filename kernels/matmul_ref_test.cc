@@ -1,8 +1,8 @@
-#include "matmul_ref.h"
+#include "kernels/matmul_ref.h"
 
 #include <gtest/gtest.h>
 
-#include "test_util.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::kernels {
 namespace {

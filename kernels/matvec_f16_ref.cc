@@ -1,4 +1,4 @@
-#include "matvec_f16_ref.h"
+#include "kernels/matvec_f16_ref.h"
 
 #if defined(__F16C__) && defined(__FMA__)
 #include <immintrin.h>
@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "half.h"
-#include "parallel_for.h"
+#include "kernels/half.h"
+#include "kernels/parallel_for.h"
 
 namespace tierkv::kernels {
 namespace {

@@ -1,10 +1,10 @@
-#include "matvec_f16_ref.h"
+#include "kernels/matvec_f16_ref.h"
 
 #include <gtest/gtest.h>
 
-#include "half.h"
-#include "parallel_for.h"
-#include "test_util.h"
+#include "kernels/half.h"
+#include "kernels/parallel_for.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::kernels {
 namespace {

@@ -1,4 +1,4 @@
-#include "paged_attention_ref.h"
+#include "kernels/paged_attention_ref.h"
 
 #include <cblas.h>
 
@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "parallel_for.h"
-#include "softmax_ref.h"
+#include "kernels/parallel_for.h"
+#include "kernels/softmax_ref.h"
 
 namespace tierkv::kernels {
 namespace {

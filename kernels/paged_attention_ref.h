@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "paged_kv.h"
+#include "kernels/paged_kv.h"
 
 namespace tierkv::kernels {
 

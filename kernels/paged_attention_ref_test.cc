@@ -1,4 +1,4 @@
-#include "paged_attention_ref.h"
+#include "kernels/paged_attention_ref.h"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "kv_cache_write_ref.h"
-#include "test_util.h"
+#include "kernels/kv_cache_write_ref.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::kernels {
 namespace {

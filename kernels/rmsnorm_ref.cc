@@ -1,4 +1,4 @@
-#include "rmsnorm_ref.h"
+#include "kernels/rmsnorm_ref.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "rope_ref.h"
+#include "kernels/rope_ref.h"
 
 #include <cmath>
 #include <vector>

@@ -1,10 +1,10 @@
-#include "rope_ref.h"
+#include "kernels/rope_ref.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "test_util.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::kernels {
 namespace {

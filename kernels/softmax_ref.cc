@@ -1,4 +1,4 @@
-#include "softmax_ref.h"
+#include "kernels/softmax_ref.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "swiglu_ref.h"
+#include "kernels/swiglu_ref.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,10 @@
-#include "swiglu_ref.h"
+#include "kernels/swiglu_ref.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "test_util.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::kernels {
 namespace {

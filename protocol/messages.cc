@@ -1,6 +1,6 @@
-#include "messages.h"
+#include "protocol/messages.h"
 
-#include "status_codes.h"
+#include "protocol/status_codes.h"
 
 namespace tierkv::wire {
 namespace {

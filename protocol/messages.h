@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/wire.h"
 #include "tierkv/keys.h"
-#include "wire.h"
 
 namespace tierkv::wire {
 

@@ -1,4 +1,4 @@
-#include "status_codes.h"
+#include "protocol/status_codes.h"
 
 namespace tierkv::wire {
 

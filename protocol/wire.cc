@@ -1,4 +1,4 @@
-#include "wire.h"
+#include "protocol/wire.h"
 
 namespace tierkv::wire {
 

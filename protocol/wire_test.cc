@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "messages.h"
-#include "status_codes.h"
-#include "wire.h"
+#include "protocol/messages.h"
+#include "protocol/status_codes.h"
+#include "protocol/wire.h"
 
 namespace tierkv::wire {
 namespace {

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <utility>
 
-#include "connection.h"
-#include "messages.h"
+#include "client/src/connection.h"
+#include "protocol/messages.h"
 
 namespace tierkv {
 namespace {
@@ -41,17 +41,6 @@ Status CheckTokens(const Namespace& ns, std::span<const Key128> keys,
 }
 
 }  // namespace
-
-std::string_view TierName(TierKind tier) {
-  switch (tier) {
-    case TierKind::kNone: return "none";
-    case TierKind::kGpu: return "gpu";
-    case TierKind::kHost: return "host";
-    case TierKind::kNvme: return "nvme";
-    case TierKind::kRemote: return "remote";
-  }
-  return "unknown";
-}
 
 // ---- Lease ----
 

@@ -1,4 +1,4 @@
-#include "connection.h"
+#include "client/src/connection.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <utility>
 
-#include "messages.h"
+#include "protocol/messages.h"
 
 namespace tierkv {
 namespace {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "shared_memory.h"
+#include "base/shared_memory.h"
+#include "protocol/wire.h"
 #include "tierkv/client.h"
-#include "wire.h"
 
 namespace tierkv {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 #include "tierkv/tierkv.h"
 
 namespace tierkv::testing {

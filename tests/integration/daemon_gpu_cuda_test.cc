@@ -10,7 +10,7 @@
 #include <cstring>
 #include <thread>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

@@ -1,4 +1,4 @@
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

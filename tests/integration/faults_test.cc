@@ -17,9 +17,9 @@
 #include <mutex>
 #include <thread>
 
-#include "daemon_process.h"
-#include "messages.h"
-#include "wire.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

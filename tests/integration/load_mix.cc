@@ -1,4 +1,4 @@
-#include "load_mix.h"
+#include "tests/integration/load_mix.h"
 
 #include <algorithm>
 #include <atomic>

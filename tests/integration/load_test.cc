@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "daemon_process.h"
-#include "load_mix.h"
+#include "tests/integration/daemon_process.h"
+#include "tests/integration/load_mix.h"
 
 namespace tierkv::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

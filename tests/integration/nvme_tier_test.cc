@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

@@ -8,9 +8,9 @@
 
 #include <cstring>
 
-#include "daemon_process.h"
-#include "messages.h"
-#include "wire.h"
+#include "protocol/messages.h"
+#include "protocol/wire.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <fstream>
 
-#include "daemon_process.h"
+#include "tests/integration/daemon_process.h"
 
 namespace tierkv::testing {
 namespace {

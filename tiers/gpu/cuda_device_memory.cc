@@ -1,4 +1,4 @@
-#include "cuda_device_memory.h"
+#include "tiers/gpu/cuda_device_memory.h"
 
 #include <cuda_runtime_api.h>
 #include <sys/eventfd.h>

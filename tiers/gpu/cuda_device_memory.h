@@ -9,7 +9,7 @@
 #include <memory>
 #include <span>
 
-#include "device_memory.h"
+#include "tiers/gpu/device_memory.h"
 
 namespace tierkv {
 

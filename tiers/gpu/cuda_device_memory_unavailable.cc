@@ -1,5 +1,5 @@
 // cuda_device_memory.h for builds without CUDA: the GPU tier is off.
-#include "cuda_device_memory.h"
+#include "tiers/gpu/cuda_device_memory.h"
 
 namespace tierkv {
 

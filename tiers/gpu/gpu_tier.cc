@@ -1,4 +1,4 @@
-#include "gpu_tier.h"
+#include "tiers/gpu/gpu_tier.h"
 
 #include <algorithm>
 

@@ -8,8 +8,8 @@
 
 #include <memory>
 
-#include "device_memory.h"
-#include "slab_allocator.h"
+#include "tiers/gpu/device_memory.h"
+#include "tiers/host/slab_allocator.h"
 #include "tiers/tier.h"
 
 namespace tierkv {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "cuda_device_memory.h"
-#include "gpu_tier.h"
 #include "kernels/cuda_util.h"
+#include "tiers/gpu/cuda_device_memory.h"
+#include "tiers/gpu/gpu_tier.h"
 
 namespace tierkv {
 namespace {

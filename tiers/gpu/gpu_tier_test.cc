@@ -1,12 +1,12 @@
 // GpuTier's slot and copy rules over host-backed device memory (no GPU here:
 // gpu_tier_cuda_test.cc runs the same on a real device).
-#include "gpu_tier.h"
+#include "tiers/gpu/gpu_tier.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "testing/host_backed_device_memory.h"
+#include "tiers/gpu/testing/host_backed_device_memory.h"
 
 namespace tierkv {
 namespace {

@@ -1,4 +1,4 @@
-#include "host_tier.h"
+#include "tiers/host/host_tier.h"
 
 #include <algorithm>
 #include <cstring>

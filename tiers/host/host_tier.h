@@ -4,9 +4,9 @@
 
 #include <memory>
 
-#include "../tier.h"
-#include "shared_memory.h"
-#include "slab_allocator.h"
+#include "base/shared_memory.h"
+#include "tiers/host/slab_allocator.h"
+#include "tiers/tier.h"
 
 namespace tierkv {
 

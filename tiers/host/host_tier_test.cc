@@ -1,4 +1,4 @@
-#include "host_tier.h"
+#include "tiers/host/host_tier.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../tier.h"
 #include "tierkv/status.h"
+#include "tiers/tier.h"
 
 namespace tierkv {
 

@@ -1,4 +1,4 @@
-#include "slab_allocator.h"
+#include "tiers/host/slab_allocator.h"
 
 #include <gtest/gtest.h>
 

@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "tierkv/keys.h"
+#include "tierkv/namespace_spec.h"
 #include "tierkv/status.h"
+#include "tierkv/tier_kind.h"
 
 namespace tierkv {
 
@@ -48,17 +50,6 @@ struct ConnectOptions {
   bool touch_pool = false;
 };
 
-// Everything that must match for two blocks to be interchangeable.
-struct NamespaceSpec {
-  std::string model_fingerprint;  // e.g. a hash of the model file's weights
-  std::string tenant = "default";
-  std::string adapter_id;         // LoRA id, empty for none
-  std::string kv_dtype = "f16";
-  std::string kv_layout = "layer-major";
-  uint32_t block_tokens = 16;
-  uint64_t block_bytes = 0;
-};
-
 struct Namespace {
   Key128 id;                 // root of this namespace's key chains
   uint32_t handle = 0;       // daemon-side handle used on the wire
@@ -66,8 +57,6 @@ struct Namespace {
   uint64_t block_bytes = 0;
 };
 
-enum class TierKind : uint8_t { kNone = 0, kGpu = 1, kHost = 2, kNvme = 3, kRemote = 4 };
-std::string_view TierName(TierKind tier);
 
 struct LookupOptions {
   bool prefetch = false;  // start moving NVMe-resident matched blocks up to host now

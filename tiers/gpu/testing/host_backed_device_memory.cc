@@ -1,4 +1,4 @@
-#include "host_backed_device_memory.h"
+#include "tiers/gpu/testing/host_backed_device_memory.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
