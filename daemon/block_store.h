@@ -49,11 +49,13 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
+#include "daemon/block_entry.h"
+#include "daemon/block_index.h"
 #include "daemon/lru_list.h"
 #include "daemon/namespace_registry.h"
+#include "daemon/store_counters.h"
 #include "protocol/messages.h"
 #include "tierkv/tier_kind.h"
 #include "tiers/gpu/gpu_tier.h"
@@ -61,45 +63,6 @@
 #include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {
-
-enum class BlockState : uint8_t { kWriting, kReady };
-
-// Links a block into its GPU size class's LRU, beside its host or NVMe list.
-using GpuLruHook = BasicLruHook<struct GpuLruTag>;
-
-struct BlockEntry : LruHook, GpuLruHook {
-  Key128 key;
-  Key128 parent;
-  Key128 ns_id;
-  std::vector<TokenId> tokens;
-  uint64_t bytes = 0;
-  TierSlot host_slot;  // valid while on_host or promoting
-  TierSlot gpu_slot;   // valid while on_gpu or gpu_filling
-  BlockState state = BlockState::kWriting;
-  bool on_gpu = false;       // a GPU copy exists (then on_host too)
-  bool gpu_filling = false;  // the host copy is being copied into gpu_slot
-  bool on_host = false;
-  bool on_nvme = false;    // a durable, indexed NVMe copy exists
-  bool demoting = false;   // an NVMe write of the host copy is in flight
-  bool promoting = false;  // an NVMe read into host_slot is in flight
-  uint32_t pins = 0;
-  // Run when the movement in flight (demotion or promotion) ends, also when
-  // the block is dropped meanwhile.
-  std::vector<std::function<void()>> move_waiters;
-
-  // The fastest tier holding the block.
-  TierKind tier() const {
-    return on_gpu ? TierKind::kGpu : on_host ? TierKind::kHost : TierKind::kNvme;
-  }
-};
-
-struct TierCounters {
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  uint64_t evictions = 0;
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-};
 
 struct BlockStoreOptions {
   // Background cleaning (writing host blocks to NVMe) starts above this
@@ -175,26 +138,13 @@ class BlockStore {
   void DrainNvme();
 
   HostTier& host() { return *host_; }
-  const TierCounters& host_counters() const { return host_counters_; }
-  const TierCounters& nvme_counters() const { return nvme_counters_; }
-  const TierCounters& gpu_counters() const { return gpu_counters_; }
-  uint64_t gpu_blocks() const { return gpu_blocks_; }
-  uint64_t gpu_fill_errors() const { return gpu_fill_errors_; }
+  const StoreCounters& counters() const { return counters_; }
   // Bytes handed to clients from each tier (acquire replies).
-  void CountBytesOut(uint64_t bytes) { host_counters_.bytes_out += bytes; }
-  void CountGpuBytesOut(uint64_t bytes) { gpu_counters_.bytes_out += bytes; }
-  uint64_t host_blocks() const { return host_blocks_; }
-  uint64_t pinned_blocks() const { return pinned_blocks_; }
+  void CountBytesOut(uint64_t bytes) { counters_.host.bytes_out += bytes; }
+  void CountGpuBytesOut(uint64_t bytes) { counters_.gpu.bytes_out += bytes; }
   size_t indexed_blocks() const { return index_.size(); }
-  uint64_t promotions() const { return promotions_; }
-  uint64_t demotions() const { return demotions_; }
-  uint64_t dropped_blocks() const { return dropped_; }
-  // Ready blocks per namespace id (including namespaces not opened since start).
-  uint64_t BlocksOf(const Key128& ns_id) const;
 
  private:
-  bool Verified(const BlockEntry& e, const NamespaceInfo& ns, const Key128& parent,
-                std::span<const TokenId> tokens) const;
   LruList<BlockEntry>& HostLru(uint32_t size_class);
   LruList<BlockEntry, GpuLruHook>& GpuLru(uint32_t size_class);
   // Links a ready, unpinned, settled entry into the list its place calls for.
@@ -217,7 +167,6 @@ class BlockStore {
   void DropGpuCopy(BlockEntry* e);
   // Forgets a block on every tier.
   void Drop(BlockEntry* e);
-  void CountReady(BlockEntry* e, int delta);
 
   // Movement (block_store_movement.cc).
   void MaybeClean();
@@ -232,28 +181,17 @@ class BlockStore {
   void OnPromotionDone(const Key128& key, Status s);
   // Drops NVMe's least recently used NVMe-only block; false if none.
   bool DropNvmeLru();
-  BlockEntry* Find(const Key128& key);
 
   HostTier* host_;
   nvme::NvmeStore* nvme_ = nullptr;
   GpuTier* gpu_ = nullptr;
   BlockStoreOptions options_;
-  std::unordered_map<Key128, std::unique_ptr<BlockEntry>, Key128Hash> index_;
+  BlockIndex index_;
   std::vector<std::unique_ptr<LruList<BlockEntry>>> host_lru_by_class_;
   LruList<BlockEntry> nvme_lru_;
   std::vector<std::unique_ptr<LruList<BlockEntry, GpuLruHook>>> gpu_lru_by_class_;
-  std::unordered_map<Key128, uint64_t, Key128Hash> blocks_by_ns_;
-  TierCounters host_counters_;
-  TierCounters nvme_counters_;
-  TierCounters gpu_counters_;
-  uint64_t host_blocks_ = 0;
-  uint64_t gpu_blocks_ = 0;
-  uint64_t gpu_fill_errors_ = 0;
-  uint64_t pinned_blocks_ = 0;
+  StoreCounters counters_;
   uint64_t nvme_writes_in_flight_ = 0;  // demotion and flush writes
-  uint64_t promotions_ = 0;
-  uint64_t demotions_ = 0;
-  uint64_t dropped_ = 0;
 };
 
 }  // namespace tierkv

@@ -41,7 +41,7 @@ bool BlockStore::StartGpuFill(BlockEntry* e) {
     OnGpuFillDone(key, gpu_slot, done);
   });
   if (!s.ok()) {
-    ++gpu_fill_errors_;
+    ++counters_.gpu_copy_errors;
     spdlog::warn("GPU copy of block {} not started: {}", ToHex(key), s.ToString());
     gpu_->Free(gpu_slot);
     e->gpu_filling = false;
@@ -52,7 +52,7 @@ bool BlockStore::StartGpuFill(BlockEntry* e) {
 }
 
 void BlockStore::OnGpuFillDone(const Key128& key, const TierSlot& slot, Status s) {
-  BlockEntry* e = Find(key);
+  BlockEntry* e = index_.Find(key);
   // The block may have been dropped (and even stored again) meanwhile: only
   // the copy the entry is waiting for may become its GPU copy.
   const bool ours = e && e->gpu_filling && e->gpu_slot.offset == slot.offset &&
@@ -65,10 +65,10 @@ void BlockStore::OnGpuFillDone(const Key128& key, const TierSlot& slot, Status s
   if (s.ok()) {
     Unlink(e);
     e->on_gpu = true;
-    ++gpu_blocks_;
-    gpu_counters_.bytes_in += e->bytes;
+    ++counters_.gpu_blocks;
+    counters_.gpu.bytes_in += e->bytes;
   } else {
-    ++gpu_fill_errors_;
+    ++counters_.gpu_copy_errors;
     spdlog::warn("GPU copy of block {}: {}", ToHex(key), s.ToString());
     gpu_->Free(slot);
   }
@@ -79,7 +79,7 @@ bool BlockStore::MakeGpuRoom(uint32_t size_class) {
   auto drop_tail = [this](LruList<BlockEntry, GpuLruHook>& lru) {
     BlockEntry* victim = lru.Back();
     if (!victim) return false;
-    ++gpu_counters_.evictions;
+    ++counters_.gpu.evictions;
     DropGpuCopy(victim);
     return true;
   };
@@ -97,7 +97,7 @@ void BlockStore::DropGpuCopy(BlockEntry* e) {
   if (e->GpuLruHook::linked()) GpuLru(e->gpu_slot.size_class).Unlink(e);
   gpu_->Free(e->gpu_slot);
   e->on_gpu = false;
-  --gpu_blocks_;
+  --counters_.gpu_blocks;
 }
 
 void BlockStore::ReapGpu() {

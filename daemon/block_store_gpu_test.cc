@@ -50,9 +50,9 @@ TEST_F(BlockStoreGpuTest, GpuCopiesAppearOnceTheCopyCompletesAndEqualTheHostByte
   ASSERT_EQ(matched.size(), 3u);
   // Until the copies complete the blocks are served from the host.
   EXPECT_EQ(matched[0]->tier(), TierKind::kHost);
-  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 0u);
   store_->ReapGpu();
-  EXPECT_EQ(store_->gpu_blocks(), 3u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 3u);
   EXPECT_EQ(gpu_->used_bytes(), 3 * kBlockBytes);
   for (BlockEntry* e : Match(c)) {
     EXPECT_EQ(e->tier(), TierKind::kGpu);
@@ -61,8 +61,8 @@ TEST_F(BlockStoreGpuTest, GpuCopiesAppearOnceTheCopyCompletesAndEqualTheHostByte
     EXPECT_EQ(GpuBytes(e), std::vector<std::byte>(host, host + kBlockBytes));
   }
   // The second match counted its hits on the GPU tier.
-  EXPECT_EQ(store_->gpu_counters().hits, 3u);
-  EXPECT_EQ(store_->gpu_counters().bytes_in, 3 * kBlockBytes);
+  EXPECT_EQ(store_->counters().gpu.hits, 3u);
+  EXPECT_EQ(store_->counters().gpu.bytes_in, 3 * kBlockBytes);
 }
 
 TEST_F(BlockStoreGpuTest, FullGpuDropsItsLeastRecentlyUsedCopyAndTheBlockStaysOnHost) {
@@ -73,13 +73,13 @@ TEST_F(BlockStoreGpuTest, FullGpuDropsItsLeastRecentlyUsedCopyAndTheBlockStaysOn
     AcquireForGpu(prompts[i]);
     store_->ReapGpu();
   }
-  EXPECT_EQ(store_->gpu_blocks(), 4u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 4u);
   Match(prompts[0]);  // prompt 1 is now the least recently used GPU copy
   Put(prompts[4], 4);
   AcquireForGpu(prompts[4]);
   store_->ReapGpu();
-  EXPECT_EQ(store_->gpu_blocks(), 4u);
-  EXPECT_EQ(store_->gpu_counters().evictions, 1u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 4u);
+  EXPECT_EQ(store_->counters().gpu.evictions, 1u);
   auto second = Match(prompts[1]);
   ASSERT_EQ(second.size(), 1u) << "a block leaving the GPU stays on the host";
   EXPECT_EQ(second[0]->tier(), TierKind::kHost);
@@ -116,10 +116,10 @@ TEST_F(BlockStoreGpuTest, LeavingTheHostTierDropsTheGpuCopy) {
   Put(first, 1);
   AcquireForGpu(first);
   store_->ReapGpu();
-  ASSERT_EQ(store_->gpu_blocks(), 1u);
+  ASSERT_EQ(store_->counters().gpu_blocks, 1u);
   for (int i = 0; i < 16; ++i) Put(Chain(1, 1000 * (i + 1)), 2);
   EXPECT_TRUE(Match(first).empty());
-  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 0u);
   EXPECT_EQ(gpu_->used_bytes(), 0u);
 }
 
@@ -148,7 +148,7 @@ TEST_F(BlockStoreGpuTest, AFailedCopyLeavesTheBlockOnTheHost) {
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0]->tier(), TierKind::kHost);
   EXPECT_EQ(m[1]->tier(), TierKind::kGpu);
-  EXPECT_EQ(store_->gpu_fill_errors(), 1u);
+  EXPECT_EQ(store_->counters().gpu_copy_errors, 1u);
   EXPECT_EQ(gpu_->used_bytes(), kBlockBytes);
 }
 
@@ -158,7 +158,7 @@ TEST_F(BlockStoreGpuTest, EvictDropsGpuCopiesToo) {
   AcquireForGpu(c);
   store_->ReapGpu();
   EXPECT_EQ(store_->Evict(nullptr), 3u);
-  EXPECT_EQ(store_->gpu_blocks(), 0u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 0u);
   EXPECT_EQ(gpu_->used_bytes(), 0u);
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
@@ -180,7 +180,7 @@ TEST(BlockStoreWithoutGpuTest, GpuFillsAreANoOp) {
   store.StartGpuFills({});
   store.ReapGpu();
   EXPECT_EQ(store.gpu(), nullptr);
-  EXPECT_EQ(store.gpu_blocks(), 0u);
+  EXPECT_EQ(store.counters().gpu_blocks, 0u);
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ void BlockStore::MaybeClean() {
 }
 
 Status BlockStore::SubmitNvmeWrite(BlockEntry* e, nvme::NvmeStore::Callback done) {
-  nvme::BlockMeta meta{e->key, e->parent, e->ns_id, e->tokens, NowMillis()};
+  nvme::BlockMeta meta{e->key, e->parent, e->ns_id, {e->tokens().begin(), e->tokens().end()},
+                       NowMillis()};
   const std::span<const std::byte> payload(host_->At(e->host_slot.offset), e->bytes);
   for (int attempt = 0;; ++attempt) {
     Status s = nvme_->Write(meta, payload, done);
@@ -78,13 +79,13 @@ bool BlockStore::StartDemotion(BlockEntry* e) {
 
 void BlockStore::OnDemotionDone(const Key128& key, Status s) {
   --nvme_writes_in_flight_;
-  BlockEntry* e = Find(key);
+  BlockEntry* e = index_.Find(key);
   if (!e) return;  // dropped while the write was in flight
   e->demoting = false;
   auto waiters = std::move(e->move_waiters);
   if (s.ok()) {
     e->on_nvme = true;
-    nvme_counters_.bytes_in += e->bytes;
+    counters_.nvme.bytes_in += e->bytes;
   } else if (!s.IsNotFound()) {
     spdlog::warn("NVMe write of block {}: {}", ToHex(key), s.ToString());
   }
@@ -93,7 +94,7 @@ void BlockStore::OnDemotionDone(const Key128& key, Status s) {
 
 void BlockStore::WaitForDemotion(const Key128& key) {
   for (;;) {
-    BlockEntry* e = Find(key);
+    BlockEntry* e = index_.Find(key);
     if (!e || !e->demoting) return;
     pollfd pfd{nvme_->event_fd(), POLLIN, 0};
     ::poll(&pfd, 1, kPollMillis);
@@ -104,7 +105,7 @@ void BlockStore::WaitForDemotion(const Key128& key) {
 bool BlockStore::DropNvmeLru() {
   BlockEntry* victim = nvme_lru_.Back();
   if (!victim) return false;
-  ++nvme_counters_.evictions;
+  ++counters_.nvme.evictions;
   Drop(victim);
   return true;
 }
@@ -120,7 +121,7 @@ bool BlockStore::StartPromotion(BlockEntry* e) {
   while (!slot.ok() && slot.status().IsResourceExhausted() && MakeRoom(size_class)) {
     slot = host_->Allocate(e->bytes);
   }
-  e = Find(key);
+  e = index_.Find(key);
   if (!e) {
     if (slot.ok()) host_->Free(*slot);
     return false;
@@ -148,15 +149,15 @@ bool BlockStore::StartPromotion(BlockEntry* e) {
 }
 
 void BlockStore::OnPromotionDone(const Key128& key, Status s) {
-  BlockEntry* e = Find(key);
+  BlockEntry* e = index_.Find(key);
   if (!e) return;
   e->promoting = false;
   auto waiters = std::move(e->move_waiters);
   if (s.ok()) {
     e->on_host = true;
-    ++host_blocks_;
-    ++promotions_;
-    nvme_counters_.bytes_out += e->bytes;
+    ++counters_.host_blocks;
+    ++counters_.promotions;
+    counters_.nvme.bytes_out += e->bytes;
     Relink(e);
   } else {
     host_->Free(e->host_slot);
@@ -179,11 +180,11 @@ void BlockStore::WhenOnHost(std::span<const Key128> keys, std::function<void()> 
   // Entries are found by key each time: making room for one promotion may
   // move or drop another block of the same prefix.
   for (const Key128& key : keys) {
-    BlockEntry* e = Find(key);
+    BlockEntry* e = index_.Find(key);
     if (e && !e->on_host && !e->promoting) StartPromotion(e);
   }
   for (const Key128& key : keys) {
-    BlockEntry* e = Find(key);
+    BlockEntry* e = index_.Find(key);
     if (!e || !e->promoting) continue;
     ++*pending;
     e->move_waiters.push_back([pending, shared_ready] {
@@ -210,26 +211,26 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
     if (--state->pending == 0) state->done(state->written, state->first_error);
   };
   if (nvme_) {
-    for (auto& [key, e] : index_) {
-      if (e->state != BlockState::kReady || !e->on_host || e->on_nvme) continue;
+    index_.ForEach([&](BlockEntry* e) {
+      if (e->state != BlockState::kReady || !e->on_host || e->on_nvme) return;
       const Key128 k = e->key;
       if (e->demoting) {
         // A background write is already under way: wait for it too.
         ++state->pending;
         e->move_waiters.push_back([this, state, k] {
-          BlockEntry* done = Find(k);
+          BlockEntry* done = index_.Find(k);
           if (done && done->on_nvme) ++state->written;
           if (--state->pending == 0) state->done(state->written, state->first_error);
         });
-        continue;
+        return;
       }
-      Status s = SubmitNvmeWrite(e.get(), [finish_one, k](Status r) { finish_one(k, r); });
+      Status s = SubmitNvmeWrite(e, [finish_one, k](Status r) { finish_one(k, r); });
       if (s.ok()) {
         ++state->pending;  // released by finish_one
       } else if (s.code() != StatusCode::kAlreadyExists && state->first_error.ok()) {
         state->first_error = s;
       }
-    }
+    });
   } else {
     state->first_error = Status::Unsupported("no NVMe tier: nothing can be flushed");
   }

@@ -15,11 +15,11 @@ TEST_F(BlockStoreTest, StoredPrefixIsFound) {
   auto c = Chain(5);
   Put(c);
   EXPECT_EQ(Matched(c), 5u);
-  EXPECT_EQ(store_->host_blocks(), 5u);
+  EXPECT_EQ(store_->counters().host_blocks, 5u);
   // A longer prompt with the same start matches the stored prefix only.
   auto longer = Chain(8);
   EXPECT_EQ(Matched(longer), 5u);
-  EXPECT_EQ(store_->host_counters().misses, 3u);  // in blocks: 8 asked, 5 found
+  EXPECT_EQ(store_->counters().host.misses, 3u);  // in blocks: 8 asked, 5 found
 }
 
 TEST_F(BlockStoreTest, ReservedBlocksAreInvisibleUntilCommit) {
@@ -70,7 +70,7 @@ TEST_F(BlockStoreTest, EvictsTheTailOfAPrefixFirst) {
   auto a = Chain(32);
   Put(a);
   Put(Chain(1, 100000));
-  EXPECT_EQ(store_->host_counters().evictions, 1u);
+  EXPECT_EQ(store_->counters().host.evictions, 1u);
   EXPECT_EQ(Matched(a), 31u);
 }
 
@@ -90,12 +90,12 @@ TEST_F(BlockStoreTest, PinnedBlocksAreNeverEvicted) {
   Put(a);
   auto pinned = store_->Match(*ns_, a, 32);
   store_->Pin(pinned);
-  EXPECT_EQ(store_->pinned_blocks(), 32u);
+  EXPECT_EQ(store_->counters().pinned_blocks, 32u);
   auto r = store_->Reserve(*ns_, Chain(1, 7777));
   EXPECT_TRUE(r.status().IsResourceExhausted()) << r.status().ToString();
   EXPECT_EQ(Matched(a), 32u);
   store_->Unpin(pinned);
-  EXPECT_EQ(store_->pinned_blocks(), 0u);
+  EXPECT_EQ(store_->counters().pinned_blocks, 0u);
   auto again = store_->Reserve(*ns_, Chain(1, 7777));
   EXPECT_TRUE(again.ok());
   store_->Abort(*again);

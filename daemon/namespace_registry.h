@@ -23,9 +23,6 @@ struct NamespaceInfo {
   Key128 id;
   uint32_t handle = 0;
   wire::OpenNamespaceRequest spec;
-  // Statistics, updated by the block store.
-  uint64_t hits = 0;
-  uint64_t misses = 0;
 };
 
 // Who a connection is: what its hello's tokens proved.

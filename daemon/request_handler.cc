@@ -421,13 +421,14 @@ Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
 std::string RequestHandler::StatsJson() const {
   using nlohmann::json;
   const HostTier& host = store_->host();
-  const TierCounters& c = store_->host_counters();
+  const StoreCounters& counters = store_->counters();
+  const TierCounters& c = counters.host;
   json tiers = json::array();
   tiers.push_back({{"name", "host"},
                    {"capacity_bytes", host.capacity_bytes()},
                    {"used_bytes", host.used_bytes()},
-                   {"blocks", store_->host_blocks()},
-                   {"pinned_blocks", store_->pinned_blocks()},
+                   {"blocks", counters.host_blocks},
+                   {"pinned_blocks", counters.pinned_blocks},
                    {"hits", c.hits},
                    {"misses", c.misses},
                    {"evictions", c.evictions},
@@ -436,26 +437,26 @@ std::string RequestHandler::StatsJson() const {
                    {"huge_pages", host.huge_pages()}});
   json gpu_tier = {{"enabled", store_->gpu() != nullptr}};
   if (const GpuTier* gpu = store_->gpu()) {
-    const TierCounters& gc = store_->gpu_counters();
+    const TierCounters& gc = counters.gpu;
     gpu_tier["device"] = gpu->memory().description();
     // First in the list: the tiers are listed fastest first.
     tiers.insert(tiers.begin(), json{{"name", "gpu"},
                                      {"capacity_bytes", gpu->capacity_bytes()},
                                      {"used_bytes", gpu->used_bytes()},
-                                     {"blocks", store_->gpu_blocks()},
+                                     {"blocks", counters.gpu_blocks},
                                      {"hits", gc.hits},
                                      {"misses", gc.misses},
                                      {"evictions", gc.evictions},
                                      {"bytes_in", gc.bytes_in},
                                      {"bytes_out", gc.bytes_out},
                                      {"copies_in_flight", gpu->memory().copies_in_flight()},
-                                     {"copy_errors", store_->gpu_fill_errors()}});
+                                     {"copy_errors", counters.gpu_copy_errors}});
   } else {
     gpu_tier["reason"] = options_.gpu_off_reason;
   }
   if (const nvme::NvmeStore* nvme = store_->nvme()) {
     const nvme::NvmeStats n = nvme->Stats();
-    const TierCounters& nc = store_->nvme_counters();
+    const TierCounters& nc = counters.nvme;
     tiers.push_back({{"name", "nvme"},
                      {"capacity_bytes", n.capacity_bytes},
                      {"used_bytes", n.used_bytes},
@@ -481,15 +482,16 @@ std::string RequestHandler::StatsJson() const {
   }
   json namespaces = json::array();
   for (const auto& ns : namespaces_->all()) {
+    const NamespaceCounters nc = counters.ForNamespace(ns->id);
     namespaces.push_back({{"id", ToHex(ns->id)},
                           {"handle", ns->handle},
                           {"tenant", ns->spec.tenant},
                           {"model_fingerprint", ns->spec.model_fingerprint},
                           {"block_tokens", ns->spec.block_tokens},
                           {"block_bytes", ns->spec.block_bytes},
-                          {"blocks", store_->BlocksOf(ns->id)},
-                          {"hits", ns->hits},
-                          {"misses", ns->misses}});
+                          {"blocks", nc.blocks},
+                          {"hits", nc.hits},
+                          {"misses", nc.misses}});
   }
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_);
@@ -497,9 +499,9 @@ std::string RequestHandler::StatsJson() const {
               {"uptime_s", uptime.count()},
               {"connections", connections_},
               {"indexed_blocks", store_->indexed_blocks()},
-              {"promotions", store_->promotions()},
-              {"demotions", store_->demotions()},
-              {"dropped_blocks", store_->dropped_blocks()},
+              {"promotions", counters.promotions},
+              {"demotions", counters.demotions},
+              {"dropped_blocks", counters.dropped_blocks},
               {"rss_anon_bytes", AnonymousResidentBytes()},
               {"tiers", tiers},
               {"gpu_tier", gpu_tier},

@@ -82,7 +82,7 @@ void RunFrames(std::span<const uint8_t> frames) {
     store.ReapGpu();  // as the event loop does between requests
   }
   conn.reset();  // the connection closes: its pins and reservations go
-  if (store.pinned_blocks() != 0) std::abort();
+  if (store.counters().pinned_blocks != 0) std::abort();
   store.DrainGpu();
   store.Evict(nullptr);
   if (pool.used_bytes() != 0) std::abort();  // pool space leaked
