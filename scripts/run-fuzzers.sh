@@ -12,6 +12,7 @@ dir=build-asan
 if [[ ! -f "$dir/build.ninja" ]]; then
   bash scripts/install-deps.sh --ci
   CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
     -Dtierkv_SANITIZE=address,undefined -Dtierkv_BUILD_FUZZERS=ON -Dtierkv_BUILD_BENCH=OFF \
     -Dtierkv_ENABLE_CUDA=OFF >/dev/null
 fi

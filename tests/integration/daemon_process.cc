@@ -1,12 +1,16 @@
 #include "tests/integration/daemon_process.h"
 
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -16,11 +20,49 @@
 namespace tierkv::testing {
 namespace {
 
+// How long a daemon may take to exit after SIGTERM (it flushes its host tier
+// to NVMe first) before the test calls it hung and kills it.
+constexpr auto kStopDeadline = std::chrono::seconds(120);
+constexpr auto kStartDeadline = std::chrono::seconds(60);
+constexpr auto kPollInterval = std::chrono::milliseconds(20);
+// Start() retries with a new port when another process took it meanwhile.
+constexpr int kPortAttempts = 5;
+
+// A TCP port on 127.0.0.1 that was free a moment ago: the kernel's choice for
+// a socket bound to port 0. Another process can take it before the daemon
+// binds it, so Start() retries when the daemon reports the port in use.
 int FreePort() {
-  // Ports from a range unlikely to be in use, spread by pid so parallel
-  // test processes do not collide.
-  static int next = 20000 + (getpid() % 2000) * 10;
-  return next++;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// Waits for `pid` until `deadline`; true (and *status set) when it exited.
+bool WaitForExit(pid_t pid, std::chrono::steady_clock::duration deadline, int* status) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (true) {
+    const pid_t r = waitpid(pid, status, WNOHANG);
+    if (r == pid) return true;
+    if (r < 0 || std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+std::string DescribeExit(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("signal ") + strsignal(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
 }
 
 }  // namespace
@@ -35,17 +77,38 @@ DaemonProcess::DaemonProcess(std::vector<std::string> extra_flags)
   char tmpl[] = "/tmp/tierkv-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   socket_ = dir_ + "/tierkv.sock";
-  port_ = FreePort();
 }
 
 DaemonProcess::~DaemonProcess() {
-  if (pid_ > 0) Kill();
+  // A daemon still running at the end of a test is stopped the way an
+  // operator stops it, so a leak, a sanitizer report at exit or a hang on
+  // shutdown fails the test that started it.
+  if (pid_ > 0) {
+    const int status = Stop();
+    if (status != 0) {
+      ADD_FAILURE() << "tierkvd did not stop cleanly on SIGTERM (" << last_exit_ << "); its log:\n"
+                    << log();
+    }
+  }
   if (std::getenv("TIERKV_KEEP_TEST_DIRS")) return;  // for post-mortems
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
 
 bool DaemonProcess::Start() {
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    port_ = FreePort();
+    const size_t log_before = log().size();
+    if (StartOnce()) return true;
+    // Retry only when the daemon exited because the port was taken meanwhile.
+    if (running() || log().find("Address already in use", log_before) == std::string::npos) {
+      return false;
+    }
+  }
+  return false;
+}
+
+bool DaemonProcess::StartOnce() {
   std::vector<std::string> args = {BinDir() + "/tierkvd",
                                    "--socket", socket_,
                                    "--tcp", "127.0.0.1:" + std::to_string(port_),
@@ -70,16 +133,17 @@ bool DaemonProcess::Start() {
     execv(argv[0], argv.data());
     _exit(127);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + kStartDeadline;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      last_exit_ = DescribeExit(status);
       return false;
     }
     auto c = Connect();
     if (c.ok() && (*c)->GetHealth().ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(kPollInterval);
   }
   return false;
 }
@@ -88,8 +152,14 @@ int DaemonProcess::Stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  if (!WaitForExit(pid_, kStopDeadline, &status)) {
+    Kill();
+    last_exit_ =
+        "still running " + std::to_string(kStopDeadline.count()) + " s after SIGTERM; killed";
+    return -1;
+  }
   pid_ = -1;
+  last_exit_ = DescribeExit(status);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -1,7 +1,10 @@
 // Starts a real tierkvd process for a test and stops it afterwards.
 //
-// Each instance gets its own socket, TCP port and data directory under a
-// fresh temporary directory, so tests can run in parallel.
+// Each instance gets its own socket, TCP port (one the kernel reported free)
+// and data directory under a fresh temporary directory, so tests can run in
+// parallel. A daemon still running when the instance is destroyed is stopped
+// with SIGTERM, and the test fails unless it exits with status 0: leaks and
+// sanitizer reports at exit, and hangs on shutdown, are failures.
 #pragma once
 
 #include <sys/types.h>
@@ -24,17 +27,21 @@ class DaemonProcess {
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
-  // Starts the daemon and waits until it answers health; false on failure.
+  // Starts the daemon and waits until it answers health; false on failure
+  // (see log() and last_exit()).
   bool Start();
-  // SIGTERM, then wait; returns the exit status (or -1).
+  // SIGTERM, then wait; returns the exit status, or -1 when it died of a
+  // signal or had to be killed because it did not exit.
   int Stop();
-  void Kill();  // SIGKILL
+  void Kill();  // SIGKILL, for crash tests
   bool running() const { return pid_ > 0; }
 
   const std::string& socket_path() const { return socket_; }
   std::string tcp_address() const { return "tcp:127.0.0.1:" + std::to_string(port_); }
   const std::string& dir() const { return dir_; }
   std::string log() const;
+  // How the last run ended ("exit status 0", "signal Aborted", ...).
+  const std::string& last_exit() const { return last_exit_; }
 
   Result<std::unique_ptr<Client>> Connect(const std::string& admin_token = "") const;
   Result<std::unique_ptr<Client>> ConnectTcp() const;
@@ -45,6 +52,9 @@ class DaemonProcess {
   std::string socket_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::string last_exit_ = "not started";
+
+  bool StartOnce();
 };
 
 // A namespace spec with the given block size, for tests.

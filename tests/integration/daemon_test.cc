@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "tests/integration/daemon_process.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -96,10 +98,7 @@ TEST_F(DaemonTest, StatsCountBlocksHitsAndMisses) {
   ASSERT_TRUE(client_->Lookup(ns_, miss.keys, miss.tokens).ok());
   auto stats = client_->GetStats();
   ASSERT_TRUE(stats.ok());
-  ASSERT_EQ(stats->tiers.size(), 2u);
-  EXPECT_EQ(stats->tiers[1].name, "nvme");
-  const TierStats& host = stats->tiers[0];
-  EXPECT_EQ(host.name, "host");
+  const TierStats host = TierRow(*client_, "host");
   EXPECT_EQ(host.blocks, 3u);
   EXPECT_EQ(host.used_bytes, 3 * kBlockBytes);
   EXPECT_EQ(host.hits, 3u);
@@ -107,6 +106,8 @@ TEST_F(DaemonTest, StatsCountBlocksHitsAndMisses) {
   EXPECT_EQ(host.bytes_in, 3 * kBlockBytes);
   ASSERT_EQ(stats->namespaces.size(), 1u);
   EXPECT_EQ(stats->namespaces[0].blocks, 3u);
+  EXPECT_EQ(stats->namespaces[0].hits, 3u);
+  EXPECT_EQ(stats->namespaces[0].misses, 2u);
 }
 
 TEST_F(DaemonTest, EvictDropsUnpinnedBlocks) {
@@ -120,25 +121,75 @@ TEST_F(DaemonTest, EvictDropsUnpinnedBlocks) {
   EXPECT_EQ(*client_->Evict(nullptr), 1u);
 }
 
+// What a bad request must leave unchanged.
+struct StoreSnapshot {
+  TierStats host;
+  uint64_t indexed_blocks = 0;
+  size_t namespaces = 0;
+  uint64_t namespace_blocks = 0;
+};
+
+StoreSnapshot Snapshot(Client& c) {
+  StoreSnapshot s;
+  s.host = TierRow(c, "host");
+  const nlohmann::json doc = StatsJson(c);
+  s.indexed_blocks = doc.at("indexed_blocks").get<uint64_t>();
+  s.namespaces = doc.at("namespaces").size();
+  for (const auto& ns : doc.at("namespaces")) s.namespace_blocks += ns.at("blocks").get<uint64_t>();
+  return s;
+}
+
+void ExpectUnchanged(const StoreSnapshot& before, const StoreSnapshot& after) {
+  EXPECT_EQ(after.host.blocks, before.host.blocks);
+  EXPECT_EQ(after.host.used_bytes, before.host.used_bytes);
+  EXPECT_EQ(after.host.pinned_blocks, before.host.pinned_blocks);
+  EXPECT_EQ(after.host.bytes_in, before.host.bytes_in);
+  EXPECT_EQ(after.indexed_blocks, before.indexed_blocks);
+  EXPECT_EQ(after.namespaces, before.namespaces);
+  EXPECT_EQ(after.namespace_blocks, before.namespace_blocks);
+}
+
+void ExpectError(const Status& s, StatusCode code, const std::string& says) {
+  EXPECT_EQ(s.code(), code) << s.ToString();
+  EXPECT_NE(s.message().find(says), std::string::npos)
+      << "the error should say \"" << says << "\": " << s.ToString();
+}
+
 TEST_F(DaemonTest, BadRequestsGetClearErrorsAndChangeNothing) {
   const Prompt p = MakePrompt(ns_, 2);
   ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 2, 5)).ok());
-  // Wrong payload size.
-  Status s = client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 1, 5));
-  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-  // Keys that are not the hash of their tokens.
-  auto forged = p.keys;
-  forged[0].hi ^= 1;
+  const StoreSnapshot before = Snapshot(*client_);
+  ASSERT_EQ(before.host.blocks, 2u);
+
+  // Wrong payload size: the client library refuses it before sending (the
+  // daemon's own check on inline payloads is in protocol_abuse_test).
+  ExpectError(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 1, 5)),
+              StatusCode::kInvalidArgument, "want " + std::to_string(2 * kBlockBytes));
+  // Keys that are not the hash of their tokens: the daemon refuses the
+  // whole chain, including the blocks before the forged one.
   const Prompt other = MakePrompt(ns_, 2, 5000);
-  s = client_->Put(ns_, ns_.id, forged, other.tokens, Payload(ns_, 2, 6));
-  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  auto forged = other.keys;
+  forged[1].hi ^= 1;
+  ExpectError(client_->Reserve(ns_, ns_.id, forged, other.tokens).status(),
+              StatusCode::kInvalidArgument, "block 1: key is not the hash of its parent");
+  // Tokens that do not fill the blocks.
+  ExpectError(client_->Lookup(ns_, p.keys, std::span(p.tokens).first(p.tokens.size() - 1)).status(),
+              StatusCode::kInvalidArgument, "tokens for 2 blocks");
   // Unknown namespace.
   Namespace bogus = ns_;
   bogus.handle = 999;
-  EXPECT_TRUE(client_->Lookup(bogus, p.keys, p.tokens).status().IsNotFound());
+  ExpectError(client_->Lookup(bogus, p.keys, p.tokens).status(), StatusCode::kNotFound,
+              "unknown namespace handle 999");
+  ExpectError(client_->Reserve(bogus, bogus.id, other.keys, other.tokens).status(),
+              StatusCode::kNotFound, "unknown namespace handle 999");
   // Impossible namespace specs.
-  EXPECT_TRUE(client_->OpenNamespace(TestSpec(0)).status().IsInvalidArgument());
-  EXPECT_TRUE(client_->OpenNamespace(TestSpec(1ull << 40)).status().IsInvalidArgument());
+  ExpectError(client_->OpenNamespace(TestSpec(0)).status(), StatusCode::kInvalidArgument,
+              "block_bytes must be 1..");
+  ExpectError(client_->OpenNamespace(TestSpec(1ull << 40)).status(), StatusCode::kInvalidArgument,
+              "block_bytes must be 1..");
+
+  ExpectUnchanged(before, Snapshot(*client_));
+  EXPECT_EQ(client_->Lookup(ns_, other.keys, other.tokens)->matched_blocks, 0u);
   // Everything stored is intact.
   std::vector<std::byte> out(2 * kBlockBytes);
   EXPECT_EQ(*client_->Get(ns_, p.keys, p.tokens, out), 2u);
@@ -160,15 +211,32 @@ TEST_F(DaemonTest, StatsSurviveNamesThatAreNotUtf8) {
 }
 
 TEST_F(DaemonTest, AbortedAndAbandonedReservationsFreeTheirSlots) {
-  const Prompt p = MakePrompt(ns_, 4);
+  const Prompt aborted = MakePrompt(ns_, 4);
+  const Prompt abandoned = MakePrompt(ns_, 3, 40000);
   {
-    auto res = client_->Reserve(ns_, ns_.id, p.keys, p.tokens);
-    ASSERT_TRUE(res.ok());
+    auto res = client_->Reserve(ns_, ns_.id, aborted.keys, aborted.tokens);
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    ASSERT_EQ(res->size(), 4u);
+    EXPECT_EQ(TierRow(*client_, "host").used_bytes, 4 * kBlockBytes);
+    ASSERT_TRUE(res->Abort().ok());
+    EXPECT_EQ(TierRow(*client_, "host").used_bytes, 0u);
+  }
+  {
+    auto res = client_->Reserve(ns_, ns_.id, abandoned.keys, abandoned.tokens);
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    EXPECT_EQ(TierRow(*client_, "host").used_bytes, 3 * kBlockBytes);
     // Destroyed uncommitted: aborted.
   }
-  auto stats = client_->GetStats();
-  EXPECT_EQ(stats->tiers[0].used_bytes, 0u);
-  EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 0u);
+  const TierStats host = TierRow(*client_, "host");
+  EXPECT_EQ(host.used_bytes, 0u);
+  EXPECT_EQ(host.blocks, 0u);
+  EXPECT_EQ(client_->Lookup(ns_, aborted.keys, aborted.tokens)->matched_blocks, 0u);
+  EXPECT_EQ(client_->Lookup(ns_, abandoned.keys, abandoned.tokens)->matched_blocks, 0u);
+  // The keys are free again: the same chains can be stored and read.
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, aborted.keys, aborted.tokens, Payload(ns_, 4, 8)).ok());
+  std::vector<std::byte> out(4 * kBlockBytes);
+  EXPECT_EQ(*client_->Get(ns_, aborted.keys, aborted.tokens, out), 4u);
+  EXPECT_EQ(out, Payload(ns_, 4, 8));
 }
 
 TEST(DaemonLifecycleTest, SigtermStopsCleanlyAndRemovesTheSocket) {
@@ -188,6 +256,23 @@ TEST(DaemonLifecycleTest, SocketIsOwnerAndGroupOnly) {
   struct stat st;
   ASSERT_EQ(stat(daemon.socket_path().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
+}
+
+TEST(DaemonLifecycleTest, SecretFileIsOwnerOnly) {
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  struct stat st;
+  ASSERT_EQ(stat((daemon.dir() + "/data/secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+}
+
+TEST(DaemonLifecycleTest, AFlagGivenTwiceTakesItsLastValue) {
+  // DaemonProcess passes --host-bytes 64MiB first; these come after it.
+  DaemonProcess daemon({"--host-bytes", "16MiB", "--host-bytes", "48MiB"});
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = std::move(daemon.Connect()).value();
+  EXPECT_EQ(TierRow(*client, "host").capacity_bytes, uint64_t{48} << 20);
 }
 
 TEST(DaemonLifecycleTest, AdminTokenGuardsEvict) {

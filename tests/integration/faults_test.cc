@@ -20,6 +20,7 @@
 #include "protocol/messages.h"
 #include "protocol/wire.h"
 #include "tests/integration/daemon_process.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -28,18 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kSmallBlock = 64 * 1024;
 constexpr int kKills = 1000;
-constexpr auto kReleaseDeadline = std::chrono::seconds(1);
-
-// Polls `done` every millisecond until it holds or `deadline` passes.
-template <typename F>
-bool PollUntil(F done, std::chrono::milliseconds deadline) {
-  const auto until = Clock::now() + deadline;
-  while (!done()) {
-    if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
 
 TEST(FaultsTest, ThousandKilledClientsLeakNoPinsAndNoPoolSpace) {
   // A small pool: each child maps it, a thousand times.
@@ -50,7 +39,7 @@ TEST(FaultsTest, ThousandKilledClientsLeakNoPinsAndNoPoolSpace) {
   const Namespace ns = *client->OpenNamespace(TestSpec(kSmallBlock));
   const Prompt stored = MakePrompt(ns, 8);
   ASSERT_TRUE(client->Put(ns, ns.id, stored.keys, stored.tokens, Payload(ns, 8, 1)).ok());
-  const TierStats baseline = client->GetStats()->tiers[0];
+  const TierStats baseline = TierRow(*client, "host");
   ASSERT_EQ(baseline.used_bytes, 8 * kSmallBlock);
 
   for (int i = 0; i < kKills; ++i) {
@@ -80,16 +69,14 @@ TEST(FaultsTest, ThousandKilledClientsLeakNoPinsAndNoPoolSpace) {
     kill(pid, SIGKILL);
     ASSERT_EQ(waitpid(pid, nullptr, 0), pid);
     TierStats now;
-    const bool released = PollUntil(
-        [&] {
-          now = client->GetStats()->tiers[0];
-          return now.pinned_blocks == 0 && now.used_bytes == baseline.used_bytes;
-        },
-        kReleaseDeadline);
+    const bool released = WaitUntil([&] {
+      now = TierRow(*client, "host");
+      return now.pinned_blocks == 0 && now.used_bytes == baseline.used_bytes;
+    });
     ASSERT_TRUE(released) << "kill " << i << ": " << now.pinned_blocks << " pinned, "
                           << now.used_bytes << " bytes used, baseline " << baseline.used_bytes;
   }
-  const TierStats after = client->GetStats()->tiers[0];
+  const TierStats after = TierRow(*client, "host");
   EXPECT_EQ(after.blocks, baseline.blocks);
   std::vector<std::byte> out(8 * kSmallBlock);
   EXPECT_EQ(*client->Get(ns, stored.keys, stored.tokens, out), 8u);
@@ -171,17 +158,15 @@ TEST(FaultsTest, ClientThatStopsReadingStallsOnlyItself) {
   constexpr size_t kFlood = 100000;
   EXPECT_TRUE(silent.Flood(kFlood)) << "the daemon never stopped reading";
 
+  // Each of these would time out (the client's 10 s receive timeout, an
+  // error) if the daemon waited on the client that does not read.
   constexpr int kRequests = 200;
-  constexpr auto kBound = std::chrono::milliseconds(1000);
-  auto worst = Clock::duration::zero();
   for (int i = 0; i < kRequests; ++i) {
-    const auto t0 = Clock::now();
     auto hit = client->Lookup(ns, p.keys, p.tokens);
-    worst = std::max(worst, Clock::now() - t0);
-    ASSERT_TRUE(hit.ok()) << hit.status().ToString();
+    ASSERT_TRUE(hit.ok()) << "a lookup waited on the client that does not read: "
+                          << hit.status().ToString();
     ASSERT_EQ(hit->matched_blocks, 4u);
   }
-  EXPECT_LT(worst, kBound) << "a lookup waited on the client that does not read";
   std::vector<std::byte> out(4 * kSmallBlock);
   EXPECT_EQ(*client->Get(ns, p.keys, p.tokens, out), 4u);
   EXPECT_EQ(out, Payload(ns, 4, 2));
@@ -206,14 +191,22 @@ Prompt WriterPrompt(const Namespace& ns, int writer, uint32_t i) {
 }
 uint64_t WriterSeed(int writer, uint32_t i) { return 1000u * (writer + 1) + i; }
 
+// Whether the test has sent (or is about to send) the daemon SIGKILL, and
+// whether the daemon is back.
+struct KillState {
+  std::atomic<bool> killed{false};
+  std::atomic<bool> restarted{false};
+};
+
 // One writer: puts its prompts, reads back earlier ones, flushes every few
 // puts (what a flush returned OK for is durable), and when the daemon dies,
-// reconnects and checks what survived, then goes on.
+// reconnects and checks what survived, then goes on. A request that fails
+// before the kill is an error.
 class TrafficWriter {
  public:
   TrafficWriter(const DaemonProcess* daemon, int index) : daemon_(daemon), index_(index) {}
 
-  void Run(const std::atomic<bool>* restarted) {
+  void Run(const KillState* kill) {
     if (!Connect()) return Error("first connect failed");
     uint32_t next = 0;
     for (;;) {
@@ -222,9 +215,15 @@ class TrafficWriter {
         if (next < kPromptsPerWriter) ++next;
         continue;
       }
+      // `killed` is set before the signal is sent, so a failure seen while it
+      // is still false cannot have been caused by the kill.
+      if (!kill->killed.load()) {
+        Error("request failed before the kill: " + s.ToString());
+      }
+      const std::atomic<bool>* restarted = &kill->restarted;
       if (!restarted->load()) {
         // The daemon was killed under us: wait for the restart.
-        if (!PollUntil([&] { return restarted->load(); }, kReconnectDeadline)) {
+        if (!WaitUntil([&] { return restarted->load(); }, kReconnectDeadline)) {
           return Error("daemon never came back");
         }
       }
@@ -279,7 +278,8 @@ class TrafficWriter {
     // Acquire traffic: read back an earlier prompt and check its bytes.
     bool exact = false;
     const uint32_t back = i / 2;
-    if (Get(back, &exact) > 0 && !exact) Error("corrupt block served before the kill");
+    TIERKV_ASSIGN_OR_RETURN(uint32_t n, GetStatus(back, &exact));
+    if (n > 0 && !exact) Error("corrupt block served before the kill");
     return Status::Ok();
   }
   Status ReadBack(uint32_t n) {
@@ -329,29 +329,31 @@ class TrafficWriter {
 TEST(FaultsTest, DaemonSigkilledUnderTrafficRestartsWithEveryFlushedBlock) {
   DaemonProcess daemon({"--nvme-bytes", "512MiB", "--log-level", "warn"});
   ASSERT_TRUE(daemon.Start()) << daemon.log();
-  std::atomic<bool> restarted{false};
+  KillState kill;
   std::vector<std::unique_ptr<TrafficWriter>> writers;
   std::vector<std::thread> threads;
   for (int i = 0; i < kWriters; ++i) writers.push_back(std::make_unique<TrafficWriter>(&daemon, i));
   for (const auto& w : writers) {
-    threads.emplace_back([&restarted, writer = w.get()] { writer->Run(&restarted); });
+    threads.emplace_back([&kill, writer = w.get()] { writer->Run(&kill); });
   }
-  const bool enough = PollUntil(
+  const bool enough = WaitUntil(
       [&] {
         return std::all_of(writers.begin(), writers.end(),
                            [](const auto& w) { return w->durable() >= kDurableBeforeKill; });
       },
       std::chrono::seconds(120));
+  kill.killed.store(true);
   daemon.Kill();  // SIGKILL mid-traffic
-  ASSERT_TRUE(daemon.Start()) << daemon.log();
-  restarted.store(true);
+  const bool started = daemon.Start();
+  kill.restarted.store(true);
   for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(started) << daemon.log();
   EXPECT_TRUE(enough) << "writers did not make enough prompts durable before the kill";
   for (const auto& w : writers) {
     for (const std::string& e : w->errors()) ADD_FAILURE() << e;
   }
   auto client = std::move(daemon.Connect()).value();
-  EXPECT_EQ(client->GetStats()->tiers[0].pinned_blocks, 0u);
+  EXPECT_EQ(TierRow(*client, "host").pinned_blocks, 0u);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "tests/integration/daemon_process.h"
 #include "tests/integration/load_mix.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -84,7 +85,7 @@ TEST(LoadTest, SixtyFourClientsMixingEveryRequestLoseAndCorruptNothing) {
     EXPECT_EQ(verify.value("corrupt", -1), 0) << verify.dump();
   }
   auto client = std::move(daemon.Connect()).value();
-  EXPECT_EQ(client->GetStats()->tiers[0].pinned_blocks, 0u);
+  EXPECT_EQ(TierRow(*client, "host").pinned_blocks, 0u);
   EXPECT_EQ(daemon.Stop(), 0) << daemon.log();
 }
 

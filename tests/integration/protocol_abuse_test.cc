@@ -137,6 +137,7 @@ TEST_F(ProtocolAbuseTest, OversizedFrameGetsAnErrorThenClose) {
   Status st = s.ReadReplyStatus();
   EXPECT_EQ(st.code(), StatusCode::kProtocolError);
   EXPECT_NE(st.message().find("exceeds"), std::string::npos) << st.ToString();
+  EXPECT_TRUE(s.ClosedByPeer()) << "framing is lost after a bad header: the daemon must close";
   ExpectDaemonHealthy();
 }
 
@@ -161,12 +162,16 @@ TEST_F(ProtocolAbuseTest, MalformedBodiesGetErrorsAndTheConnectionGoesOn) {
   s.SendFrame(static_cast<uint16_t>(MessageType::kStats), {});
   EXPECT_EQ(s.ReadReplyStatus().code(), StatusCode::kProtocolError);
   s.Hello();
-  // Garbage bodies for every request type.
-  for (uint16_t type = 2; type <= 11; ++type) {
+  // Garbage bodies for every request type after hello.
+  constexpr auto kFirstAfterHello = static_cast<uint16_t>(MessageType::kOpenNamespace);
+  constexpr auto kLastType = static_cast<uint16_t>(MessageType::kGpuPool);
+  for (uint16_t type = kFirstAfterHello; type <= kLastType; ++type) {
     s.SendFrame(type, std::vector<uint8_t>(37, 0xEE));
     Status st = s.ReadReplyStatus();
-    EXPECT_FALSE(st.ok()) << "type " << type;
-    EXPECT_NE(st.code(), StatusCode::kUnavailable) << "type " << type << " closed the connection";
+    EXPECT_EQ(st.code(), StatusCode::kProtocolError)
+        << wire::MessageTypeName(type) << ": " << st.ToString();
+    EXPECT_NE(st.code(), StatusCode::kUnavailable)
+        << wire::MessageTypeName(type) << " closed the connection";
   }
   // Unknown type and unsupported version.
   s.SendFrame(777, {});
@@ -197,6 +202,34 @@ TEST_F(ProtocolAbuseTest, MalformedBodiesGetErrorsAndTheConnectionGoesOn) {
   ExpectDaemonHealthy();
 }
 
+// Protocol version 1 (before per-block tiers in acquire replies) is no longer
+// spoken: its frames and its hello get `unsupported`, saying which versions
+// are, and the connection goes on.
+TEST_F(ProtocolAbuseTest, VersionOneClientsGetUnsupported) {
+  constexpr uint16_t kVersionOne = 1;
+  ASSERT_LT(kVersionOne, wire::kMinProtocolVersion);
+  RawSocket s(daemon_->socket_path());
+  ASSERT_TRUE(s.connected());
+  wire::HelloRequest hello;
+  hello.min_version = kVersionOne;
+  hello.max_version = kVersionOne;
+  std::vector<uint8_t> body;
+  wire::Writer w(&body);
+  hello.Encode(w);
+  s.SendFrame(static_cast<uint16_t>(MessageType::kHello), body, kVersionOne);
+  Status st = s.ReadReplyStatus();
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.ToString();
+  EXPECT_NE(st.message().find("protocol version 1 is not supported"), std::string::npos)
+      << st.ToString();
+  // The same hello in a current frame: no common version.
+  s.SendFrame(static_cast<uint16_t>(MessageType::kHello), body);
+  st = s.ReadReplyStatus();
+  EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.ToString();
+  EXPECT_NE(st.message().find("no common protocol version"), std::string::npos) << st.ToString();
+  s.Hello();  // a current hello on the same connection still works
+  ExpectDaemonHealthy();
+}
+
 TEST_F(ProtocolAbuseTest, InlinePutWithWrongPayloadSizeIsRejected) {
   RawSocket s(daemon_->socket_path());
   s.Hello();
@@ -212,7 +245,12 @@ TEST_F(ProtocolAbuseTest, InlinePutWithWrongPayloadSizeIsRejected) {
   req.Encode(w);
   body.resize(body.size() + ns_.block_bytes);  // one block's bytes for two blocks
   s.SendFrame(static_cast<uint16_t>(MessageType::kReserve), body);
-  EXPECT_EQ(s.ReadReplyStatus().code(), StatusCode::kInvalidArgument);
+  const Status st = s.ReadReplyStatus();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find("inline payload: got " + std::to_string(ns_.block_bytes) +
+                              " bytes, want " + std::to_string(2 * ns_.block_bytes)),
+            std::string::npos)
+      << st.ToString();
   EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 0u);
   ExpectDaemonHealthy();
 }

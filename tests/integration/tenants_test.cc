@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "tests/integration/daemon_process.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -70,7 +71,7 @@ TEST_F(TenantsTest, IdenticalTokensInTwoTenantsShareNoBlock) {
   EXPECT_EQ(*globex->Get(g, pa.keys, pa.tokens, out), 0u);
   // Its own put of the same tokens stores separate blocks.
   ASSERT_TRUE(globex->Put(g, g.id, pg.keys, pg.tokens, Payload(g, 4, 2)).ok());
-  EXPECT_EQ(acme->GetStats()->tiers[0].blocks, 8u);
+  EXPECT_EQ(TierRow(*acme, "host").blocks, 8u);
   EXPECT_EQ(*acme->Get(a, pa.keys, pa.tokens, out), 4u);
   EXPECT_EQ(out, Payload(a, 4, 1));
   EXPECT_EQ(*globex->Get(g, pg.keys, pg.tokens, out), 4u);
