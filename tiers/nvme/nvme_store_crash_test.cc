@@ -1,8 +1,10 @@
-// Crash tests in the shape of LevelDB's fault_injection_test: a forked child
-// streams writes into a store and dies mid-stream (its own _exit, or SIGKILL
-// from the parent) with writes in flight; the parent reopens the store and
-// checks that every block acknowledged before the death is there, byte-exact,
-// and that every block it finds at all reads back byte-exact.
+// Process-crash tests: a forked child streams writes into a store and dies
+// mid-stream (its own _exit, or SIGKILL from the parent) with writes in
+// flight; the parent reopens the store and checks that every block
+// acknowledged before the death is there, byte-exact, and that every block it
+// finds at all reads back byte-exact. The page cache survives a process's
+// death, so these cannot see a missing fdatasync or an index record written
+// before its payload was durable: nvme_store_power_loss_test.cc does.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
