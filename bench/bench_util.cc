@@ -5,61 +5,90 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <random>
 
 namespace tierkv::bench {
 
-double MeasureMemcpyGbps(size_t block_bytes, size_t blocks, int passes) {
-  std::vector<std::byte> src(block_bytes * blocks), dst(block_bytes * blocks);
-  std::memset(src.data(), 1, src.size());
-  std::memset(dst.data(), 2, dst.size());
-  double best = 0;
-  for (int p = 0; p < passes; ++p) {
-    const auto t0 = Clock::now();
-    for (size_t i = 0; i < blocks; ++i) {
-      std::memcpy(dst.data() + i * block_bytes, src.data() + i * block_bytes, block_bytes);
-    }
-    best = std::max(best, static_cast<double>(src.size()) / SecondsSince(t0) / 1e9);
+namespace {
+
+// Each request starts with this header: its own length, then the reply's.
+struct EchoHeader {
+  uint64_t request_bytes;
+  uint64_t reply_bytes;
+};
+
+bool ReadFull(int fd, char* out, size_t n) {
+  for (size_t got = 0; got < n;) {
+    const ssize_t r = read(fd, out + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
   }
-  return best;
+  return true;
 }
 
-Samples MeasureBareRoundTrips(size_t message_bytes, int iterations) {
+bool WriteFull(int fd, const char* in, size_t n) {
+  for (size_t put = 0; put < n;) {
+    const ssize_t w = write(fd, in + put, n - put);
+    if (w <= 0) return false;
+    put += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+[[noreturn]] void ServeEcho(int fd) {
+  std::vector<char> buf;
+  for (;;) {
+    EchoHeader h;
+    if (!ReadFull(fd, reinterpret_cast<char*>(&h), sizeof h)) _exit(0);
+    const size_t body = h.request_bytes - sizeof h;
+    buf.resize(std::max(body, h.reply_bytes));
+    if (!ReadFull(fd, buf.data(), body) || !WriteFull(fd, buf.data(), h.reply_bytes)) _exit(0);
+  }
+}
+
+}  // namespace
+
+BareEcho::BareEcho() {
   int fds[2];
-  Samples samples;
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return samples;
-  // The echo side is another process, as tierkvd is: a round trip between
-  // processes costs more than one between threads of one process.
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return;
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    std::vector<char> buf(message_bytes);
-    for (int i = 0; i < iterations; ++i) {
-      size_t got = 0;
-      while (got < message_bytes) {
-        ssize_t n = read(fds[1], buf.data() + got, message_bytes - got);
-        if (n <= 0) _exit(0);
-        got += static_cast<size_t>(n);
-      }
-      if (write(fds[1], buf.data(), message_bytes) != static_cast<ssize_t>(message_bytes)) _exit(1);
-    }
-    _exit(0);
+    ServeEcho(fds[1]);
   }
   close(fds[1]);
-  std::vector<char> msg(message_bytes, 'x');
-  for (int i = 0; i < iterations; ++i) {
-    const auto t0 = Clock::now();
-    if (write(fds[0], msg.data(), message_bytes) != static_cast<ssize_t>(message_bytes)) break;
-    size_t got = 0;
-    while (got < message_bytes) {
-      ssize_t n = read(fds[0], msg.data() + got, message_bytes - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    samples.Add(SecondsSince(t0) * 1e6);
+  if (pid < 0) {
+    close(fds[0]);
+    return;
   }
-  close(fds[0]);
-  waitpid(pid, nullptr, 0);
-  return samples;
+  fd_ = fds[0];
+  pid_ = pid;
+}
+
+BareEcho::~BareEcho() {
+  if (fd_ >= 0) close(fd_);  // the peer reads EOF and exits
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
+}
+
+double BareEcho::RoundTripUs(size_t request_bytes, size_t reply_bytes) {
+  request_bytes = std::max(request_bytes, sizeof(EchoHeader));
+  buf_.resize(std::max(request_bytes, reply_bytes));
+  const EchoHeader h{request_bytes, reply_bytes};
+  std::memcpy(buf_.data(), &h, sizeof h);
+  const auto t0 = Clock::now();
+  if (!WriteFull(fd_, buf_.data(), request_bytes) || !ReadFull(fd_, buf_.data(), reply_bytes)) {
+    return -1;
+  }
+  return SecondsSince(t0) * 1e6;
+}
+
+std::vector<TokenId> PromptTokens(uint64_t seed, size_t p, size_t blocks, uint32_t block_tokens) {
+  constexpr uint32_t kVocabulary = 32000;
+  std::vector<TokenId> t(blocks * block_tokens);
+  std::mt19937 rng(static_cast<uint32_t>(seed * 1000003 + p));
+  for (auto& x : t) x = rng() % kVocabulary;
+  if (!t.empty()) t[0] = static_cast<TokenId>(p);  // distinct first block per prompt
+  return t;
 }
 
 void FillPattern(uint64_t seed, uint64_t index, std::byte* out, size_t bytes) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tierkv/keys.h"
+
 namespace tierkv::bench {
 
 using Clock = std::chrono::steady_clock;
@@ -32,15 +34,34 @@ class Samples {
   std::vector<double> v_;
 };
 
-// Single-thread memcpy bandwidth (GB/s) copying `blocks` distinct blocks of
-// `block_bytes` from one buffer to another, both pre-faulted: the working set
-// of the run being compared, so both figures come from main memory.
-double MeasureMemcpyGbps(size_t block_bytes, size_t blocks, int passes = 3);
+// A bare round trip to another process over a Unix stream socket pair: the
+// floor any request/reply to a daemon over such a socket pays. The peer is a
+// forked process (as tierkvd is: a round trip between processes costs more
+// than one between threads) that answers each request with `reply_bytes`
+// bytes and does nothing else. The peer exits with the object.
+class BareEcho {
+ public:
+  static constexpr size_t kMessageBytes = 64;
 
-// Round trips of `message_bytes` over a fresh Unix stream socket pair to an
-// echo process: the floor any request/reply to another process over such a
-// socket pays.
-Samples MeasureBareRoundTrips(size_t message_bytes, int iterations);
+  BareEcho();
+  ~BareEcho();
+  BareEcho(const BareEcho&) = delete;
+  BareEcho& operator=(const BareEcho&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  // Sends `request_bytes` (at least 16) and waits for `reply_bytes`; returns
+  // the microseconds it took, or a negative value when the peer is gone.
+  double RoundTripUs(size_t request_bytes = kMessageBytes, size_t reply_bytes = kMessageBytes);
+
+ private:
+  int fd_ = -1;
+  int pid_ = -1;
+  std::vector<char> buf_;
+};
+
+// The tokens of prompt `p` of a run seeded by `seed`, `blocks` blocks of
+// `block_tokens`: random, and distinct per prompt from the first block on.
+std::vector<TokenId> PromptTokens(uint64_t seed, size_t p, size_t blocks, uint32_t block_tokens);
 
 // Fills `out` with bytes derived from (seed, index), for verifiable payloads.
 void FillPattern(uint64_t seed, uint64_t index, std::byte* out, size_t bytes);

@@ -1,8 +1,10 @@
 // tierkv-bench: put/get/lookup throughput and latency against a running
-// tierkvd, each printed beside the limit it is compared with (single-thread
-// memcpy over the same working set; a bare round trip over the same kind of
-// socket), plus key hashing speed and daemon memory per block. The fill and
-// verify workloads store and re-check deterministic blocks for crash tests.
+// tierkvd, each printed beside the limit it is compared with, measured in the
+// same run: for put and get, the same copies into and out of the same pool
+// slots without the requests around them; for lookup, a bare round trip to
+// another process over a Unix socket (bench/index_bench.h). Also key hashing
+// speed and daemon memory per block. The fill and verify workloads store and
+// re-check deterministic blocks for crash tests.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +14,7 @@
 #include <random>
 
 #include "bench/bench_util.h"
+#include "bench/index_bench.h"
 #include "bench/nvme_tier_bench.h"
 #include "bench/xxhash_shared.h"
 #include "tierkv/client.h"
@@ -20,7 +23,6 @@ namespace tierkv::bench {
 namespace {
 
 constexpr uint32_t kBlockTokens = 16;
-constexpr uint32_t kLookupPrefixBlocks = 64;
 constexpr int kLookupIterations = 2000;
 constexpr size_t kHashTokens = 1 << 20;
 constexpr int kPasses = 3;
@@ -36,6 +38,8 @@ struct Options {
   bool json = false;
   std::string tier = "host";
   std::string scratch_dir = "/var/tmp/tierkv";
+  std::vector<uint32_t> prefix_blocks = {1, 64, 256, 1024};
+  size_t memory_blocks = 100000;
 };
 
 struct Row {
@@ -44,7 +48,7 @@ struct Row {
   double gbps = 0;
   double p50_us = 0;
   double p99_us = 0;
-  double memcpy_gbps = 0;
+  double limit_gbps = 0;  // the same copies without the requests
   nlohmann::json extra = nlohmann::json::object();
 };
 
@@ -52,29 +56,20 @@ void Print(const Options& o, const Row& r) {
   if (o.json) {
     nlohmann::json j = {{"op", r.op},         {"block_bytes", r.block_bytes},
                         {"gbps", r.gbps},     {"p50_us", r.p50_us},
-                        {"p99_us", r.p99_us}, {"memcpy_gbps", r.memcpy_gbps}};
+                        {"p99_us", r.p99_us}, {"copy_limit_gbps", r.limit_gbps}};
     j.update(r.extra);
     std::cout << j.dump() << std::endl;
     return;
   }
   std::printf("%-8s block %8llu B  %7.2f GB/s  p50 %9.1f us  p99 %9.1f us", r.op.c_str(),
               static_cast<unsigned long long>(r.block_bytes), r.gbps, r.p50_us, r.p99_us);
-  if (r.memcpy_gbps > 0) {
-    std::printf("  | memcpy %6.2f GB/s  ratio %.2fx", r.memcpy_gbps, r.gbps / r.memcpy_gbps);
+  if (r.limit_gbps > 0) {
+    std::printf("  | copy limit %6.2f GB/s  ratio %.2fx", r.limit_gbps, r.gbps / r.limit_gbps);
   }
   for (auto it = r.extra.begin(); it != r.extra.end(); ++it) {
     std::printf("  %s=%s", it.key().c_str(), it.value().dump().c_str());
   }
   std::printf("\n");
-}
-
-// The tokens of prompt `p` of a run seeded by `seed`: distinct per prompt.
-std::vector<TokenId> PromptTokens(uint64_t seed, size_t p, size_t blocks) {
-  std::vector<TokenId> t(blocks * kBlockTokens);
-  std::mt19937 rng(static_cast<uint32_t>(seed * 1000003 + p));
-  for (auto& x : t) x = rng() % 32000;
-  t[0] = static_cast<TokenId>(p);  // distinct first block per prompt
-  return t;
 }
 
 int Fail(const Status& s) {
@@ -101,28 +96,56 @@ Result<Run> Setup(const Options& o, Client* client, uint64_t block_bytes) {
   return Run{o, client, ns, blocks, blocks / o.batch};
 }
 
-Status PutAll(Run& run, Row* row) {
+// What a pass times: whole requests (Client::Put and Client::Get), or only
+// the copies they make, into and out of the same pool slots and the same
+// reused buffer, with the requests around them left out of the clock. The
+// second is the limit the first is compared with.
+enum class Timing { kRequests, kCopiesOnly };
+
+void FillRow(const Samples& lat_in, double busy_s, uint64_t bytes, Row* row) {
+  if (!row) return;
+  Samples lat = lat_in;
+  row->gbps = static_cast<double>(bytes) / busy_s / 1e9;
+  row->p50_us = lat.Percentile(50);
+  row->p99_us = lat.Percentile(99);
+}
+
+// Client::Put's copy, as it makes it.
+void CopyIntoReservation(Reservation& res, const std::vector<std::byte>& payload, uint64_t bb) {
+  for (size_t i = 0; i < res.size(); ++i) {
+    std::span<std::byte> dst = res.payload(i);
+    if (!dst.empty()) std::memcpy(dst.data(), payload.data() + i * bb, dst.size());
+  }
+}
+
+Status PutAll(Run& run, Timing timing, Row* row) {
   const uint64_t bb = run.ns.block_bytes;
   std::vector<std::byte> payload(run.o.batch * bb);
   Samples lat;
   double busy = 0;
   for (size_t p = 0; p < run.prompts; ++p) {
-    const auto tokens = PromptTokens(run.o.seed, p, run.o.batch);
+    const auto tokens = PromptTokens(run.o.seed, p, run.o.batch, kBlockTokens);
     const auto keys = ChainBlockKeys(run.ns.id, tokens, kBlockTokens);
     for (uint32_t b = 0; b < run.o.batch; ++b) {
       FillPattern(run.o.seed, p * run.o.batch + b, payload.data() + b * bb, bb);
     }
-    const auto t0 = Clock::now();
-    TIERKV_RETURN_IF_ERROR(run.client->Put(run.ns, run.ns.id, keys, tokens, payload));
-    const double s = SecondsSince(t0);
+    double s = 0;
+    if (timing == Timing::kRequests) {
+      const auto t0 = Clock::now();
+      TIERKV_RETURN_IF_ERROR(run.client->Put(run.ns, run.ns.id, keys, tokens, payload));
+      s = SecondsSince(t0);
+    } else {
+      TIERKV_ASSIGN_OR_RETURN(Reservation res,
+                              run.client->Reserve(run.ns, run.ns.id, keys, tokens));
+      const auto t0 = Clock::now();
+      CopyIntoReservation(res, payload, bb);
+      s = SecondsSince(t0);
+      TIERKV_RETURN_IF_ERROR(res.Commit());
+    }
     busy += s;
     lat.Add(s * 1e6);
   }
-  if (row) {
-    row->gbps = static_cast<double>(run.blocks * bb) / busy / 1e9;
-    row->p50_us = lat.Percentile(50);
-    row->p99_us = lat.Percentile(99);
-  }
+  FillRow(lat, busy, run.blocks * bb, row);
   return Status::Ok();
 }
 
@@ -130,18 +153,32 @@ struct VerifyCounts {
   uint64_t found = 0, missing = 0, corrupt = 0;
 };
 
-Status GetAll(Run& run, bool verify, Row* row, VerifyCounts* counts) {
+Status GetAll(Run& run, Timing timing, Row* row, VerifyCounts* counts) {
   const uint64_t bb = run.ns.block_bytes;
-  std::vector<std::byte> out(run.o.batch * bb, std::byte{0}), want(verify ? bb : 0);
+  std::vector<std::byte> out(run.o.batch * bb, std::byte{0}), want(counts ? bb : 0);
   Samples lat;
   double busy = 0;
   uint64_t bytes = 0;
   for (size_t p = 0; p < run.prompts; ++p) {
-    const auto tokens = PromptTokens(run.o.seed, p, run.o.batch);
+    const auto tokens = PromptTokens(run.o.seed, p, run.o.batch, kBlockTokens);
     const auto keys = ChainBlockKeys(run.ns.id, tokens, kBlockTokens);
-    const auto t0 = Clock::now();
-    TIERKV_ASSIGN_OR_RETURN(uint32_t n, run.client->Get(run.ns, keys, tokens, out));
-    const double s = SecondsSince(t0);
+    uint32_t n = 0;
+    double s = 0;
+    if (timing == Timing::kRequests) {
+      const auto t0 = Clock::now();
+      TIERKV_ASSIGN_OR_RETURN(n, run.client->Get(run.ns, keys, tokens, out));
+      s = SecondsSince(t0);
+    } else {
+      TIERKV_ASSIGN_OR_RETURN(Lease lease, run.client->Acquire(run.ns, keys, tokens, run.o.batch));
+      // Client::Get's copy, as it makes it.
+      const auto t0 = Clock::now();
+      for (size_t i = 0; i < lease.size(); ++i) {
+        std::memcpy(out.data() + i * bb, lease.payload(i).data(), bb);
+      }
+      s = SecondsSince(t0);
+      n = static_cast<uint32_t>(lease.size());
+      TIERKV_RETURN_IF_ERROR(lease.Release());
+    }
     busy += s;
     lat.Add(s * 1e6);
     bytes += n * bb;
@@ -154,36 +191,7 @@ Status GetAll(Run& run, bool verify, Row* row, VerifyCounts* counts) {
       }
     }
   }
-  if (row) {
-    row->gbps = static_cast<double>(bytes) / busy / 1e9;
-    row->p50_us = lat.Percentile(50);
-    row->p99_us = lat.Percentile(99);
-  }
-  return Status::Ok();
-}
-
-Status LookupBench(Run& run, Row* row, Samples* bare) {
-  // One stored 64-block prefix, looked up again and again.
-  const auto tokens = PromptTokens(run.o.seed + 7777, 0, kLookupPrefixBlocks);
-  const auto keys = ChainBlockKeys(run.ns.id, tokens, kBlockTokens);
-  std::vector<std::byte> payload(kLookupPrefixBlocks * run.ns.block_bytes, std::byte{3});
-  TIERKV_RETURN_IF_ERROR(run.client->Put(run.ns, run.ns.id, keys, tokens, payload));
-  Samples lat;
-  for (int i = 0; i < kLookupIterations; ++i) {
-    const auto t0 = Clock::now();
-    TIERKV_ASSIGN_OR_RETURN(LookupResult r, run.client->Lookup(run.ns, keys, tokens));
-    lat.Add(SecondsSince(t0) * 1e6);
-    if (r.matched_blocks != kLookupPrefixBlocks) {
-      return Status::Internal("lookup matched " + std::to_string(r.matched_blocks) + " of 64");
-    }
-  }
-  *bare = MeasureBareRoundTrips(64, kLookupIterations);
-  row->p50_us = lat.Percentile(50);
-  row->p99_us = lat.Percentile(99);
-  row->extra = {{"prefix_blocks", kLookupPrefixBlocks},
-                {"bare_rt_p50_us", bare->Percentile(50)},
-                {"bare_rt_p99_us", bare->Percentile(99)},
-                {"p50_vs_bare", row->p50_us / bare->Percentile(50)}};
+  FillRow(lat, busy, bytes, row);
   return Status::Ok();
 }
 
@@ -228,96 +236,90 @@ void HashBench(const Options& o) {
   Print(o, row);
 }
 
-Status MemoryBench(const Options& o, Client* client) {
-  // Daemon private memory per indexed block: many small blocks, so the pool
-  // is not what limits the count.
-  NamespaceSpec spec;
-  spec.model_fingerprint = "tierkv-bench-memory";
-  spec.block_tokens = kBlockTokens;
-  spec.block_bytes = 4096;
-  TIERKV_ASSIGN_OR_RETURN(Namespace ns, client->OpenNamespace(spec));
-  TIERKV_ASSIGN_OR_RETURN(Stats before, client->GetStats());
-  const size_t prompts = 2000, per = 32;
-  std::vector<std::byte> payload(per * 4096);
-  for (size_t p = 0; p < prompts; ++p) {
-    const auto tokens = PromptTokens(o.seed + 31337, p, per);
-    const auto keys = ChainBlockKeys(ns.id, tokens, kBlockTokens);
-    TIERKV_RETURN_IF_ERROR(client->Put(ns, ns.id, keys, tokens, payload));
+// Put and get of every block size, each beside its copy limit; best of
+// kPasses for both, since the VMs are noisy.
+Status PutGetBench(const Options& o, Client* client, uint64_t bb) {
+  TIERKV_ASSIGN_OR_RETURN(Run run, Setup(o, client, bb));
+  Row put{"put", bb}, get{"get", bb};
+  double put_limit = 0, get_limit = 0;
+  for (int pass = 0; pass < kPasses; ++pass) {
+    Row p, g, pl, gl;
+    TIERKV_RETURN_IF_ERROR(client->Evict(&run.ns).status());
+    TIERKV_RETURN_IF_ERROR(PutAll(run, Timing::kCopiesOnly, &pl));
+    TIERKV_RETURN_IF_ERROR(GetAll(run, Timing::kCopiesOnly, &gl, nullptr));
+    TIERKV_RETURN_IF_ERROR(client->Evict(&run.ns).status());
+    TIERKV_RETURN_IF_ERROR(PutAll(run, Timing::kRequests, &p));
+    TIERKV_RETURN_IF_ERROR(GetAll(run, Timing::kRequests, &g, nullptr));
+    put_limit = std::max(put_limit, pl.gbps);
+    get_limit = std::max(get_limit, gl.gbps);
+    if (p.gbps > put.gbps) put = Row{"put", bb, p.gbps, p.p50_us, p.p99_us};
+    if (g.gbps > get.gbps) get = Row{"get", bb, g.gbps, g.p50_us, g.p99_us};
   }
-  TIERKV_ASSIGN_OR_RETURN(Stats after, client->GetStats());
-  const auto b = nlohmann::json::parse(before.raw_json), a = nlohmann::json::parse(after.raw_json);
-  const double blocks = a.value("indexed_blocks", 0.0) - b.value("indexed_blocks", 0.0);
-  const double bytes = a.value("rss_anon_bytes", 0.0) - b.value("rss_anon_bytes", 0.0);
-  Row row;
-  row.op = "memory";
-  row.block_bytes = 4096;
-  row.extra = {{"indexed_blocks_added", blocks},
-               {"daemon_bytes_per_block", blocks > 0 ? bytes / blocks : 0}};
-  Print(o, row);
-  auto evicted = client->Evict(&ns);
-  return evicted.ok() ? Status::Ok() : evicted.status();
+  put.limit_gbps = put_limit;
+  get.limit_gbps = get_limit;
+  for (Row* r : {&put, &get}) {
+    r->extra = {{"blocks", run.blocks}, {"batch", o.batch}, {"passes", kPasses}};
+    Print(o, *r);
+  }
+  return client->Evict(&run.ns).status();
+}
+
+Status FillOrVerify(const Options& o, Client* client, uint64_t bb) {
+  TIERKV_ASSIGN_OR_RETURN(Run run, Setup(o, client, bb));
+  if (o.workload == "fill") {
+    TIERKV_RETURN_IF_ERROR(PutAll(run, Timing::kRequests, nullptr));
+    nlohmann::json j = {
+        {"workload", "fill"}, {"block_bytes", bb}, {"blocks", run.blocks}, {"seed", o.seed}};
+    std::cout << j.dump() << std::endl;
+    return Status::Ok();
+  }
+  VerifyCounts c;
+  TIERKV_RETURN_IF_ERROR(GetAll(run, Timing::kRequests, nullptr, &c));
+  nlohmann::json j = {{"workload", "verify"}, {"block_bytes", bb},    {"blocks", run.blocks},
+                      {"found", c.found},     {"missing", c.missing}, {"corrupt", c.corrupt}};
+  std::cout << j.dump() << std::endl;
+  if (c.corrupt > 0) return Status::Corruption(std::to_string(c.corrupt) + " corrupt blocks");
+  return Status::Ok();
 }
 
 int Main(const Options& o) {
   ConnectOptions co;
   co.address = o.socket;
+  // As an engine does: the first touch of each pool page is not what the
+  // copies are measured for.
+  co.touch_pool = o.workload != "fill" && o.workload != "verify";
   auto client = Client::Connect(co);
   if (!client.ok()) return Fail(client.status());
+  Client* c = client->get();
   if (o.tier == "nvme") {
-    return RunNvmeTierBench(**client, {o.block_bytes, o.scratch_dir, o.batch, o.json});
+    return RunNvmeTierBench(*c, {o.block_bytes, o.scratch_dir, o.batch, o.json});
   }
-  if (o.workload == "hash") {
-    HashBench(o);
-    return 0;
+  const bool all = o.workload == "all";
+  Status s;
+  if (o.workload == "fill" || o.workload == "verify") {
+    for (uint64_t bb : o.block_bytes) {
+      if (s = FillOrVerify(o, c, bb); !s.ok()) break;
+    }
+    if (s.code() == StatusCode::kCorruption) {
+      std::cerr << "tierkv-bench: " << s.ToString() << "\n";
+      return 3;
+    }
+    return s.ok() ? 0 : Fail(s);
   }
-  for (uint64_t bb : o.block_bytes) {
-    auto run = Setup(o, client->get(), bb);
-    if (!run.ok()) return Fail(run.status());
-    if (o.workload == "fill") {
-      if (Status s = PutAll(*run, nullptr); !s.ok()) return Fail(s);
-      nlohmann::json j = {{"workload", "fill"}, {"block_bytes", bb}, {"blocks", run->blocks},
-                          {"seed", o.seed}};
-      std::cout << j.dump() << std::endl;
-      continue;
-    }
-    if (o.workload == "verify") {
-      VerifyCounts c;
-      if (Status s = GetAll(*run, true, nullptr, &c); !s.ok()) return Fail(s);
-      nlohmann::json j = {{"workload", "verify"}, {"block_bytes", bb}, {"blocks", run->blocks},
-                          {"found", c.found}, {"missing", c.missing}, {"corrupt", c.corrupt}};
-      std::cout << j.dump() << std::endl;
-      if (c.corrupt > 0) return 3;
-      continue;
-    }
-    // Best of kPasses for both the store and memcpy: the VMs are noisy.
-    const double memcpy_gbps = MeasureMemcpyGbps(bb, run->blocks, kPasses);
-    Row put{"put", bb}, get{"get", bb};
-    for (int pass = 0; pass < kPasses; ++pass) {
-      auto evicted = (*client)->Evict(&run->ns);
-      if (!evicted.ok()) return Fail(evicted.status());
-      Row p, g;
-      if (Status s = PutAll(*run, &p); !s.ok()) return Fail(s);
-      if (Status s = GetAll(*run, false, &g, nullptr); !s.ok()) return Fail(s);
-      if (p.gbps > put.gbps) put = Row{"put", bb, p.gbps, p.p50_us, p.p99_us};
-      if (g.gbps > get.gbps) get = Row{"get", bb, g.gbps, g.p50_us, g.p99_us};
-    }
-    for (Row* r : {&put, &get}) {
-      r->memcpy_gbps = memcpy_gbps;
-      r->extra = {{"blocks", run->blocks}, {"batch", o.batch}, {"passes", kPasses}};
-      Print(o, *r);
-    }
-    Row lookup{"lookup", bb};
-    Samples bare;
-    if (Status s = LookupBench(*run, &lookup, &bare); !s.ok()) return Fail(s);
-    Print(o, lookup);
-    auto evicted = (*client)->Evict(&run->ns);
-    if (!evicted.ok()) return Fail(evicted.status());
+  // First, while the daemon has freed few entries whose heap it would reuse.
+  if (all || o.workload == "memory") {
+    s = RunMemoryBench(*c, {o.memory_blocks, o.seed, o.json});
   }
-  if (o.workload == "all") {
-    HashBench(o);
-    if (Status s = MemoryBench(o, client->get()); !s.ok()) return Fail(s);
+  if (s.ok() && (all || o.workload == "put-get")) {
+    for (uint64_t bb : o.block_bytes) {
+      if (s = PutGetBench(o, c, bb); !s.ok()) break;
+    }
   }
-  return 0;
+  if (s.ok() && (all || o.workload == "put-get" || o.workload == "lookup")) {
+    s = RunLookupBench(*c, {o.prefix_blocks, kLookupIterations, o.seed, o.json});
+  }
+  if (s.ok() && (all || o.workload == "hash")) HashBench(o);
+  return s.ok() ? 0 : Fail(s);
 }
 
 }  // namespace
@@ -325,12 +327,14 @@ int Main(const Options& o) {
 
 int main(int argc, char** argv) {
   tierkv::bench::Options o;
-  CLI::App app{"tierkv-bench: measure a running tierkvd against memcpy and bare round trips",
-               "tierkv-bench"};
+  CLI::App app{
+      "tierkv-bench: measure a running tierkvd against its copy limit and bare round trips",
+      "tierkv-bench"};
   app.add_option("--socket", o.socket, "Daemon address (path, unix:PATH or tcp:HOST:PORT)")
       ->capture_default_str();
-  app.add_option("--workload", o.workload, "all | put-get (no hash/memory) | hash | fill | verify")
-      ->check(CLI::IsMember({"all", "put-get", "hash", "fill", "verify"}))
+  app.add_option("--workload", o.workload,
+                 "all | put-get (put, get and lookup) | lookup | memory | hash | fill | verify")
+      ->check(CLI::IsMember({"all", "put-get", "lookup", "memory", "hash", "fill", "verify"}))
       ->capture_default_str();
   app.add_option("--block-bytes", o.block_bytes, "Block sizes in bytes (64 KiB to 4 MiB)")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{64} << 20))
@@ -338,6 +342,14 @@ int main(int argc, char** argv) {
   app.add_option("--blocks", o.blocks, "Blocks per block size (default: 256 MiB worth)");
   app.add_option("--batch", o.batch, "Blocks per request (a prompt's length in blocks)")
       ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--prefix-blocks", o.prefix_blocks,
+                 "Lookup: prefix lengths in blocks, one figure each beside a bare round trip")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app.add_option("--memory-blocks", o.memory_blocks,
+                 "Memory: 4 KiB blocks to index (the host tier must hold them)")
+      ->check(CLI::Range(size_t{1000}, size_t{1} << 24))
       ->capture_default_str();
   app.add_option("--seed", o.seed, "Seed for prompts and payloads")->capture_default_str();
   app.add_flag("--json", o.json, "One JSON object per line");

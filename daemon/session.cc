@@ -10,6 +10,11 @@ namespace tierkv {
 namespace {
 
 constexpr size_t kInitialBufferBytes = 64 * 1024;
+// Buffers keep what they grew to up to this size (a 4096-block request of
+// 16 tokens is 320 KiB), so that a client that sends long chains does not
+// pay a reallocation and a second read for every request; anything larger
+// (inline puts) is given back after its frame.
+constexpr size_t kRetainedBufferBytes = 512 * 1024;
 
 }  // namespace
 
@@ -118,7 +123,7 @@ void Session::ProcessBuffer() {
     }
     in_begin_ += frame_bytes;
     if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
-    if (in_.size() > kInitialBufferBytes && in_end_ == 0) {
+    if (in_.size() > kRetainedBufferBytes && in_end_ == 0) {
       in_.resize(kInitialBufferBytes);  // do not keep a large inline put's buffer
       in_.shrink_to_fit();
     }
@@ -132,7 +137,7 @@ void Session::ProcessBuffer() {
     // A deferred reply that has not come yet is written when it comes.
     if (awaiting_reply_) return;
     if (!SendNow()) return;  // the rest goes out asynchronously
-    if (out_.capacity() > kInitialBufferBytes) {
+    if (out_.capacity() > kRetainedBufferBytes) {
       out_.clear();
       out_.shrink_to_fit();
     }
@@ -191,7 +196,7 @@ void Session::OnWrite(const boost::system::error_code& ec, bool close_after) {
     Finish();
     return;
   }
-  if (out_.capacity() > kInitialBufferBytes) {
+  if (out_.capacity() > kRetainedBufferBytes) {
     out_.clear();
     out_.shrink_to_fit();
   }

@@ -78,12 +78,19 @@ bool OpenNamespaceReply::Decode(Reader& r, OpenNamespaceReply* out) {
   return r.done();
 }
 
-void BlockChain::Encode(Writer& w) const {
+void EncodeChainHead(Writer& w, const Key128& parent, uint32_t blocks, uint32_t block_tokens) {
   w.Key(parent);
-  w.U32(static_cast<uint32_t>(keys.size()));
-  w.U32(keys.empty() ? 0 : static_cast<uint32_t>(tokens.size() / keys.size()));
-  for (const Key128& k : keys) w.Key(k);
-  w.Raw(tokens.data(), tokens.size() * sizeof(TokenId));
+  w.U32(blocks);
+  w.U32(block_tokens);
+}
+
+void BlockChain::Encode(Writer& w) const {
+  EncodeChainHead(w, parent, static_cast<uint32_t>(keys.size()),
+                  keys.empty() ? 0 : static_cast<uint32_t>(tokens.size() / keys.size()));
+  const auto key_bytes = KeyBytes(keys);
+  const auto token_bytes = TokenBytes(tokens);
+  w.Raw(key_bytes.data(), key_bytes.size());
+  w.Raw(token_bytes.data(), token_bytes.size());
 }
 
 bool BlockChain::Decode(Reader& r, BlockChain* out) {
@@ -95,15 +102,19 @@ bool BlockChain::Decode(Reader& r, BlockChain* out) {
   const uint64_t token_bytes = uint64_t{n} * block_tokens * sizeof(TokenId);
   if (uint64_t{n} * sizeof(Key128) + token_bytes > r.remaining()) return false;
   out->keys.resize(n);
-  for (Key128& k : out->keys) k = r.Key();
+  r.Raw(out->keys.data(), size_t{n} * sizeof(Key128));
   out->tokens.resize(size_t{n} * block_tokens);
   r.Raw(out->tokens.data(), token_bytes);
   return r.ok();
 }
 
-void LookupRequest::Encode(Writer& w) const {
+void LookupRequest::EncodeFields(Writer& w) const {
   w.U32(ns_handle);
   w.U8(flags);
+}
+
+void LookupRequest::Encode(Writer& w) const {
+  EncodeFields(w);
   chain.Encode(w);
 }
 
@@ -125,10 +136,14 @@ bool LookupReply::Decode(Reader& r, LookupReply* out) {
   return r.done();
 }
 
-void AcquireRequest::Encode(Writer& w) const {
+void AcquireRequest::EncodeFields(Writer& w) const {
   w.U32(ns_handle);
   w.U8(flags);
   w.U32(max_blocks);
+}
+
+void AcquireRequest::Encode(Writer& w) const {
+  EncodeFields(w);
   chain.Encode(w);
 }
 
@@ -178,9 +193,13 @@ bool GpuPoolReply::Decode(Reader& r, GpuPoolReply* out) {
   return r.done();
 }
 
-void ReserveRequest::Encode(Writer& w) const {
+void ReserveRequest::EncodeFields(Writer& w) const {
   w.U32(ns_handle);
   w.U8(flags);
+}
+
+void ReserveRequest::Encode(Writer& w) const {
+  EncodeFields(w);
   chain.Encode(w);
 }
 

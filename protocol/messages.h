@@ -5,7 +5,10 @@
 // hold, so a hostile length never makes the receiver allocate unbounded memory.
 #pragma once
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,9 +74,19 @@ struct OpenNamespaceReply {
   static bool Decode(Reader& r, OpenNamespaceReply* out);
 };
 
+// Keys and tokens travel as the raw bytes of their arrays: a key is lo then
+// hi, each little-endian, exactly as Key128 lies in memory here.
+static_assert(std::endian::native == std::endian::little, "the wire is little-endian");
+static_assert(sizeof(Key128) == 2 * sizeof(uint64_t) && offsetof(Key128, hi) == sizeof(uint64_t));
+
 // A run of consecutive blocks: their keys, the key before the first, and all
 // their tokens (keys.size() * block_tokens ids). Lookup and acquire start at a
 // prompt's first block, so their parent is the namespace id.
+//
+// Encoded as a head (parent, block count, tokens per block), then every key,
+// then every token. A client that holds keys and tokens in arrays of its own
+// writes the head with EncodeChainHead and sends KeyBytes and TokenBytes of
+// its arrays as they are, without copying them.
 struct BlockChain {
   Key128 parent;
   std::vector<Key128> keys;
@@ -83,10 +96,20 @@ struct BlockChain {
   static bool Decode(Reader& r, BlockChain* out);
 };
 
+void EncodeChainHead(Writer& w, const Key128& parent, uint32_t blocks, uint32_t block_tokens);
+inline std::span<const std::byte> KeyBytes(std::span<const Key128> keys) {
+  return std::as_bytes(keys);
+}
+inline std::span<const std::byte> TokenBytes(std::span<const TokenId> tokens) {
+  return std::as_bytes(tokens);
+}
+
 struct LookupRequest {
   uint32_t ns_handle = 0;
   uint8_t flags = 0;
   BlockChain chain;
+  // The fields before the chain.
+  void EncodeFields(Writer& w) const;
   void Encode(Writer& w) const;
   static bool Decode(Reader& r, LookupRequest* out);
 };
@@ -102,6 +125,8 @@ struct AcquireRequest {
   uint8_t flags = 0;
   uint32_t max_blocks = 0;
   BlockChain chain;
+  // The fields before the chain.
+  void EncodeFields(Writer& w) const;
   void Encode(Writer& w) const;
   static bool Decode(Reader& r, AcquireRequest* out);
 };
@@ -132,6 +157,8 @@ struct ReserveRequest {
   uint32_t ns_handle = 0;
   uint8_t flags = 0;
   BlockChain chain;
+  // The fields before the chain.
+  void EncodeFields(Writer& w) const;
   void Encode(Writer& w) const;
   static bool Decode(Reader& r, ReserveRequest* out);
 };

@@ -55,6 +55,36 @@ TEST(WireTest, LookupRoundTrip) {
   EXPECT_EQ(got.chain.parent, req.chain.parent);
 }
 
+// The client sends a chain's keys and tokens straight from its own arrays:
+// the fields, the chain head and the raw arrays must be exactly what
+// Encode writes, for every request that carries a chain.
+TEST(WireTest, ChainSentFromCallerArraysIsTheEncodedChain) {
+  AcquireRequest req;
+  req.ns_handle = 9;
+  req.flags = kFlagInline;
+  req.max_blocks = 3;
+  req.chain = MakeChain(4, 16);
+  std::vector<uint8_t> encoded;
+  Writer ew(&encoded);
+  req.Encode(ew);
+
+  std::vector<uint8_t> sent;
+  Writer w(&sent);
+  req.EncodeFields(w);
+  EncodeChainHead(w, req.chain.parent, 4, 16);
+  for (std::span<const std::byte> part : {KeyBytes(req.chain.keys), TokenBytes(req.chain.tokens)}) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(part.data());
+    sent.insert(sent.end(), bytes, bytes + part.size());
+  }
+  EXPECT_EQ(sent, encoded);
+  AcquireRequest got;
+  Reader r(sent);
+  ASSERT_TRUE(AcquireRequest::Decode(r, &got));
+  EXPECT_EQ(got.max_blocks, 3u);
+  EXPECT_EQ(got.chain.keys, req.chain.keys);
+  EXPECT_EQ(got.chain.tokens, req.chain.tokens);
+}
+
 // Found by fuzz_protocol: an empty chain read its 0 tokens with memcpy into
 // an empty vector's null data(), which is undefined (UBSan reports it).
 TEST(WireTest, EmptyChainDecodes) {

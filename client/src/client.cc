@@ -21,13 +21,26 @@ std::vector<uint8_t> EncodeBody(const Request& req) {
   return body;
 }
 
-wire::BlockChain MakeChain(const Key128& parent, std::span<const Key128> keys,
-                           std::span<const TokenId> tokens) {
-  wire::BlockChain c;
-  c.parent = parent;
-  c.keys.assign(keys.begin(), keys.end());
-  c.tokens.assign(tokens.begin(), tokens.end());
-  return c;
+// Room for any request's fields and chain head, so encoding them allocates once.
+constexpr size_t kRequestHeadBytes = 64;
+
+// Sends a request whose chain goes to the socket straight from the caller's
+// arrays (no copy of keys, tokens or payload), followed by `payload`.
+template <typename Request>
+Status CallWithChain(Connection& conn, MessageType type, const Request& fields,
+                     const Key128& parent, std::span<const Key128> keys,
+                     std::span<const TokenId> tokens, std::span<const std::byte> payload,
+                     ReplyBuffer* reply) {
+  std::vector<uint8_t> head;
+  head.reserve(kRequestHeadBytes);
+  wire::Writer w(&head);
+  fields.EncodeFields(w);
+  const auto blocks = static_cast<uint32_t>(keys.size());
+  wire::EncodeChainHead(w, parent, blocks,
+                        blocks == 0 ? 0 : static_cast<uint32_t>(tokens.size() / blocks));
+  const std::span<const std::byte> tail[] = {wire::KeyBytes(keys), wire::TokenBytes(tokens),
+                                             payload};
+  return conn.Call(type, head, tail, reply);
 }
 
 Status CheckTokens(const Namespace& ns, std::span<const Key128> keys,
@@ -117,8 +130,8 @@ Status Reservation::Commit() {
     wire::ReserveRequest req;
     req.ns_handle = ns_handle_;
     req.flags = wire::kFlagInline;
-    req.chain = MakeChain(inline_parent_, inline_keys_, inline_tokens_);
-    Status s = conn->Call2(MessageType::kReserve, EncodeBody(req), inline_bytes_, &fields);
+    Status s = CallWithChain(*conn, MessageType::kReserve, req, inline_parent_, inline_keys_,
+                             inline_tokens_, inline_bytes_, &fields);
     payloads_.clear();
     inline_bytes_.clear();
     return s;
@@ -182,14 +195,15 @@ Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128>
   wire::LookupRequest req;
   req.ns_handle = ns.handle;
   req.flags = options.prefetch ? wire::kFlagPrefetch : 0;
-  req.chain = MakeChain(ns.id, keys, tokens);
   ReplyBuffer fields;
-  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kLookup, EncodeBody(req), &fields));
+  TIERKV_RETURN_IF_ERROR(
+      CallWithChain(*conn_, MessageType::kLookup, req, ns.id, keys, tokens, {}, &fields));
   wire::LookupReply reply;
   wire::Reader r(fields.fields());
   if (!wire::LookupReply::Decode(r, &reply)) return Status::ProtocolError("malformed lookup reply");
   LookupResult out;
   out.matched_blocks = static_cast<uint32_t>(reply.tiers.size());
+  out.locations.reserve(reply.tiers.size());
   for (uint8_t t : reply.tiers) out.locations.push_back(static_cast<TierKind>(t));
   return out;
 }
@@ -204,10 +218,10 @@ Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
   // Device memory is shared only with processes on this node.
   if (options.gpu && conn_->local()) req.flags |= wire::kFlagGpu;
   req.max_blocks = max_blocks;
-  req.chain = MakeChain(ns.id, keys, tokens);
   Lease lease;
   ReplyBuffer fields;
-  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kAcquire, EncodeBody(req), &fields));
+  TIERKV_RETURN_IF_ERROR(
+      CallWithChain(*conn_, MessageType::kAcquire, req, ns.id, keys, tokens, {}, &fields));
   wire::AcquireReply reply;
   wire::Reader r(fields.fields());
   if (!wire::AcquireReply::Decode(r, &reply)) return Status::ProtocolError("malformed acquire reply");
@@ -287,9 +301,9 @@ Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
   wire::ReserveRequest req;
   req.ns_handle = ns.handle;
   req.flags = options.gpu ? wire::kFlagGpu : 0;
-  req.chain = MakeChain(parent, keys, tokens);
   ReplyBuffer fields;
-  TIERKV_RETURN_IF_ERROR(conn_->Call(MessageType::kReserve, EncodeBody(req), &fields));
+  TIERKV_RETURN_IF_ERROR(
+      CallWithChain(*conn_, MessageType::kReserve, req, parent, keys, tokens, {}, &fields));
   wire::ReserveReply reply;
   wire::Reader r(fields.fields());
   if (!wire::ReserveReply::Decode(r, &reply) || reply.offsets.size() != keys.size()) {

@@ -100,25 +100,23 @@ void Connection::Fail() {
   fd_ = -1;
 }
 
-Status Connection::SendAll(std::span<const uint8_t> a, std::span<const std::byte> b) {
-  iovec iov[2] = {{const_cast<uint8_t*>(a.data()), a.size()},
-                  {const_cast<std::byte*>(b.data()), b.size()}};
+Status Connection::SendAll(iovec* iov, size_t count) {
   size_t index = 0;
-  while (index < 2) {
+  while (index < count) {
     if (iov[index].iov_len == 0) {
       ++index;
       continue;
     }
     msghdr msg{};
     msg.msg_iov = iov + index;
-    msg.msg_iovlen = 2 - index;
+    msg.msg_iovlen = count - index;
     const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::Unavailable(std::string("send to tierkvd: ") + std::strerror(errno));
     }
     size_t left = static_cast<size_t>(n);
-    while (left > 0 && index < 2) {
+    while (left > 0 && index < count) {
       const size_t take = std::min(left, iov[index].iov_len);
       iov[index].iov_base = static_cast<char*>(iov[index].iov_base) + take;
       iov[index].iov_len -= take;
@@ -192,16 +190,13 @@ Status Connection::RecvReply(const wire::FrameHeader& request, std::vector<uint8
   return Status::Ok();
 }
 
-Status Connection::Call(wire::MessageType type, std::span<const uint8_t> body,
-                        ReplyBuffer* reply) {
-  return Call2(type, body, {}, reply);
-}
-
-Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
-                         std::span<const std::byte> extra, ReplyBuffer* reply) {
+Status Connection::Call(wire::MessageType type, std::span<const uint8_t> head,
+                        std::span<const std::span<const std::byte>> tail, ReplyBuffer* reply) {
   std::lock_guard lock(mu_);
   if (fd_ < 0) return Status::Unavailable("connection to tierkvd is closed");
-  const uint64_t body_bytes = body.size() + extra.size();
+  if (tail.size() >= kMaxBodyParts) return Status::Internal("request body in too many parts");
+  uint64_t body_bytes = head.size();
+  for (const auto& part : tail) body_bytes += part.size();
   if (body_bytes > wire::kMaxBodyBytes) {
     return Status::InvalidArgument("request of " + std::to_string(body_bytes) +
                                    " bytes exceeds the frame limit");
@@ -210,12 +205,17 @@ Status Connection::Call2(wire::MessageType type, std::span<const uint8_t> body,
   h.type = static_cast<uint16_t>(type);
   h.request_id = next_request_id_++;
   h.body_bytes = static_cast<uint32_t>(body_bytes);
-  send_buf_.resize(wire::kHeaderBytes + body.size());
+  send_buf_.resize(wire::kHeaderBytes + head.size());
   wire::EncodeHeader(h, send_buf_.data());
-  if (!body.empty()) {
-    std::memcpy(send_buf_.data() + wire::kHeaderBytes, body.data(), body.size());
+  if (!head.empty()) {
+    std::memcpy(send_buf_.data() + wire::kHeaderBytes, head.data(), head.size());
   }
-  Status s = SendAll(send_buf_, extra);
+  iovec iov[kMaxBodyParts];
+  iov[0] = {send_buf_.data(), send_buf_.size()};
+  for (size_t i = 0; i < tail.size(); ++i) {
+    iov[i + 1] = {const_cast<std::byte*>(tail[i].data()), tail[i].size()};
+  }
+  Status s = SendAll(iov, tail.size() + 1);
   int passed_fd = -1;
   const bool expect_fd = type == wire::MessageType::kHello && local_;
   if (s.ok()) s = RecvReply(h, &reply->body, expect_fd ? &passed_fd : nullptr);

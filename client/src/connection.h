@@ -3,6 +3,8 @@
 // Internal to libtierkv.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,21 +37,29 @@ class Connection {
   std::byte* pool() const { return pool_.data(); }
   uint64_t pool_bytes() const { return pool_.size(); }
 
+  // Most spans a request body may be sent from.
+  static constexpr size_t kMaxBodyParts = 4;
+
   // Sends one request and waits for its reply; returns the reply's status. On
   // success reply->fields() is what follows the status, for the caller to
   // decode. A transport failure closes the connection (later calls fail
   // Unavailable).
-  Status Call(wire::MessageType type, std::span<const uint8_t> body, ReplyBuffer* reply);
-  // As Call, with `extra` sent after `body` (inline payloads, no copy).
-  Status Call2(wire::MessageType type, std::span<const uint8_t> body,
-               std::span<const std::byte> extra, ReplyBuffer* reply);
+  Status Call(wire::MessageType type, std::span<const uint8_t> body, ReplyBuffer* reply) {
+    return Call(type, body, {}, reply);
+  }
+  // As Call, with the body made of `head` and then each span of `tail` (at
+  // most kMaxBodyParts - 1), which go to the socket as they are, uncopied:
+  // a chain's keys and tokens, inline payloads.
+  Status Call(wire::MessageType type, std::span<const uint8_t> head,
+              std::span<const std::span<const std::byte>> tail, ReplyBuffer* reply);
 
   // Says hello; on a Unix socket receives and maps the shared pool.
   Status Hello(const ConnectOptions& options);
 
  private:
   Connection(int fd, bool local) : fd_(fd), local_(local) {}
-  Status SendAll(std::span<const uint8_t> a, std::span<const std::byte> b);
+  // Sends every byte of iov[0..count) (modifying the entries as it goes).
+  Status SendAll(iovec* iov, size_t count);
   // One recv of up to n bytes (at least one); may also collect a passed fd.
   Status RecvSome(uint8_t* out, size_t n, size_t* got, int* received_fd);
   // Reads the reply frame to `request` into `body` (the bytes after the header).
