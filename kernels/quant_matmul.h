@@ -1,0 +1,42 @@
+// Matrix products with quantized weights, as ggml's CPU backend computes
+// them: each activation row is quantized (Q8_0 for Q8_0 and Q4_0 weights,
+// Q8_K for Q4_K and Q6_K) and every output is an integer dot product of the
+// two quantized rows, scaled (quant_dot_ref.h states the exact arithmetic).
+// The weights are never dequantized.
+//
+// Paths: the scalar reference runs anywhere; the AVX2 path (FMA, F16C) gives
+// the same bits faster. QuantMatMul uses the path chosen for the CPU it runs
+// on; tests call the others through QuantDotKernel.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "kernels/cpu_features.h"
+#include "kernels/quant_blocks.h"
+#include "kernels/quant_dot_ref.h"
+
+namespace tierkv::kernels {
+
+enum class QuantPath { kScalar, kAvx2 };
+
+std::string_view QuantPathName(QuantPath path);
+// The fastest path `cpu` can run.
+QuantPath ChooseQuantPath(const CpuFeatures& cpu);
+// The path QuantMatMul uses on this machine.
+QuantPath HostQuantPath();
+
+// The type activations are quantized to for a product with `weights`.
+QuantType ActivationTypeFor(QuantType weights);
+// The dot-product kernel for `weights` on `path`; `weights` is Q8_0, Q4_0, Q4_K or Q6_K.
+QuantDotRowsFn QuantDotKernel(QuantType weights, QuantPath path);
+
+// y[m][n] = x[m][k] . w^T (or y += ... with `accumulate`), w being n rows of
+// k values of type `weights` (k a multiple of its block size), x rows `ldx`
+// floats apart, y rows `ldy` apart. Work is spread over ParallelFor's pool.
+// Thread safety: calls from several threads are serialized by ParallelFor;
+// the activation scratch is per calling thread.
+void QuantMatMul(QuantType weights, const void* w, const float* x, int ldx, float* y, int ldy,
+                 int m, int n, int k, bool accumulate);
+
+}  // namespace tierkv::kernels
