@@ -49,7 +49,7 @@ class CudaEngineTest : public ::testing::Test {
 
   void SetUp() override {
     TIERKV_SKIP_WITHOUT_GPU();
-    model_ = testing::MakeTinyModel(GgmlType::kF32, 5, GpuConfig());
+    model_ = testing::MakeTinyModel(WeightFormat::kF32, 5, GpuConfig());
     ASSERT_NE(model_, nullptr);
     spec_ = Engine::NamespaceFor(*model_, kBlockTokens);
   }

@@ -88,7 +88,7 @@ TEST_F(EngineTest, WarmEqualsColdOnAndOffBlockBoundary) {
 TEST_F(EngineTest, WarmEqualsColdWithF16Weights) {
   // The last token of a fully cached prompt runs through the f16 single-row
   // path, the cold prefill through f32 sgemm: same model, same answer.
-  model_ = testing::MakeTinyModel(GgmlType::kF16);
+  model_ = testing::MakeTinyModel(WeightFormat::kF16);
   ASSERT_NE(model_, nullptr);
   cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
   const std::vector<TokenId> prompt = Prompt(20, 6);
@@ -137,7 +137,7 @@ TEST_F(EngineTest, BrokenCacheFallsBackToCold) {
 TEST_F(EngineTest, OtherModelMissesTheCache) {
   const std::vector<TokenId> prompt = Prompt(17, 5);
   Run(cache_.get(), prompt, 1);
-  auto other = testing::MakeTinyModel(GgmlType::kF32, /*seed=*/2);
+  auto other = testing::MakeTinyModel(WeightFormat::kF32, /*seed=*/2);
   const NamespaceSpec spec = Engine::NamespaceFor(*other, kBlockTokens);
   EXPECT_NE(spec.model_fingerprint, Engine::NamespaceFor(*model_, kBlockTokens).model_fingerprint);
   EXPECT_FALSE(LocalNamespaceId(spec) == cache_->namespace_id());

@@ -1,28 +1,82 @@
 #include "core/gguf_format.h"
 
+#include <iterator>
+
+#include "kernels/quant_blocks.h"
+
 namespace tierkv::core {
 
-std::string_view GgmlTypeName(GgmlType type) {
-  switch (type) {
-    case GgmlType::kF32:
-      return "f32";
-    case GgmlType::kF16:
-      return "f16";
-    case GgmlType::kBF16:
-      return "bf16";
-  }
-  return "unknown";
+namespace {
+
+// ggml.h's numbering, for messages about types this reader cannot load.
+constexpr const char* kGgmlTypeNames[] = {
+    "f32",     "f16",   "q4_0",   "q4_1",  "type 4",  "type 5",  "q5_0",    "q5_1",    "q8_0",
+    "q8_1",    "q2_K",  "q3_K",   "q4_K",  "q5_K",    "q6_K",    "q8_K",    "iq2_xxs", "iq2_xs",
+    "iq3_xxs", "iq1_s", "iq4_nl", "iq3_s", "iq2_s",   "iq4_xs",  "i8",      "i16",     "i32",
+    "i64",     "f64",   "iq1_m",  "bf16",  "type 31", "type 32", "type 33", "tq1_0",   "tq2_0"};
+
+}  // namespace
+
+std::string GgmlTypeName(uint32_t type) {
+  if (type < std::size(kGgmlTypeNames)) return kGgmlTypeNames[type];
+  return "type " + std::to_string(type);
 }
 
-size_t GgmlTypeSize(uint32_t type) {
+int64_t GgmlBlockValues(uint32_t type) {
+  switch (static_cast<GgmlType>(type)) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      return 1;
+    case GgmlType::kQ4_0:
+      return kernels::QuantBlockValues(kernels::QuantType::kQ4_0);
+    case GgmlType::kQ8_0:
+      return kernels::QuantBlockValues(kernels::QuantType::kQ8_0);
+    case GgmlType::kQ4_K:
+      return kernels::QuantBlockValues(kernels::QuantType::kQ4K);
+    case GgmlType::kQ6_K:
+      return kernels::QuantBlockValues(kernels::QuantType::kQ6K);
+  }
+  return 0;
+}
+
+size_t GgmlBlockBytes(uint32_t type) {
   switch (static_cast<GgmlType>(type)) {
     case GgmlType::kF32:
       return 4;
     case GgmlType::kF16:
     case GgmlType::kBF16:
       return 2;
+    case GgmlType::kQ4_0:
+      return kernels::QuantBlockBytes(kernels::QuantType::kQ4_0);
+    case GgmlType::kQ8_0:
+      return kernels::QuantBlockBytes(kernels::QuantType::kQ8_0);
+    case GgmlType::kQ4_K:
+      return kernels::QuantBlockBytes(kernels::QuantType::kQ4K);
+    case GgmlType::kQ6_K:
+      return kernels::QuantBlockBytes(kernels::QuantType::kQ6K);
   }
   return 0;
+}
+
+bool IsQuantized(GgmlType type) { return QuantTypeOf(type).has_value(); }
+
+std::optional<kernels::QuantType> QuantTypeOf(GgmlType type) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+      return kernels::QuantType::kQ4_0;
+    case GgmlType::kQ8_0:
+      return kernels::QuantType::kQ8_0;
+    case GgmlType::kQ4_K:
+      return kernels::QuantType::kQ4K;
+    case GgmlType::kQ6_K:
+      return kernels::QuantType::kQ6K;
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      break;
+  }
+  return std::nullopt;
 }
 
 GgufValue GgufValue::U32(uint32_t v) {

@@ -9,10 +9,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "kernels/quant_blocks.h"
 
 namespace tierkv::core {
 
@@ -37,16 +40,34 @@ enum class GgufValueType : uint32_t {
   kFloat64 = 12,
 };
 
-// The ggml tensor types this reader can load (numbering from ggml.h).
+// The ggml tensor types this reader can load (numbering from ggml.h). The
+// quantized ones store rows as blocks (kernels/quant_blocks.h).
 enum class GgmlType : uint32_t {
   kF32 = 0,
   kF16 = 1,
+  kQ4_0 = 2,
+  kQ8_0 = 8,
+  kQ4_K = 12,
+  kQ6_K = 14,
   kBF16 = 30,
 };
 
-std::string_view GgmlTypeName(GgmlType type);
-// Bytes per element of a supported type; 0 for any other value.
-size_t GgmlTypeSize(uint32_t type);
+// ggml's name of a type ("f16", "q4_K"); also for types this reader cannot
+// load, "type N" for numbers ggml does not define.
+std::string GgmlTypeName(uint32_t type);
+inline std::string GgmlTypeName(GgmlType type) { return GgmlTypeName(static_cast<uint32_t>(type)); }
+// Values per block (1 for f32, f16, bf16) and bytes per block of a supported
+// type; 0 for any other value. A row's length must be a multiple of the block.
+int64_t GgmlBlockValues(uint32_t type);
+size_t GgmlBlockBytes(uint32_t type);
+// Bytes of `values` values of a supported type (values a multiple of its block).
+inline uint64_t GgmlBytes(GgmlType type, uint64_t values) {
+  const auto t = static_cast<uint32_t>(type);
+  return values / static_cast<uint64_t>(GgmlBlockValues(t)) * GgmlBlockBytes(t);
+}
+bool IsQuantized(GgmlType type);
+// The block type of a quantized type; nullopt for f32, f16, bf16.
+std::optional<kernels::QuantType> QuantTypeOf(GgmlType type);
 
 // One metadata value. Integers are widened to (u)int64 and floats to double in
 // memory; `type` remembers the on-disk type so a writer reproduces it exactly.

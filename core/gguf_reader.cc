@@ -187,7 +187,13 @@ class GgufParser {
                                   " is not aligned to " + std::to_string(f->alignment_));
       }
       const uint64_t elements = static_cast<uint64_t>(t.elements());
-      const uint64_t nbytes = elements * GgmlTypeSize(static_cast<uint32_t>(t.type));
+      const int64_t block = GgmlBlockValues(static_cast<uint32_t>(t.type));
+      if (t.dims[0] % block != 0) {
+        return Status::Corruption("tensor " + t.name + " has rows of " + std::to_string(t.dims[0]) +
+                                  " values, not a multiple of the " + GgmlTypeName(t.type) +
+                                  " block of " + std::to_string(block));
+      }
+      const uint64_t nbytes = GgmlBytes(t.type, elements);
       // Checked piecewise so that huge header values cannot overflow the sum.
       if (elements > bytes.size() || t.offset > bytes.size() ||
           data_start + t.offset + nbytes > bytes.size()) {
@@ -226,9 +232,10 @@ class GgufParser {
     }
     uint32_t type = 0;
     TIERKV_RETURN_IF_ERROR(c.Read(&type, what));
-    if (GgmlTypeSize(type) == 0) {
+    if (GgmlBlockBytes(type) == 0) {
       return Status::Unsupported("tensor " + t->name + " has ggml type " + std::to_string(type) +
-                                 "; only f32, f16 and bf16 tensors are supported");
+                                 " (" + GgmlTypeName(type) +
+                                 "); supported: f32, f16, bf16, q8_0, q4_0, q4_K, q6_K");
     }
     t->type = static_cast<GgmlType>(type);
     return c.Read(&t->offset, what);

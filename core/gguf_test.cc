@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -182,6 +183,58 @@ TEST_F(GgufTest, WriterRejectsBadTensors) {
   EXPECT_FALSE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<std::byte>(15)).ok());
   EXPECT_TRUE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<std::byte>(16)).ok());
   EXPECT_FALSE(w.AddTensor("t", {4}, GgmlType::kF32, std::vector<std::byte>(16)).ok());
+  // Quantized rows must fill whole blocks, and the bytes must be the blocks'.
+  EXPECT_FALSE(w.AddTensor("q", {48, 2}, GgmlType::kQ8_0, std::vector<std::byte>(102)).ok());
+  EXPECT_FALSE(w.AddTensor("q", {64, 2}, GgmlType::kQ8_0, std::vector<std::byte>(128)).ok());
+  EXPECT_TRUE(w.AddTensor("q", {64, 2}, GgmlType::kQ8_0, std::vector<std::byte>(4 * 34)).ok());
+}
+
+// Offset of the type field of tensor `name`'s info in a file written by GgufWriter.
+size_t TensorTypeOffset(const std::vector<char>& bytes, const std::string& name, int n_dims) {
+  std::string key(8, '\0');
+  const uint64_t len = name.size();
+  std::memcpy(key.data(), &len, 8);
+  key += name;
+  const auto at = std::search(bytes.begin(), bytes.end(), key.begin(), key.end());
+  EXPECT_NE(at, bytes.end());
+  return static_cast<size_t>(at - bytes.begin()) + key.size() + 4 + 8 * n_dims;
+}
+
+TEST_F(GgufTest, QuantizedTensorsReadBackAsBlocks) {
+  GgufWriter w;
+  std::vector<std::byte> q4k(3 * 144), q6k(2 * 210), q4(4 * 18);
+  for (size_t i = 0; i < q4k.size(); ++i) q4k[i] = static_cast<std::byte>(i * 7);
+  ASSERT_TRUE(w.AddTensor("k4", {256, 3}, GgmlType::kQ4_K, q4k).ok());
+  ASSERT_TRUE(w.AddTensor("k6", {512}, GgmlType::kQ6_K, q6k).ok());
+  ASSERT_TRUE(w.AddTensor("q4", {32, 4}, GgmlType::kQ4_0, q4).ok());
+  ASSERT_TRUE(w.Write(Path("q.gguf")).ok());
+  auto f = GgufFile::Open(Path("q.gguf"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  const GgufTensorInfo* t = (*f)->FindTensor("k4");
+  EXPECT_EQ(t->type, GgmlType::kQ4_K);
+  ASSERT_EQ(t->data.size(), q4k.size());
+  EXPECT_EQ(0, std::memcmp(t->data.data(), q4k.data(), q4k.size()));
+  EXPECT_EQ((*f)->FindTensor("k6")->data.size(), q6k.size());
+  EXPECT_EQ((*f)->FindTensor("q4")->data.size(), q4.size());
+
+  // A type the reader does not know is named in the refusal.
+  std::vector<char> bytes = ReadAll(Path("q.gguf"));
+  std::vector<char> q4_1 = bytes;
+  const uint32_t kQ4_1 = 3;
+  std::memcpy(&q4_1[TensorTypeOffset(bytes, "q4", 2)], &kQ4_1, 4);
+  f = GgufFile::Open(WriteRaw("q4_1.gguf", q4_1));
+  EXPECT_EQ(f.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(f.status().message().find("tensor q4 has ggml type 3 (q4_1)"), std::string_view::npos)
+      << f.status().ToString();
+  // Rows that do not fill whole blocks are corrupt: 32-value rows relabelled Q4_K.
+  std::vector<char> short_rows = bytes;
+  const uint32_t kQ4K = 12;
+  std::memcpy(&short_rows[TensorTypeOffset(bytes, "q4", 2)], &kQ4K, 4);
+  f = GgufFile::Open(WriteRaw("rows.gguf", short_rows));
+  EXPECT_TRUE(f.status().IsCorruption()) << f.status().ToString();
+  EXPECT_NE(f.status().message().find("rows of 32 values, not a multiple of the q4_K block of 256"),
+            std::string_view::npos)
+      << f.status().ToString();
 }
 
 }  // namespace

@@ -90,7 +90,12 @@ Status GgufWriter::AddTensor(const std::string& name, std::vector<int64_t> dims,
   }
   uint64_t elements = 1;
   for (int64_t d : dims) elements *= static_cast<uint64_t>(d);
-  if (elements * GgmlTypeSize(static_cast<uint32_t>(type)) != data.size()) {
+  const int64_t block = GgmlBlockValues(static_cast<uint32_t>(type));
+  if (block == 0 || dims[0] % block != 0) {
+    return Status::InvalidArgument("tensor " + name + ": rows of " + std::to_string(dims[0]) +
+                                   " values cannot be stored as " + GgmlTypeName(type));
+  }
+  if (GgmlBytes(type, elements) != data.size()) {
     return Status::InvalidArgument("tensor " + name + ": " + std::to_string(data.size()) +
                                    " bytes do not match its shape and type");
   }

@@ -2,15 +2,22 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "core/gguf_reader.h"
 #include "kernels/half.h"
+#include "kernels/quant_ref.h"
 
 namespace tierkv::core {
 namespace {
 
 Status ToF32(const GgufTensorInfo& t, std::vector<float>* out) {
+  if (IsQuantized(t.type)) {
+    return Status::Unsupported("tensor " + t.name + " is " + GgmlTypeName(t.type) +
+                               "; only matrices may be quantized");
+  }
   out->resize(static_cast<size_t>(t.elements()));
   const auto* src16 = reinterpret_cast<const uint16_t*>(t.data.data());
   switch (t.type) {
@@ -23,6 +30,8 @@ Status ToF32(const GgufTensorInfo& t, std::vector<float>* out) {
     case GgmlType::kBF16:
       kernels::Bf16ToF32Ref(src16, out->data(), out->size());
       return Status::Ok();
+    default:
+      break;
   }
   return Status::Unsupported("tensor " + t.name + ": unsupported type");
 }
@@ -43,11 +52,30 @@ Status LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int6
   if (!t.ok()) return t.status();
   out->rows = static_cast<int>(rows);
   out->cols = static_cast<int>(cols);
+  if (const auto quant = QuantTypeOf((*t)->type)) {
+    out->quant = quant;
+    out->blocks.assign((*t)->data.begin(), (*t)->data.end());
+    return Status::Ok();
+  }
   if ((*t)->type == GgmlType::kF16) {
     out->f16.resize(static_cast<size_t>(rows * cols));
     std::memcpy(out->f16.data(), (*t)->data.data(), (*t)->data.size());
   }
   return ToF32(**t, &out->f32);
+}
+
+// "q4_K x 44, q6_K x 9, f32 x 17": the file's tensor types, most common first.
+std::string SummarizeTypes(const GgufFile& f) {
+  std::map<GgmlType, int> counts;
+  for (const GgufTensorInfo& t : f.tensors()) ++counts[t.type];
+  std::vector<std::pair<int, GgmlType>> order;
+  for (const auto& [type, n] : counts) order.emplace_back(-n, type);
+  std::sort(order.begin(), order.end());
+  std::string out;
+  for (const auto& [n, type] : order) {
+    out += (out.empty() ? "" : ", ") + GgmlTypeName(type) + " x " + std::to_string(-n);
+  }
+  return out;
 }
 
 }  // namespace
@@ -85,7 +113,25 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
   if (f.FindTensor("output.weight") != nullptr) {
     TIERKV_RETURN_IF_ERROR(LoadMatrix(f, "output.weight", vocab, dim, &m->output_));
   }
+  m->quantized_ = m->token_embd_.quantized() || m->output_.quantized();
+  for (const LlamaLayer& L : m->layers_) {
+    for (const Matrix* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) {
+      m->quantized_ = m->quantized_ || w->quantized();
+    }
+  }
+  m->tensor_types_ = SummarizeTypes(f);
   return m;
+}
+
+void LlamaModel::Embed(TokenId token, float* out) const {
+  const size_t dim = static_cast<size_t>(config_.dim);
+  if (token_embd_.quantized()) {
+    const size_t row_bytes = kernels::QuantRowBytes(*token_embd_.quant, config_.dim);
+    kernels::DequantizeRowRef(*token_embd_.quant, token_embd_.blocks.data() + token * row_bytes,
+                              out, config_.dim);
+  } else {
+    std::memcpy(out, &token_embd_.f32[token * dim], sizeof(float) * dim);
+  }
 }
 
 }  // namespace tierkv::core

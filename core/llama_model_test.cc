@@ -21,7 +21,7 @@ class LlamaModelTest : public ::testing::Test {
     source_ = testing::TempPath("llama_model_src");
     RandomModelOptions o;
     o.config = testing::TinyConfig();
-    o.dtype = GgmlType::kF16;
+    o.format = WeightFormat::kF16;
     ASSERT_TRUE(WriteRandomLlamaGguf(o, source_).ok());
   }
   void TearDown() override {

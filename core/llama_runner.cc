@@ -8,6 +8,7 @@
 #include "kernels/matmul_ref.h"
 #include "kernels/matvec_f16_ref.h"
 #include "kernels/paged_attention_ref.h"
+#include "kernels/quant_matmul.h"
 #include "kernels/rmsnorm_ref.h"
 #include "kernels/rope_ref.h"
 #include "kernels/swiglu_ref.h"
@@ -22,7 +23,10 @@ void Fit(std::vector<float>& v, size_t n) {
 // y[m][w.rows] (+)= x[m][w.cols] . w^T. One row with f16 weights at hand
 // reads them as f16: that product is bound by streaming the weights.
 void Project(const float* x, const Matrix& w, float* y, int m, bool accumulate) {
-  if (m == 1 && !w.f16.empty()) {
+  if (w.quantized()) {
+    kernels::QuantMatMul(*w.quant, w.blocks.data(), x, w.cols, y, w.rows, m, w.rows, w.cols,
+                         accumulate);
+  } else if (m == 1 && !w.f16.empty()) {
     kernels::MatVecF16Ref(w.f16.data(), x, y, w.rows, w.cols, accumulate);
   } else {
     kernels::MatMulRef(x, w.cols, w.f32.data(), y, w.rows, m, w.rows, w.cols, accumulate);
@@ -68,10 +72,7 @@ Status LlamaRunner::Forward(KvSequence& seq, std::span<const TokenId> tokens, Lo
   positions_.resize(n);
   for (int i = 0; i < n; ++i) positions_[i] = n_past + i;
 
-  for (int i = 0; i < n; ++i) {
-    std::memcpy(&x_[static_cast<size_t>(i) * dim],
-                &model_.token_embd()[static_cast<size_t>(tokens[i]) * dim], sizeof(float) * dim);
-  }
+  for (int i = 0; i < n; ++i) model_.Embed(tokens[i], &x_[static_cast<size_t>(i) * dim]);
   for (int l = 0; l < c.n_layers; ++l) {
     const LlamaLayer& L = model_.layers()[l];
     kernels::RmsNormRef(x_.data(), L.attn_norm.data(), h_.data(), n, dim, c.rms_eps);

@@ -93,6 +93,10 @@ Status CudaKvSequence::Reserve(int n_tokens, cudaStream_t stream) {
 }
 
 Result<std::unique_ptr<CudaLlamaRunner>> CudaLlamaRunner::Create(const LlamaModel& model) {
+  if (model.quantized()) {
+    return Status::Unsupported("quantized weights (" + model.tensor_types() +
+                               ") run on the CPU only: use --device cpu");
+  }
   TIERKV_RETURN_IF_ERROR(kernels::CheckAttentionShape(ShapeOf(model.config())));
   TIERKV_ASSIGN_OR_RETURN(int devices, kernels::CudaDeviceCount());
   (void)devices;

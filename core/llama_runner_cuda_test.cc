@@ -116,7 +116,7 @@ void ExpectClose(const Trace& gpu, const Trace& cpu, double bound) {
 
 TEST(CudaLlamaRunnerTest, ColdAndWarmMatchTheCpuRunner) {
   TIERKV_SKIP_WITHOUT_GPU();
-  auto model = testing::MakeTinyModel(GgmlType::kF32, 3, GpuConfig());
+  auto model = testing::MakeTinyModel(WeightFormat::kF32, 3, GpuConfig());
   ASSERT_NE(model, nullptr);
   const std::vector<TokenId> prompt = Prompt(53);
   // Cold: one prefill. Warm: 32 tokens (two whole blocks, as a cached prefix
@@ -131,7 +131,7 @@ TEST(CudaLlamaRunnerTest, ColdAndWarmMatchTheCpuRunner) {
 
 TEST(CudaLlamaRunnerTest, HalfPrecisionPagesStayClose) {
   TIERKV_SKIP_WITHOUT_GPU();
-  auto model = testing::MakeTinyModel(GgmlType::kF32, 4, GpuConfig());
+  auto model = testing::MakeTinyModel(WeightFormat::kF32, 4, GpuConfig());
   ASSERT_NE(model, nullptr);
   const Trace cpu = RunCpu(*model, Prompt(40), 0, 0);
   // f16 keeps 11 significant bits of every K and V value, bf16 8.

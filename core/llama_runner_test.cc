@@ -157,8 +157,8 @@ TEST_F(LlamaRunnerTest, PagedDecodeAndChunkedPrefillMatchReference) {
 }
 
 TEST_F(LlamaRunnerTest, F16AndBf16ModelsRunAndDiffer) {
-  auto f16 = testing::MakeTinyModel(GgmlType::kF16);
-  auto bf16 = testing::MakeTinyModel(GgmlType::kBF16);
+  auto f16 = testing::MakeTinyModel(WeightFormat::kF16);
+  auto bf16 = testing::MakeTinyModel(WeightFormat::kBF16);
   ASSERT_NE(f16, nullptr);
   ASSERT_NE(bf16, nullptr);
   const std::vector<TokenId> prompt = Prompt(7);

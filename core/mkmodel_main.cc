@@ -1,13 +1,11 @@
 // tierkv-mkmodel: writes a llama-architecture GGUF with seeded random weights.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <map>
 #include <string>
 
 #include "core/random_model.h"
 
 int main(int argc, char** argv) {
-  using tierkv::core::GgmlType;
   CLI::App app{"Writes a llama-architecture GGUF model with random weights from a seed."};
   tierkv::core::RandomModelOptions o;
   tierkv::core::LlamaConfig& c = o.config;
@@ -20,8 +18,6 @@ int main(int argc, char** argv) {
   c.context_length = 4096;
   std::string out;
   std::string dtype = "f16";
-  const std::map<std::string, GgmlType> kDtypes = {
-      {"f32", GgmlType::kF32}, {"f16", GgmlType::kF16}, {"bf16", GgmlType::kBF16}};
   app.add_option("--out", out, "Output GGUF file")->required();
   app.add_option("--layers", c.n_layers, "Transformer blocks")->capture_default_str();
   app.add_option("--dim", c.dim, "Embedding width")->capture_default_str();
@@ -33,11 +29,14 @@ int main(int argc, char** argv) {
   app.add_option("--context", c.context_length, "Context length")->capture_default_str();
   app.add_option("--rope-base", c.rope_freq_base, "RoPE frequency base")->capture_default_str();
   app.add_option("--seed", o.seed, "Seed of the random weights")->capture_default_str();
-  app.add_option("--dtype", dtype, "Weight type: f32, f16 or bf16")
-      ->check(CLI::IsMember({"f32", "f16", "bf16"}))
+  app.add_option("--dtype", dtype,
+                 "Weights: f32, f16, bf16, or quantized as llama.cpp's file types q8_0, q4_0 "
+                 "(output.weight q6_K) and q4_k_m (q4_K, with q6_K for output.weight and for "
+                 "attn_v and ffn_down in a third of the layers)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  o.dtype = kDtypes.at(dtype);
+  o.format = *tierkv::core::ParseWeightFormat(dtype);
   c.rot_dim = c.n_head > 0 ? c.dim / c.n_head : 0;
 
   const tierkv::Status s = tierkv::core::WriteRandomLlamaGguf(o, out);
@@ -47,6 +46,6 @@ int main(int argc, char** argv) {
   }
   std::printf("wrote %s: %d layers, dim %d, %d heads, %d kv heads, ffn %d, vocab %d, %s\n",
               out.c_str(), c.n_layers, c.dim, c.n_head, c.n_head_kv, c.ffn_dim, c.vocab,
-              std::string(tierkv::core::GgmlTypeName(o.dtype)).c_str());
+              dtype.c_str());
   return 0;
 }

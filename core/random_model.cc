@@ -17,10 +17,8 @@ constexpr int32_t kTokenControl = 3;
 constexpr int32_t kTokenByte = 6;
 constexpr int kSpecialTokens = 3;  // <unk>, <s>, </s>
 constexpr int kByteTokens = 256;
-// general.file_type values (llama_ftype).
-constexpr uint32_t kFileTypeF32 = 0;
-constexpr uint32_t kFileTypeF16 = 1;
-constexpr uint32_t kFileTypeBF16 = 32;
+// general.quantization_version llama.cpp writes beside quantized tensors (GGML_QNT_VERSION).
+constexpr uint32_t kQuantizationVersion = 2;
 
 // SplitMix64 seeds a xoshiro256+ stream; Box-Muller turns it into normals.
 // Fast enough to fill a few hundred million weights in seconds, and the same
@@ -56,36 +54,22 @@ class Rng {
   uint64_t s_[4];
 };
 
-std::vector<std::byte> Encode(const std::vector<float>& v, GgmlType type) {
-  std::vector<std::byte> out(v.size() * GgmlTypeSize(static_cast<uint32_t>(type)));
-  switch (type) {
-    case GgmlType::kF32:
-      std::memcpy(out.data(), v.data(), out.size());
-      break;
-    case GgmlType::kF16:
-      kernels::F32ToF16Ref(v.data(), reinterpret_cast<uint16_t*>(out.data()), v.size());
-      break;
-    case GgmlType::kBF16:
-      kernels::F32ToBf16Ref(v.data(), reinterpret_cast<uint16_t*>(out.data()), v.size());
-      break;
-  }
-  return out;
-}
-
 class ModelBuilder {
  public:
   explicit ModelBuilder(const RandomModelOptions& o) : o_(o), rng_(o.seed) {}
 
-  Status Matrix(const std::string& name, int64_t cols, int64_t rows) {
+  // `layer` is the block the matrix belongs to (-1 outside blocks).
+  Status Matrix(const std::string& name, int64_t cols, int64_t rows, int layer = -1) {
     std::vector<float> v(static_cast<size_t>(cols * rows));
     for (float& x : v) x = rng_.Normal() * o_.weight_std;
-    return w_.AddTensor(name, {cols, rows}, o_.dtype, Encode(v, o_.dtype));
+    const GgmlType type = MatrixTypeFor(o_.format, name, layer, o_.config.n_layers, cols);
+    return w_.AddTensor(name, {cols, rows}, type, EncodeMatrix(type, v.data(), rows, cols));
   }
   // Norm weights near 1, as trained models have them.
   Status Norm(const std::string& name, int64_t n) {
     std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = 1.0f + rng_.Normal() * o_.weight_std;
-    return w_.AddTensor(name, {n}, GgmlType::kF32, Encode(v, GgmlType::kF32));
+    return w_.AddTensor(name, {n}, GgmlType::kF32, EncodeMatrix(GgmlType::kF32, v.data(), 1, n));
   }
   GgufWriter& writer() { return w_; }
 
@@ -125,18 +109,6 @@ void AddTokenizer(const LlamaConfig& c, GgufWriter& w) {
   w.SetMetadata("tokenizer.ggml.eos_token_id", GgufValue::U32(2));
 }
 
-uint32_t FileType(GgmlType t) {
-  switch (t) {
-    case GgmlType::kF32:
-      return kFileTypeF32;
-    case GgmlType::kF16:
-      return kFileTypeF16;
-    case GgmlType::kBF16:
-      return kFileTypeBF16;
-  }
-  return kFileTypeF32;
-}
-
 }  // namespace
 
 Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path) {
@@ -147,7 +119,10 @@ Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path
   GgufWriter& w = b.writer();
   w.SetMetadata("general.architecture", GgufValue::Str("llama"));
   w.SetMetadata("general.name", GgufValue::Str("tierkv-random-" + std::to_string(o.seed)));
-  w.SetMetadata("general.file_type", GgufValue::U32(FileType(o.dtype)));
+  w.SetMetadata("general.file_type", GgufValue::U32(LlamaFileType(o.format)));
+  if (IsQuantized(o.format)) {
+    w.SetMetadata("general.quantization_version", GgufValue::U32(kQuantizationVersion));
+  }
   w.SetMetadata("llama.vocab_size", GgufValue::U32(c.vocab));
   w.SetMetadata("llama.context_length", GgufValue::U32(c.context_length));
   w.SetMetadata("llama.embedding_length", GgufValue::U32(c.dim));
@@ -164,14 +139,14 @@ Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     TIERKV_RETURN_IF_ERROR(b.Norm(p + "attn_norm.weight", c.dim));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.dim, c.dim));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_k.weight", c.dim, c.kv_dim()));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_v.weight", c.dim, c.kv_dim()));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_output.weight", c.dim, c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.dim, c.dim, l));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_k.weight", c.dim, c.kv_dim(), l));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_v.weight", c.dim, c.kv_dim(), l));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "attn_output.weight", c.dim, c.dim, l));
     TIERKV_RETURN_IF_ERROR(b.Norm(p + "ffn_norm.weight", c.dim));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_gate.weight", c.dim, c.ffn_dim));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_up.weight", c.dim, c.ffn_dim));
-    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_down.weight", c.ffn_dim, c.dim));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_gate.weight", c.dim, c.ffn_dim, l));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_up.weight", c.dim, c.ffn_dim, l));
+    TIERKV_RETURN_IF_ERROR(b.Matrix(p + "ffn_down.weight", c.ffn_dim, c.dim, l));
   }
   TIERKV_RETURN_IF_ERROR(b.Norm("output_norm.weight", c.dim));
   TIERKV_RETURN_IF_ERROR(b.Matrix("output.weight", c.dim, c.vocab));

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "core/gguf_format.h"
 #include "core/llama_config.h"
+#include "core/weight_format.h"
 #include "tierkv/status.h"
 
 namespace tierkv::core {
@@ -19,7 +19,7 @@ inline constexpr float kRandomWeightStd = 0.02f;
 
 struct RandomModelOptions {
   LlamaConfig config;
-  GgmlType dtype = GgmlType::kF16;  // of the 2-D weights; 1-D norms are always f32
+  WeightFormat format = WeightFormat::kF16;  // of the 2-D weights; 1-D norms are always f32
   uint64_t seed = 0;
   float weight_std = kRandomWeightStd;
 };

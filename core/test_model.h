@@ -32,11 +32,12 @@ inline std::string TempPath(const std::string& name) {
 }
 
 // Writes and loads a random model; the file is removed once loaded.
-inline std::unique_ptr<LlamaModel> MakeTinyModel(GgmlType dtype = GgmlType::kF32, uint64_t seed = 1,
+inline std::unique_ptr<LlamaModel> MakeTinyModel(WeightFormat format = WeightFormat::kF32,
+                                                 uint64_t seed = 1,
                                                  LlamaConfig config = TinyConfig()) {
   RandomModelOptions o;
   o.config = config;
-  o.dtype = dtype;
+  o.format = format;
   o.seed = seed;
   // Larger weights than the default make attention and logits decisive in a tiny model.
   o.weight_std = 0.1f;
