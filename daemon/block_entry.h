@@ -30,7 +30,10 @@ struct BlockEntry : LruHook, GpuLruHook {
   Key128 parent;
   Key128 ns_id;
   uint64_t bytes = 0;
-  std::span<const TokenId> tokens() const { return token_ids_; }
+  // The block's tokens, kept right after the entry in the same record.
+  std::span<const TokenId> tokens() const {
+    return {reinterpret_cast<const TokenId*>(this + 1), token_count_};
+  }
 
   TierSlot host_slot;  // valid while on_host or promoting
   TierSlot gpu_slot;   // valid while on_gpu or gpu_filling
@@ -53,7 +56,11 @@ struct BlockEntry : LruHook, GpuLruHook {
 
  private:
   friend class BlockIndex;
-  std::vector<TokenId> token_ids_;
+  // Only the index makes entries, each in a record with room for its tokens.
+  BlockEntry() = default;
+  ~BlockEntry() = default;
+  uint32_t token_count_ = 0;
 };
+static_assert(sizeof(BlockEntry) % alignof(TokenId) == 0, "tokens follow the entry");
 
 }  // namespace tierkv

@@ -1,12 +1,17 @@
 #include "daemon/block_index.h"
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 #include <string>
 
 namespace tierkv {
 
 BlockIndex::BlockIndex() = default;
-BlockIndex::~BlockIndex() = default;
+
+BlockIndex::~BlockIndex() {
+  table_.ForEach([](BlockEntry* e) { e->~BlockEntry(); });
+}
 
 Status BlockIndex::CheckChain(const wire::BlockChain& chain, uint32_t block_tokens) {
   if (chain.tokens.size() != chain.keys.size() * block_tokens) {
@@ -26,51 +31,69 @@ Status BlockIndex::CheckChain(const wire::BlockChain& chain, uint32_t block_toke
   return Status::Ok();
 }
 
-BlockEntry* BlockIndex::Find(const Key128& key) {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : it->second.get();
+BlockEntry* BlockIndex::Find(const Key128& key) { return table_.Find(key); }
+
+bool BlockIndex::Contains(const Key128& key) const { return table_.Find(key) != nullptr; }
+
+size_t BlockIndex::size() const { return table_.size(); }
+
+size_t BlockIndex::RecordBytes(size_t tokens) {
+  const size_t bytes = sizeof(BlockEntry) + tokens * sizeof(TokenId);
+  return (bytes + RecordPool::kAlignment - 1) / RecordPool::kAlignment * RecordPool::kAlignment;
 }
 
-bool BlockIndex::Contains(const Key128& key) const { return entries_.contains(key); }
-
-size_t BlockIndex::size() const { return entries_.size(); }
+RecordPool& BlockIndex::PoolFor(size_t record_bytes) {
+  // Few sizes are ever in use (one per block_tokens of the namespaces).
+  for (auto& pool : pools_) {
+    if (pool->record_bytes() == record_bytes) return *pool;
+  }
+  pools_.push_back(std::make_unique<RecordPool>(record_bytes));
+  return *pools_.back();
+}
 
 BlockEntry* BlockIndex::Insert(const Key128& key, const Key128& parent, const Key128& ns_id,
                                std::span<const TokenId> tokens, uint64_t bytes) {
-  auto [it, inserted] = entries_.try_emplace(key);
-  if (!inserted) return nullptr;
-  it->second = std::make_unique<BlockEntry>();
-  BlockEntry* e = it->second.get();
+  if (table_.Find(key)) return nullptr;
+  void* record = PoolFor(RecordBytes(tokens.size())).Allocate();
+  BlockEntry* e = new (record) BlockEntry();
   e->key = key;
   e->parent = parent;
   e->ns_id = ns_id;
   e->bytes = bytes;
-  e->token_ids_.assign(tokens.begin(), tokens.end());
+  e->token_count_ = static_cast<uint32_t>(tokens.size());
+  if (!tokens.empty()) {
+    std::memcpy(static_cast<std::byte*>(record) + sizeof(BlockEntry), tokens.data(),
+                tokens.size_bytes());
+  }
+  table_.Insert(e);
   return e;
 }
 
 void BlockIndex::Erase(BlockEntry* e) {
-  const Key128 key = e->key;  // erasing destroys e, and the key it holds
-  entries_.erase(key);
+  table_.Erase(e->key);
+  RecordPool& pool = PoolFor(RecordBytes(e->token_count_));
+  e->~BlockEntry();
+  pool.Free(e);
 }
 
 void BlockIndex::MatchPrefix(const Key128& ns_id, uint32_t block_tokens,
                              const wire::BlockChain& chain, size_t max_blocks,
                              std::vector<BlockEntry*>* out) {
   const size_t n = std::min(chain.keys.size(), max_blocks);
+  const size_t token_bytes = size_t{block_tokens} * sizeof(TokenId);
   Key128 parent = chain.parent;
   for (size_t i = 0; i < n; ++i) {
-    BlockEntry* e = Find(chain.keys[i]);
+    BlockEntry* e = table_.Find(chain.keys[i]);
     if (!e || e->state != BlockState::kReady || e->ns_id != ns_id || e->parent != parent) break;
-    const auto tokens = std::span(chain.tokens).subspan(i * block_tokens, block_tokens);
-    if (!std::ranges::equal(e->tokens(), tokens)) break;
+    if (e->token_count_ != block_tokens ||
+        std::memcmp(e->tokens().data(), chain.tokens.data() + i * block_tokens, token_bytes) != 0) {
+      break;
+    }
     out->push_back(e);
     parent = chain.keys[i];
   }
 }
 
-void BlockIndex::ForEach(const std::function<void(BlockEntry*)>& visit) {
-  for (auto& [key, e] : entries_) visit(e.get());
-}
+void BlockIndex::ForEach(const std::function<void(BlockEntry*)>& visit) { table_.ForEach(visit); }
 
 }  // namespace tierkv

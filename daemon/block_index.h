@@ -6,6 +6,12 @@
 // Erase, so the rest of the store, leases and reservations hold BlockEntry
 // pointers; nothing else about how entries are stored is promised.
 //
+// How they are stored (for the memory and lookup figures in
+// docs/performance.md): each entry and its tokens share one record from a
+// RecordPool of that size, and a KeyTable maps keys to entries; a lookup
+// reads one tag line and one slot of the table, then the entry and the
+// tokens it compares, which lie together.
+//
 // Verified hits: each entry keeps its parent key and tokens, and MatchPrefix
 // matches a block only when its namespace, parent and tokens all equal what the
 // client sent, so a key collision can never serve another prompt's blocks.
@@ -21,10 +27,11 @@
 #include <functional>
 #include <memory>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "daemon/block_entry.h"
+#include "daemon/key_table.h"
+#include "daemon/record_pool.h"
 #include "protocol/messages.h"
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
@@ -66,7 +73,14 @@ class BlockIndex {
   void ForEach(const std::function<void(BlockEntry*)>& visit);
 
  private:
-  std::unordered_map<Key128, std::unique_ptr<BlockEntry>, Key128Hash> entries_;
+  // The pool of records of this many bytes (RecordBytes: an entry and its tokens).
+  RecordPool& PoolFor(size_t record_bytes);
+  static size_t RecordBytes(size_t tokens);
+
+  // Entries live in records of the pools (one pool per token count in use),
+  // found through the table.
+  KeyTable<BlockEntry> table_;
+  std::vector<std::unique_ptr<RecordPool>> pools_;
 };
 
 }  // namespace tierkv
