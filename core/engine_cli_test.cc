@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -104,6 +105,46 @@ TEST_F(EngineCliTest, CudaDeviceRunsOrSaysWhyNot) {
       EXPECT_NE(out.find(why_not), std::string::npos) << cmd << "\n" << out;
     }
   }
+}
+
+TEST_F(EngineCliTest, TextPromptsTokenizeAndDetokenize) {
+  int rc = -1;
+  Shell(Bin("tierkv-mkmodel") + " --layers 1 --dim 32 --heads 4 --kv-heads 2 --ffn 48 --vocab 300" +
+            " --context 128 --dtype q8_0 --seed 4 --out " + model_,
+        &rc);
+  ASSERT_EQ(rc, 0);
+  // Two input lines, two output lines. The random model's vocabulary spells
+  // text as byte pieces (id 3 + byte), the escaped space prefix U+2581 too.
+  const std::string lines = model_ + ".txt";
+  std::ofstream(lines) << "hi\nyo\n";
+  const std::string tok = Bin("tierkv-engine") + " tokenize --model " + model_;
+  EXPECT_EQ(Shell(tok + " --file " + lines, &rc), "229,153,132,107,108\n229,153,132,124,114\n");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(Shell(tok + " --text hi --bos --json", &rc), "[1,229,153,132,107,108]\n");
+  std::ofstream(lines) << "107,108\n124 114\n1\n";
+  const std::string detok = Bin("tierkv-engine") + " detokenize --model " + model_;
+  EXPECT_EQ(Shell(detok + " --file " + lines, &rc), "hi\nyo\n\n");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(Shell(detok + " --ids 107,108 --json", &rc), "\"hi\"\n");
+  Shell(detok + " --ids 107,99999", &rc);
+  EXPECT_NE(rc, 0);  // outside the vocabulary
+  std::filesystem::remove(lines);
+
+  // A text prompt is its ids with BOS: the same generation, now with its text.
+  const std::string gen = Bin("tierkv-engine") + " generate --model " + model_ +
+                          " --max-new-tokens 3 --no-cache --json";
+  const std::string by_text = Shell(gen + " --prompt hi", &rc);
+  ASSERT_EQ(rc, 0) << by_text;
+  const std::string by_ids = Shell(gen + " --prompt-tokens 1,229,153,132,107,108", &rc);
+  ASSERT_EQ(rc, 0) << by_ids;
+  const auto a = nlohmann::json::parse(by_text, nullptr, false);
+  const auto b = nlohmann::json::parse(by_ids, nullptr, false);
+  ASSERT_FALSE(a.is_discarded() || b.is_discarded()) << by_text << by_ids;
+  EXPECT_EQ(a["tokens"], b["tokens"]);
+  ASSERT_TRUE(a["text"].is_string());
+  EXPECT_EQ(a["text"], b["text"]);
+  Shell(gen + " --prompt hi --prompt-tokens 1", &rc);
+  EXPECT_NE(rc, 0);  // one prompt source only
 }
 
 }  // namespace

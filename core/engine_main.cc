@@ -1,7 +1,9 @@
 // tierkv-engine: runs a llama GGUF model on the CPU or the GPU with prefix reuse.
 //
-//   tierkv-engine generate --model M --prompt-tokens 1,2,3 --max-new-tokens N [--json]
-//                          [--device cpu|cuda]
+//   tierkv-engine generate --model M (--prompt TEXT | --prompt-file F | --prompt-tokens 1,2,3 |
+//                          --prompt-tokens-file F) --max-new-tokens N [--json] [--device cpu|cuda]
+//   tierkv-engine tokenize --model M (--text TEXT | --file F) [--bos] [--json]
+//   tierkv-engine detokenize --model M (--ids 1,2,3 | --file F) [--json]
 //   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
 //                       [--device cpu|cuda]
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -10,14 +12,13 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "core/engine.h"
 #include "core/engine_cache.h"
+#include "core/engine_text.h"
 #include "core/shared_prefix_workload.h"
 #include "tierkv/client.h"
 #if TIERKV_HAVE_CUDA
@@ -26,26 +27,6 @@
 
 namespace tierkv::core {
 namespace {
-
-Result<std::vector<TokenId>> ParseTokens(const std::string& text) {
-  std::vector<TokenId> out;
-  std::string normalized = text;
-  for (char& ch : normalized) {
-    if (ch == ',' || ch == '\n' || ch == '\t' || ch == '\r') ch = ' ';
-  }
-  std::istringstream in(normalized);
-  std::string word;
-  while (in >> word) {
-    char* end = nullptr;
-    const unsigned long v = std::strtoul(word.c_str(), &end, 10);
-    if (end == word.c_str() || *end != '\0' || v > UINT32_MAX) {
-      return Status::InvalidArgument("not a token id: \"" + word + "\"");
-    }
-    out.push_back(static_cast<TokenId>(v));
-  }
-  if (out.empty()) return Status::InvalidArgument("the prompt has no tokens");
-  return out;
-}
 
 Result<std::unique_ptr<LlamaModel>> LoadModel(const std::string& path) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -105,15 +86,34 @@ Result<std::unique_ptr<GenerateEngine>> StartEngine(const std::string& device,
   return engine;
 }
 
-int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std::string& file,
-                const GenerateOptions& options) {
-  std::string text = tokens_flag;
-  if (!file.empty()) {
-    std::ifstream in(file);
-    if (!in) return Fail(Status::NotFound("cannot read prompt file " + file));
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// Where generate's prompt comes from: exactly one of these is set.
+struct PromptFlags {
+  std::string text, text_file, tokens, tokens_file;
+};
+
+// The prompt's ids: text through the model's tokenizer (with BOS when the
+// vocabulary asks for it, as llama.cpp prompts get it), or ids as given.
+Result<std::vector<TokenId>> PromptTokens(const PromptFlags& p, const std::string& model) {
+  std::string text = p.text, ids = p.tokens;
+  if (!p.text_file.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(text, ReadTextFile(p.text_file));
   }
-  auto prompt = ParseTokens(text);
+  if (!p.tokens_file.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(ids, ReadTextFile(p.tokens_file));
+  }
+  std::vector<TokenId> out;
+  if (!p.text.empty() || !p.text_file.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(Tokenizer tokenizer, LoadTokenizer(model));
+    out = tokenizer.Encode(text, tokenizer.spec().add_bos);
+  } else {
+    TIERKV_ASSIGN_OR_RETURN(out, ParseTokenIds(ids));
+  }
+  if (out.empty()) return Status::InvalidArgument("the prompt has no tokens");
+  return out;
+}
+
+int RunGenerate(const CommonFlags& f, const PromptFlags& p, const GenerateOptions& options) {
+  auto prompt = PromptTokens(p, f.model);
   if (!prompt.ok()) return Fail(prompt.status());
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
@@ -123,6 +123,11 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
   if (!engine.ok()) return Fail(engine.status());
   auto r = (*engine)->Generate(*prompt, options);
   if (!r.ok()) return Fail(r.status());
+  // The generated text, piece after piece as llama.cpp prints a generation;
+  // absent when the file has no llama tokenizer.
+  auto tokenizer = LoadTokenizer(f.model);
+  std::string text;
+  for (TokenId t : r->tokens) text += tokenizer.ok() ? tokenizer->Piece(t) : "";
   if (f.json) {
     nlohmann::json j = {{"tokens", r->tokens},
                         {"cached_tokens", r->cached_tokens},
@@ -131,14 +136,15 @@ int RunGenerate(const CommonFlags& f, const std::string& tokens_flag, const std:
                         {"cache_load_ms", r->cache_load_ms},
                         {"decode_tokens_per_s", r->decode_tokens_per_s},
                         {"stored_blocks", r->stored_blocks}};
-    std::printf("%s\n", j.dump().c_str());
+    if (tokenizer.ok()) j["text"] = text;
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    std::string ids;
-    for (TokenId t : r->tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
     std::printf(
         "tokens: %s\ncached_tokens: %d\nprefill_tokens: %d\nttft_ms: %.2f\n"
         "decode_tokens_per_s: %.2f\n",
-        ids.c_str(), r->cached_tokens, r->prefill_tokens, r->ttft_ms, r->decode_tokens_per_s);
+        JoinTokenIds(r->tokens).c_str(), r->cached_tokens, r->prefill_tokens, r->ttft_ms,
+        r->decode_tokens_per_s);
+    if (tokenizer.ok()) std::printf("text: %s\n", text.c_str());
   }
   return 0;
 }
@@ -195,14 +201,23 @@ int Main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
 
   CommonFlags gen_flags;
-  std::string tokens, prompt_file;
+  PromptFlags prompt;
   GenerateOptions gen;
   CLI::App* generate = app.add_subcommand("generate", "Generate tokens for one prompt");
   AddCommon(generate, gen_flags);
-  auto* tok_opt = generate->add_option("--prompt-tokens", tokens, "Comma-separated token ids");
-  auto* file_opt =
-      generate->add_option("--prompt-file", prompt_file, "File of token ids (commas or spaces)");
-  tok_opt->excludes(file_opt);
+  CLI::Option* prompt_opts[] = {
+      generate->add_option("--prompt", prompt.text,
+                           "Prompt text (the model's tokenizer, with BOS)"),
+      generate->add_option("--prompt-file", prompt.text_file, "File of prompt text"),
+      generate->add_option("--prompt-tokens", prompt.tokens, "Comma-separated token ids"),
+      generate->add_option("--prompt-tokens-file", prompt.tokens_file,
+                           "File of token ids (commas or spaces)"),
+  };
+  for (CLI::Option* a : prompt_opts) {
+    for (CLI::Option* b : prompt_opts) {
+      if (a != b) a->excludes(b);
+    }
+  }
   generate->add_option("--max-new-tokens", gen.max_new_tokens, "Tokens to generate")
       ->capture_default_str();
   generate->add_option("--temperature", gen.sampling.temperature, "0: greedy")
@@ -225,13 +240,41 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   bench->add_option("--seed", w.seed, "Workload seed")->capture_default_str();
 
+  TextCommandFlags tok_flags, detok_flags;
+  CLI::App* tokenize = app.add_subcommand(
+      "tokenize", "Token ids of text, one line of comma-separated ids per input line");
+  tokenize->add_option("--model", tok_flags.model, "llama GGUF file")->required();
+  auto* text_opt = tokenize->add_option("--text", tok_flags.text, "Text to tokenize");
+  tokenize->add_option("--file", tok_flags.file, "File of text to tokenize")->excludes(text_opt);
+  tokenize->add_flag("--bos", tok_flags.bos, "Start each line with the BOS id");
+  tokenize->add_flag("--json", tok_flags.json, "Print a JSON array per line");
+  CLI::App* detokenize =
+      app.add_subcommand("detokenize", "Text of token ids, one line of text per input line of ids");
+  detokenize->add_option("--model", detok_flags.model, "llama GGUF file")->required();
+  auto* ids_opt = detokenize->add_option("--ids", detok_flags.text, "Comma-separated token ids");
+  detokenize->add_option("--file", detok_flags.file, "File of ids, one sequence per line")
+      ->excludes(ids_opt);
+  detokenize->add_flag("--json", detok_flags.json, "Print a JSON string per line");
+
   CLI11_PARSE(app, argc, argv);
   if (generate->parsed()) {
-    if (tokens.empty() && prompt_file.empty()) {
-      std::fprintf(stderr, "tierkv-engine generate: give --prompt-tokens or --prompt-file\n");
+    if (prompt.text.empty() && prompt.text_file.empty() && prompt.tokens.empty() &&
+        prompt.tokens_file.empty()) {
+      std::fprintf(stderr,
+                   "tierkv-engine generate: give --prompt, --prompt-file, --prompt-tokens or "
+                   "--prompt-tokens-file\n");
       return 2;
     }
-    return RunGenerate(gen_flags, tokens, prompt_file, gen);
+    return RunGenerate(gen_flags, prompt, gen);
+  }
+  if (tokenize->parsed() || detokenize->parsed()) {
+    const TextCommandFlags& f = tokenize->parsed() ? tok_flags : detok_flags;
+    if (f.text.empty() && f.file.empty()) {
+      std::fprintf(stderr, "tierkv-engine: give %s or --file\n",
+                   tokenize->parsed() ? "--text" : "--ids");
+      return 2;
+    }
+    return tokenize->parsed() ? RunTokenize(f) : RunDetokenize(f);
   }
   return RunBench(bench_flags, w);
 }

@@ -1,9 +1,11 @@
-// tierkv-mkmodel: writes a llama-architecture GGUF with seeded random weights.
+// tierkv-mkmodel: writes a llama-architecture GGUF with seeded random weights, in any of
+// the weight formats of core/weight_format.h, optionally with a real SentencePiece vocabulary.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "core/random_model.h"
+#include "core/sentencepiece_model.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Writes a llama-architecture GGUF model with random weights from a seed."};
@@ -35,8 +37,21 @@ int main(int argc, char** argv) {
                  "attn_v and ffn_down in a third of the layers)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m"}))
       ->capture_default_str();
+  std::string tokenizer;
+  app.add_option("--tokenizer", tokenizer,
+                 "SentencePiece model file (.model, BPE with byte fallback, as Llama's "
+                 "tokenizer.model) whose vocabulary the GGUF gets; --vocab is then its size");
   CLI11_PARSE(app, argc, argv);
   o.format = *tierkv::core::ParseWeightFormat(dtype);
+  if (!tokenizer.empty()) {
+    auto spec = tierkv::core::ReadSentencePieceModel(tokenizer);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "tierkv-mkmodel: %s\n", spec.status().ToString().c_str());
+      return 1;
+    }
+    o.tokenizer = std::move(spec).value();
+    c.vocab = static_cast<int>(o.tokenizer->pieces.size());
+  }
   c.rot_dim = c.n_head > 0 ? c.dim / c.n_head : 0;
 
   const tierkv::Status s = tierkv::core::WriteRandomLlamaGguf(o, out);

@@ -10,11 +10,6 @@
 namespace tierkv::core {
 namespace {
 
-// llama.cpp's token types (llama_token_type).
-constexpr int32_t kTokenNormal = 1;
-constexpr int32_t kTokenUnknown = 2;
-constexpr int32_t kTokenControl = 3;
-constexpr int32_t kTokenByte = 6;
 constexpr int kSpecialTokens = 3;  // <unk>, <s>, </s>
 constexpr int kByteTokens = 256;
 // general.quantization_version llama.cpp writes beside quantized tensors (GGML_QNT_VERSION).
@@ -79,42 +74,43 @@ class ModelBuilder {
   GgufWriter w_;
 };
 
-void AddTokenizer(const LlamaConfig& c, GgufWriter& w) {
-  std::vector<std::string> tokens;
-  std::vector<float> scores;
-  std::vector<int32_t> types;
-  tokens.reserve(c.vocab);
-  for (int i = 0; i < c.vocab; ++i) {
+// The minimal vocabulary of a random model: enough for other readers to accept it.
+TokenizerSpec MinimalTokenizer(int vocab) {
+  TokenizerSpec spec;
+  spec.pieces.reserve(vocab);
+  for (int i = 0; i < vocab; ++i) {
+    VocabPiece p;
     if (i < kSpecialTokens) {
       static const char* kNames[] = {"<unk>", "<s>", "</s>"};
-      tokens.emplace_back(kNames[i]);
-      types.push_back(i == 0 ? kTokenUnknown : kTokenControl);
+      p.text = kNames[i];
+      p.type = i == 0 ? TokenType::kUnknown : TokenType::kControl;
     } else if (i < kSpecialTokens + kByteTokens) {
       char name[8];
       std::snprintf(name, sizeof(name), "<0x%02X>", i - kSpecialTokens);
-      tokens.emplace_back(name);
-      types.push_back(kTokenByte);
+      p.text = name;
+      p.type = TokenType::kByte;
     } else {
-      tokens.push_back("\xe2\x96\x81tok" + std::to_string(i));  // "▁tokN", SentencePiece style
-      types.push_back(kTokenNormal);
+      p.text = "\xe2\x96\x81tok" + std::to_string(i);  // "▁tokN", SentencePiece style
     }
-    scores.push_back(-static_cast<float>(i));
+    p.score = -static_cast<float>(i);
+    spec.pieces.push_back(std::move(p));
   }
-  w.SetMetadata("tokenizer.ggml.model", GgufValue::Str("llama"));
-  w.SetMetadata("tokenizer.ggml.tokens", GgufValue::StrArray(std::move(tokens)));
-  w.SetMetadata("tokenizer.ggml.scores", GgufValue::F32Array(scores));
-  w.SetMetadata("tokenizer.ggml.token_type", GgufValue::I32Array(types));
-  w.SetMetadata("tokenizer.ggml.unknown_token_id", GgufValue::U32(0));
-  w.SetMetadata("tokenizer.ggml.bos_token_id", GgufValue::U32(1));
-  w.SetMetadata("tokenizer.ggml.eos_token_id", GgufValue::U32(2));
+  spec.unk = 0;
+  spec.bos = 1;
+  spec.eos = 2;
+  return spec;
 }
 
 }  // namespace
 
-Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path) {
-  const LlamaConfig& c = o.config;
+Status WriteRandomLlamaGguf(const RandomModelOptions& options, const std::string& path) {
+  RandomModelOptions o = options;
+  LlamaConfig& c = o.config;
+  if (o.tokenizer) c.vocab = static_cast<int>(o.tokenizer->pieces.size());
   TIERKV_RETURN_IF_ERROR(c.Validate());
-  if (c.vocab < kSpecialTokens) return Status::InvalidArgument("vocab must hold <unk>, <s>, </s>");
+  if (!o.tokenizer && c.vocab < kSpecialTokens) {
+    return Status::InvalidArgument("vocab must hold <unk>, <s>, </s>");
+  }
   ModelBuilder b(o);
   GgufWriter& w = b.writer();
   w.SetMetadata("general.architecture", GgufValue::Str("llama"));
@@ -133,7 +129,7 @@ Status WriteRandomLlamaGguf(const RandomModelOptions& o, const std::string& path
   w.SetMetadata("llama.attention.head_count_kv", GgufValue::U32(c.n_head_kv));
   w.SetMetadata("llama.attention.layer_norm_rms_epsilon", GgufValue::F32(c.rms_eps));
   w.SetMetadata("llama.rope.freq_base", GgufValue::F32(c.rope_freq_base));
-  AddTokenizer(c, w);
+  (o.tokenizer ? *o.tokenizer : MinimalTokenizer(c.vocab)).WriteGguf(w);
 
   TIERKV_RETURN_IF_ERROR(b.Matrix("token_embd.weight", c.dim, c.vocab));
   for (int l = 0; l < c.n_layers; ++l) {

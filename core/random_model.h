@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/llama_config.h"
+#include "core/tokenizer.h"
 #include "core/weight_format.h"
 #include "tierkv/status.h"
 
@@ -18,10 +20,13 @@ namespace tierkv::core {
 inline constexpr float kRandomWeightStd = 0.02f;
 
 struct RandomModelOptions {
-  LlamaConfig config;
+  LlamaConfig config;  // config.vocab is the tokenizer's size when `tokenizer` is set
   WeightFormat format = WeightFormat::kF16;  // of the 2-D weights; 1-D norms are always f32
   uint64_t seed = 0;
   float weight_std = kRandomWeightStd;
+  // A real vocabulary (tierkv-mkmodel --tokenizer); without one the file gets
+  // <unk>, <s>, </s>, the 256 byte pieces and "\u2581tokN" pieces.
+  std::optional<TokenizerSpec> tokenizer;
 };
 
 Status WriteRandomLlamaGguf(const RandomModelOptions& options, const std::string& path);

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libopenblas-dev
   e2fsprogs util-linux
+  python3 python3-sentencepiece
 )
 if [[ "${1:-}" == "--ci" ]]; then
   # Sanitizer and fuzzing builds use clang's runtimes.
