@@ -8,10 +8,13 @@
 #include "core/engine.h"
 #include "core/engine_cache.h"
 #include "core/test_model.h"
+#include "kernels/test_util.h"
 #include "tests/integration/daemon_process.h"
 
 namespace tierkv::core {
 namespace {
+
+using kernels::testing::NormalizedError;
 
 constexpr int kBlockTokens = 4;
 
@@ -19,15 +22,6 @@ std::vector<TokenId> Prompt(int n, uint32_t salt) {
   std::vector<TokenId> t(n);
   for (int i = 0; i < n; ++i) t[i] = (i * 13 + 3 + salt * 59) % testing::TinyConfig().vocab;
   return t;
-}
-
-double MaxRelError(const std::vector<float>& got, const std::vector<float>& want) {
-  double max_diff = 0, max_ref = 1e-30;
-  for (size_t i = 0; i < want.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(got[i]) - want[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
-  }
-  return got.size() == want.size() ? max_diff / max_ref : INFINITY;
 }
 
 class EngineDaemonTest : public ::testing::Test {
@@ -56,7 +50,7 @@ class EngineDaemonTest : public ::testing::Test {
 
   void ExpectSame(const GenerateResult& warm, const GenerateResult& cold) {
     EXPECT_EQ(warm.tokens, cold.tokens);
-    EXPECT_LT(MaxRelError(warm.first_logits, cold.first_logits), 1e-5);
+    EXPECT_LT(NormalizedError(warm.first_logits, cold.first_logits), 1e-5);
   }
 
   std::unique_ptr<LlamaModel> model_;

@@ -6,9 +6,12 @@
 
 #include "core/in_process_prefix_cache.h"
 #include "core/test_model.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::core {
 namespace {
+
+using kernels::testing::NormalizedError;
 
 constexpr int kBlockTokens = 4;
 
@@ -16,15 +19,6 @@ std::vector<TokenId> Prompt(int n, uint32_t salt = 0) {
   std::vector<TokenId> t(n);
   for (int i = 0; i < n; ++i) t[i] = (i * 29 + 5 + salt * 71) % testing::TinyConfig().vocab;
   return t;
-}
-
-double MaxRelError(const std::vector<float>& got, const std::vector<float>& want) {
-  double max_diff = 0, max_ref = 1e-30;
-  for (size_t i = 0; i < want.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(got[i]) - want[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
-  }
-  return got.size() == want.size() ? max_diff / max_ref : INFINITY;
 }
 
 // A cache that fails every call, like an unreachable daemon.
@@ -67,7 +61,7 @@ class EngineTest : public ::testing::Test {
     EXPECT_EQ(warm.cached_tokens, expect_cached) << "prompt of " << prompt.size();
     EXPECT_EQ(warm.prefill_tokens, static_cast<int>(prompt.size()) - expect_cached);
     EXPECT_EQ(warm.tokens, cold.tokens);
-    EXPECT_LT(MaxRelError(warm.first_logits, cold.first_logits), 1e-5);
+    EXPECT_LT(NormalizedError(warm.first_logits, cold.first_logits), 1e-5);
   }
 
   std::unique_ptr<LlamaModel> model_;

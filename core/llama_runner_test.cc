@@ -6,9 +6,12 @@
 #include <cmath>
 
 #include "core/test_model.h"
+#include "kernels/test_util.h"
 
 namespace tierkv::core {
 namespace {
+
+using kernels::testing::NormalizedError;
 
 // A plain forward pass: contiguous K/V per layer, explicit loops, no kernels,
 // no pages. Returns logits of every token, [n][vocab].
@@ -97,15 +100,6 @@ std::vector<float> ReferenceForward(const LlamaModel& m, const std::vector<Token
   return logits;
 }
 
-double MaxRelError(std::span<const float> got, std::span<const float> want) {
-  double max_diff = 0, max_ref = 1e-30;
-  for (size_t i = 0; i < want.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(got[i]) - want[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(want[i])));
-  }
-  return got.size() == want.size() ? max_diff / max_ref : INFINITY;
-}
-
 std::vector<TokenId> Prompt(int n, uint32_t salt = 0) {
   std::vector<TokenId> t(n);
   for (int i = 0; i < n; ++i) t[i] = (i * 37 + 11 + salt * 101) % testing::TinyConfig().vocab;
@@ -134,7 +128,7 @@ TEST_F(LlamaRunnerTest, PagedPrefillMatchesPlainReference) {
   ASSERT_TRUE(runner.Forward(seq, prompt, LogitsMode::kAll, &logits).ok());
   EXPECT_EQ(seq.n_tokens(), 23);
   EXPECT_EQ(seq.block_table().size(), 6u);
-  EXPECT_LT(MaxRelError(logits, want), 1e-4);
+  EXPECT_LT(NormalizedError(logits, want), 1e-4);
 }
 
 TEST_F(LlamaRunnerTest, PagedDecodeAndChunkedPrefillMatchReference) {
@@ -146,13 +140,13 @@ TEST_F(LlamaRunnerTest, PagedDecodeAndChunkedPrefillMatchReference) {
   std::vector<float> logits;
   // 9 tokens of prefill, a 5-token continuation, then token-by-token decode.
   ASSERT_TRUE(runner.Forward(seq, std::span(prompt).first(9), LogitsMode::kLast, &logits).ok());
-  EXPECT_LT(MaxRelError(logits, std::span(want).subspan(8 * vocab, vocab)), 1e-4);
+  EXPECT_LT(NormalizedError(logits, std::span(want).subspan(8 * vocab, vocab)), 1e-4);
   ASSERT_TRUE(runner.Forward(seq, std::span(prompt).subspan(9, 5), LogitsMode::kAll, &logits).ok());
-  EXPECT_LT(MaxRelError(logits, std::span(want).subspan(9 * vocab, 5 * vocab)), 1e-4);
+  EXPECT_LT(NormalizedError(logits, std::span(want).subspan(9 * vocab, 5 * vocab)), 1e-4);
   for (int t = 14; t < 19; ++t) {
     ASSERT_TRUE(
         runner.Forward(seq, std::span(prompt).subspan(t, 1), LogitsMode::kLast, &logits).ok());
-    EXPECT_LT(MaxRelError(logits, std::span(want).subspan(t * vocab, vocab)), 1e-4) << t;
+    EXPECT_LT(NormalizedError(logits, std::span(want).subspan(t * vocab, vocab)), 1e-4) << t;
   }
 }
 
@@ -168,14 +162,14 @@ TEST_F(LlamaRunnerTest, F16AndBf16ModelsRunAndDiffer) {
     std::vector<float> logits;
     ASSERT_TRUE(runner.Forward(seq, prompt, LogitsMode::kAll, &logits).ok());
     const std::vector<float> want = ReferenceForward(*m, prompt);
-    EXPECT_LT(MaxRelError(logits, want), 1e-4);
+    EXPECT_LT(NormalizedError(logits, want), 1e-4);
     // Token by token: the single-row products (f16 weights where kept).
     const int vocab = m->config().vocab;
     KvSequence seq2(pool_.get());
     for (size_t t = 0; t < prompt.size(); ++t) {
       ASSERT_TRUE(
           runner.Forward(seq2, std::span(prompt).subspan(t, 1), LogitsMode::kLast, &logits).ok());
-      EXPECT_LT(MaxRelError(logits, std::span(want).subspan(t * vocab, vocab)), 1e-4) << t;
+      EXPECT_LT(NormalizedError(logits, std::span(want).subspan(t * vocab, vocab)), 1e-4) << t;
     }
   }
   EXPECT_NE(f16->fingerprint(), bf16->fingerprint());

@@ -123,6 +123,34 @@ TEST_P(PagedAttentionTest, DecodeMatchesReference) {
   EXPECT_LT(testing::NormalizedError(out, expect), 1e-5);
 }
 
+// The pool around the sequence's rows is NaN, so that a kernel reading a
+// position it must not (past the context, another page, the other layer)
+// turns its output NaN, which the error measure never lets pass. Proven here
+// by a read one position past the context: the K/V row it touches lies in the
+// last page, never written.
+TEST(PagedAttentionFixtureTest, AReadPastTheContextIsCaught) {
+  const Case c{4, 2, 16, 8, 0, 13};  // 13 tokens: the last page has 3 unwritten rows
+  PagedFixture f(c, 60);
+  const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim,
+                             1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+  const int q_dim = c.n_head * c.head_dim;
+  const int len = c.n_past + c.n_new;
+  auto q = testing::RandomVector(q_dim, 70);
+  std::vector<float> expect(q_dim);
+  for (int h = 0; h < c.n_head; ++h) {
+    f.Reference(q.data() + h * c.head_dim, len - 1, h, shape.scale, expect.data() + h * c.head_dim);
+  }
+  std::vector<float> out(q_dim);
+  const int32_t exact = len;
+  PagedAttentionDecodeRef(q.data(), 1, f.table().data(), static_cast<int>(f.table().size()), &exact,
+                          f.layer(), shape, out.data());
+  EXPECT_LT(testing::NormalizedError(out, expect), 1e-5);
+  const int32_t one_too_many = len + 1;
+  PagedAttentionDecodeRef(q.data(), 1, f.table().data(), static_cast<int>(f.table().size()),
+                          &one_too_many, f.layer(), shape, out.data());
+  EXPECT_EQ(testing::NormalizedError(out, expect), INFINITY);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, PagedAttentionTest,
                          ::testing::Values(Case{4, 4, 16, 4, 0, 9}, Case{8, 2, 16, 16, 0, 33},
                                            Case{4, 1, 32, 8, 24, 5}, Case{4, 2, 8, 4, 7, 300},

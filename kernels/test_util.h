@@ -1,10 +1,11 @@
-// Helpers shared by the kernel tests: seeded random inputs and error measures.
+// Helpers shared by the kernel and engine tests: seeded random inputs and the
+// one error measure every kernel-vs-reference comparison uses.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace tierkv::kernels::testing {
@@ -17,15 +18,23 @@ inline std::vector<float> RandomVector(size_t n, uint64_t seed, float scale = 1.
   return v;
 }
 
-// max |a - b| / max(max |b|, tiny): the normalized error test-backend-ops uses.
-inline double NormalizedError(const std::vector<float>& a, const std::vector<float>& b) {
+// max |got - want| / max(max |want|, tiny): the normalized error
+// test-backend-ops uses. Infinite when the sizes differ or when any value on
+// either side is NaN or infinite: every output compared here is finite, and a
+// comparison must never let a NaN through (a NaN compares false with
+// everything, so folding it with max would score an all-NaN output 0).
+inline double NormalizedError(std::span<const float> got, std::span<const float> want) {
+  if (got.size() != want.size()) return INFINITY;
   double max_diff = 0.0;
   double max_ref = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(a[i]) - b[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(b[i])));
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!std::isfinite(got[i]) || !std::isfinite(want[i])) return INFINITY;
+    const double diff = std::abs(static_cast<double>(got[i]) - want[i]);
+    if (diff > max_diff) max_diff = diff;
+    const double ref = std::abs(static_cast<double>(want[i]));
+    if (ref > max_ref) max_ref = ref;
   }
-  return a.size() == b.size() ? max_diff / max_ref : INFINITY;
+  return max_diff / max_ref;
 }
 
 }  // namespace tierkv::kernels::testing
