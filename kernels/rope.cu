@@ -1,19 +1,20 @@
-#include <cmath>
-
 #include "kernels/cuda_util.h"
 #include "kernels/kernel_args.h"
 #include "kernels/rope.cuh"
+#include "kernels/rope_ref.h"
 
 namespace tierkv::kernels {
 namespace {
 
 constexpr int kThreads = 256;
 
-// One thread per (token, head, pair). The angle is formed and reduced in
-// double, as the reference (and ggml's rope cache) does: in float, positions in
-// the tens of thousands lose the low bits of the angle and the rotation drifts.
+// One thread per (token, head, pair). The angle follows RopeRef's float
+// recurrence step by step (pos, then one rounded multiply by theta_scale per
+// pair: __fmul_rn keeps each step a plain multiply), so both reach the same
+// float angle at any position; cosf/sinf then differ from the host's by an
+// ulp or two at most.
 __global__ void RopeKernel(float* x, const int32_t* __restrict__ positions, int n_heads,
-                           int head_dim, int row_stride, int rot_dim, double log2_base,
+                           int head_dim, int row_stride, int rot_dim, float theta_scale,
                            int64_t n_items) {
   const int64_t item = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x;
   if (item >= n_items) return;
@@ -22,11 +23,10 @@ __global__ void RopeKernel(float* x, const int32_t* __restrict__ positions, int 
   const int64_t head_token = item / n_pairs;
   const int head = static_cast<int>(head_token % n_heads);
   const int64_t token = head_token / n_heads;
-  const double inv_freq = exp2(-2.0 * pair / rot_dim * log2_base);
-  double s, c;
-  sincos(static_cast<double>(positions[token]) * inv_freq, &s, &c);
-  const float cos_t = static_cast<float>(c);
-  const float sin_t = static_cast<float>(s);
+  float theta = static_cast<float>(positions[token]);
+  for (int i = 0; i < pair; ++i) theta = __fmul_rn(theta, theta_scale);
+  float sin_t, cos_t;
+  sincosf(theta, &sin_t, &cos_t);
   float* p = x + token * row_stride + static_cast<int64_t>(head) * head_dim + 2 * pair;
   const float x0 = p[0];
   const float x1 = p[1];
@@ -46,7 +46,7 @@ Status RopeCuda(float* x, const int32_t* positions, int n_tokens, int n_heads, i
   const int64_t blocks = (n_items + kThreads - 1) / kThreads;
   RopeKernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
       x, positions, n_heads, head_dim, row_stride, rot_dim,
-      std::log2(static_cast<double>(freq_base)), n_items);
+      RopeThetaScale(freq_base, rot_dim), n_items);
   return LaunchStatus("RopeKernel");
 }
 

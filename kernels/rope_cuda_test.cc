@@ -16,8 +16,8 @@ using testing::NormalizedError;
 using testing::RandomVector;
 using testing::Upload;
 
-// Both form the angle in double and round cos/sin to f32 once; what remains is
-// an ulp or two from the device's sincos and fused multiply-adds.
+// Both form the same float angle (RopeThetaScale's recurrence); what remains
+// is an ulp or two from the device's sincosf and fused multiply-adds.
 constexpr double kBound = 1e-5;
 
 struct RopeCase {
