@@ -111,8 +111,8 @@ Result<std::unique_ptr<CudaLlamaRunner>> CudaLlamaRunner::Create(const LlamaMode
 
 CudaLlamaRunner::~CudaLlamaRunner() {
   if (stream_ != nullptr) {
-    (void)cudaStreamSynchronize(stream_);
-    (void)cudaStreamDestroy(stream_);
+    kernels::IgnoreCudaError(cudaStreamSynchronize(stream_));
+    kernels::IgnoreCudaError(cudaStreamDestroy(stream_));
   }
 }
 

@@ -7,6 +7,7 @@ namespace tierkv::kernels {
 
 Status CudaStatus(cudaError_t err, std::string_view context) {
   if (err == cudaSuccess) return Status::Ok();
+  (void)cudaGetLastError();
   std::string msg =
       std::string(context) + ": " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")";
   if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver ||
@@ -17,6 +18,10 @@ Status CudaStatus(cudaError_t err, std::string_view context) {
   return Status::Internal(msg);
 }
 
+void IgnoreCudaError(cudaError_t err) {
+  if (err != cudaSuccess) (void)cudaGetLastError();
+}
+
 Status LaunchStatus(std::string_view kernel) {
   return CudaStatus(cudaGetLastError(), std::string("launch ") + std::string(kernel));
 }
@@ -25,9 +30,7 @@ Result<int> CudaDeviceCount() {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
-    // A failed query leaves a sticky "last error" behind; clear it so the next
-    // LaunchStatus does not report it.
-    cudaGetLastError();
+    IgnoreCudaError(err);
     return Status::Unavailable(std::string("no CUDA device: ") + cudaGetErrorString(err));
   }
   if (count == 0) return Status::Unavailable("no CUDA device: cudaGetDeviceCount returned 0");
@@ -59,7 +62,7 @@ DeviceBuffer::~DeviceBuffer() { Reset(); }
 void DeviceBuffer::Reset() {
   // cudaFree's error cannot be reported from a destructor; the memory is gone
   // with the context either way.
-  if (ptr_ != nullptr) (void)cudaFree(ptr_);
+  if (ptr_ != nullptr) IgnoreCudaError(cudaFree(ptr_));
   ptr_ = nullptr;
   bytes_ = 0;
 }
@@ -87,7 +90,7 @@ PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& other) noexcept {
 PinnedBuffer::~PinnedBuffer() { Reset(); }
 
 void PinnedBuffer::Reset() {
-  if (ptr_ != nullptr) (void)cudaFreeHost(ptr_);
+  if (ptr_ != nullptr) IgnoreCudaError(cudaFreeHost(ptr_));
   ptr_ = nullptr;
   bytes_ = 0;
 }

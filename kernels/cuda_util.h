@@ -16,11 +16,20 @@
 namespace tierkv::kernels {
 
 // OK for cudaSuccess; otherwise Unavailable for "no device / no driver"
-// errors and Internal for the rest, the message naming `context` and the CUDA
-// error string.
+// errors, ResourceExhausted for a failed allocation and Internal for the
+// rest, the message naming `context` and the CUDA error string. A failure
+// also clears the thread's last error (cudaGetLastError), so the failure is
+// reported here, once, and never again by the next LaunchStatus.
 Status CudaStatus(cudaError_t err, std::string_view context);
 
-// Status of the launch just made on this thread (cudaGetLastError), named after `kernel`.
+// For calls whose failure cannot be reported (destructors, clean-up on a path
+// that already failed): drops `err` and clears the thread's last error for the
+// same reason as CudaStatus.
+void IgnoreCudaError(cudaError_t err);
+
+// Status of the launch just made on this thread (cudaGetLastError), named
+// after `kernel`. Every other CUDA call goes through CudaStatus or
+// IgnoreCudaError, so the last error read here is this launch's own.
 Status LaunchStatus(std::string_view kernel);
 
 // Number of usable devices; Unavailable ("no CUDA device: <reason>") when there

@@ -41,14 +41,9 @@ Result<IpcDevicePool> IpcDevicePool::Open(const std::string& ipc_handle,
   }
   std::memcpy(&handle, ipc_handle.data(), sizeof handle);
   void* base = nullptr;
-  if (Status s = CudaStatus(cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess),
-                            "cudaIpcOpenMemHandle");
-      !s.ok()) {
-    // The caller goes on without the pool: clear the thread's last error so
-    // that the next kernel launch's LaunchStatus does not report this one.
-    (void)cudaGetLastError();
-    return s;
-  }
+  // The caller goes on without the pool; CudaStatus has cleared the error.
+  TIERKV_RETURN_IF_ERROR(CudaStatus(
+      cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess), "cudaIpcOpenMemHandle"));
   IpcDevicePool pool;
   pool.base_ = static_cast<std::byte*>(base);
   pool.bytes_ = bytes;
@@ -70,7 +65,7 @@ IpcDevicePool& IpcDevicePool::operator=(IpcDevicePool&& other) noexcept {
 IpcDevicePool::~IpcDevicePool() { Reset(); }
 
 void IpcDevicePool::Reset() {
-  if (base_ != nullptr) (void)cudaIpcCloseMemHandle(base_);
+  if (base_ != nullptr) IgnoreCudaError(cudaIpcCloseMemHandle(base_));
   base_ = nullptr;
   bytes_ = 0;
 }

@@ -146,6 +146,12 @@ Status CheckDecodeArgs(int n_seqs, int max_blocks_per_seq, int max_context_len,
   if (n_seqs < 0 || max_blocks_per_seq <= 0 || max_context_len < 0) {
     return Status::InvalidArgument("decode: n_seqs >= 0, max_blocks_per_seq > 0 required");
   }
+  if (n_seqs > kMaxGridYz) {
+    return Status::InvalidArgument(Fmt("decode: at most 65535 sequences per launch", n_seqs));
+  }
+  if (shape.n_head_kv > kMaxGridYz) {
+    return Status::InvalidArgument(Fmt("decode: at most 65535 KV heads", shape.n_head_kv));
+  }
   if (shape.n_head / shape.n_head_kv > kDecodeMaxGroup) {
     return Status::InvalidArgument(
         Fmt("decode: more than 16 query heads per KV head", shape.n_head / shape.n_head_kv));

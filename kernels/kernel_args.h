@@ -106,6 +106,9 @@ inline constexpr int kDecodeMinSplitTokens = 64;
 inline constexpr int kDecodeMaxSplitTokens = 512;
 // Query heads per KV head the decode kernel keeps in registers.
 inline constexpr int kDecodeMaxGroup = 16;
+// CUDA's limit on a grid's y and z extents: decode puts KV heads in y and
+// sequences in z, its merge query heads in x and sequences in y.
+inline constexpr int kMaxGridYz = 65535;
 
 // Chooses splits so that n_seqs * n_head_kv * n_splits work items fill at least
 // `target_ctas` thread blocks (a few waves of the device's multiprocessors),
@@ -120,8 +123,9 @@ size_t DecodeWorkspaceBytes(int n_seqs, int n_head, int head_dim, const DecodeSp
 
 // Decode's own checks beyond CheckAttentionShape: the group fits
 // kDecodeMaxGroup, the plan's splits are within [kDecodeMinSplitTokens,
-// kDecodeMaxSplitTokens] and cover max_context_len, and the workspace is big
-// enough.
+// kDecodeMaxSplitTokens] and cover max_context_len, the workspace is big
+// enough, and sequences and KV heads fit a grid's y/z extents (kMaxGridYz;
+// a caller with more sequences splits the batch).
 Status CheckDecodeArgs(int n_seqs, int max_blocks_per_seq, int max_context_len,
                        const AttentionShape& shape, const DecodeSplitPlan& plan,
                        size_t workspace_bytes);

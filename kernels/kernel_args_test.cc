@@ -152,5 +152,14 @@ TEST(KernelArgsTest, DecodeArgsAndWorkspace) {
   EXPECT_TRUE(CheckDecodeArgs(4, 7, 100, shape, tiny, 1 << 20).IsInvalidArgument());
 }
 
+TEST(KernelArgsTest, DecodeBatchesFitTheGrid) {
+  const AttentionShape shape = Shape(32, 8, 128);
+  const DecodeSplitPlan one = PlanDecodeSplits(60, kMaxGridYz, 8, 528);
+  EXPECT_TRUE(CheckDecodeArgs(kMaxGridYz, 7, 60, shape, one, 0).ok());
+  const Status too_many = CheckDecodeArgs(kMaxGridYz + 1, 7, 60, shape, one, 0);
+  EXPECT_TRUE(too_many.IsInvalidArgument()) << too_many.ToString();
+  EXPECT_NE(too_many.message().find("65536"), std::string::npos) << too_many.message();
+}
+
 }  // namespace
 }  // namespace tierkv::kernels

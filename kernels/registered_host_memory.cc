@@ -10,24 +10,15 @@ namespace tierkv::kernels {
 
 Result<RegisteredHostMemory> RegisteredHostMemory::Register(std::span<std::byte> host) {
   if (host.empty()) return Status::InvalidArgument("cannot register an empty host region");
-  // A failed call also leaves the thread's "last error" set; it is cleared so
-  // that the next kernel launch's LaunchStatus does not report it, since the
-  // caller may well go on without the registration.
-  if (Status s = CudaStatus(cudaHostRegister(host.data(), host.size(), cudaHostRegisterMapped),
-                            "cudaHostRegister");
-      !s.ok()) {
-    (void)cudaGetLastError();
-    return s;
-  }
+  // CudaStatus clears the thread's last error on failure: the caller may well
+  // go on without the registration.
+  TIERKV_RETURN_IF_ERROR(CudaStatus(
+      cudaHostRegister(host.data(), host.size(), cudaHostRegisterMapped), "cudaHostRegister"));
   RegisteredHostMemory registered;
   registered.host_ = host;  // from here on the destructor unregisters
   void* device = nullptr;
-  if (Status s =
-          CudaStatus(cudaHostGetDevicePointer(&device, host.data(), 0), "cudaHostGetDevicePointer");
-      !s.ok()) {
-    (void)cudaGetLastError();
-    return s;
-  }
+  TIERKV_RETURN_IF_ERROR(
+      CudaStatus(cudaHostGetDevicePointer(&device, host.data(), 0), "cudaHostGetDevicePointer"));
   registered.device_ = static_cast<std::byte*>(device);
   return registered;
 }
@@ -57,7 +48,7 @@ bool RegisteredHostMemory::Contains(std::span<const std::byte> bytes) const {
 void RegisteredHostMemory::Reset() {
   // cudaHostUnregister's error cannot be reported from a destructor; the
   // registration is gone with the context either way.
-  if (!host_.empty()) (void)cudaHostUnregister(host_.data());
+  if (!host_.empty()) IgnoreCudaError(cudaHostUnregister(host_.data()));
   host_ = {};
   device_ = nullptr;
 }
