@@ -1,28 +1,21 @@
-// The inference engine: prompt in, tokens out, with prefix reuse.
-//
-// Generate() computes the prompt's block keys, asks the PrefixCache for the
-// longest cached prefix, copies those blocks straight into KV pages, prefills
-// only the rest, samples the first token, then hands the prompt's new full
-// blocks back to the cache on a background thread while decoding continues,
-// and each block that decoding fills as soon as it is full. A cache error
-// never fails a request: it is logged once, and the engine stops using that
-// cache and runs cold from then on.
+// The inference engine on the CPU: GenerateLoop (generate_loop.h) over a
+// PagePool in host memory. Cached blocks are copied straight from the cache
+// into pages, and pages are handed to the cache in place (a page is byte for
+// byte one block).
 //
 // Thread safety: an Engine runs one Generate() at a time.
 #pragma once
 
-#include <functional>
-#include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "core/generate_engine.h"
+#include "core/generate_loop.h"
 #include "core/kv_cache.h"
 #include "core/llama_model.h"
 #include "core/llama_runner.h"
 #include "core/prefix_cache.h"
-#include "core/sampler.h"
-#include "core/warn_once_cache.h"
 #include "tierkv/namespace_spec.h"
 #include "tierkv/status.h"
 
@@ -37,7 +30,7 @@ struct EngineOptions {
   int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
 };
 
-class Engine : public GenerateEngine {
+class Engine : public GenerateEngine, private GenerateBackend {
  public:
   // `cache` may be null (always cold); it must outlive the engine.
   Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache);
@@ -46,25 +39,30 @@ class Engine : public GenerateEngine {
   static NamespaceSpec NamespaceFor(const LlamaModel& model, int block_tokens);
 
   Result<GenerateResult> Generate(std::span<const TokenId> prompt,
-                                  const GenerateOptions& options) override;
+                                  const GenerateOptions& options) override {
+    return loop_.Generate(prompt, options);
+  }
 
   // One throwaway token, as llama.cpp does at startup: the first forward of a
   // process pays for BLAS thread start-up, scratch allocation and cold caches.
-  Status Warmup() override;
+  Status Warmup() override { return loop_.Warmup(); }
 
  private:
-  // Loads the longest cached prefix into `seq`; returns the tokens loaded.
-  int LoadPrefix(std::span<const TokenId> prompt, KvSequence& seq);
-  // The store of every full block of `tokens` whose K/V is in `seq` (the cache
-  // skips blocks it has), as a call that is safe to run on another thread
-  // while `seq` keeps growing.
-  std::function<Status()> PrepareStore(std::span<const TokenId> tokens, const KvSequence& seq);
+  // GenerateBackend, over seq_.
+  Status StartSequence() override;
+  Result<int> LoadCachedBlocks(PrefixCache& cache, const CachedPrefix& prefix,
+                               int prompt_tokens) override;
+  void set_n_tokens(int n) override { seq_->set_n_tokens(n); }
+  int n_tokens() const override { return seq_->n_tokens(); }
+  Status Forward(std::span<const TokenId> tokens, std::vector<float>* logits) override;
+  Result<std::vector<std::span<const std::byte>>> BlocksToStore(int n_blocks) override;
+  void EndSequence() override { seq_.reset(); }
 
-  const LlamaModel& model_;
   EngineOptions options_;
-  WarnOnceCache cache_;
   PagePool pool_;
   LlamaRunner runner_;
+  std::optional<KvSequence> seq_;
+  GenerateLoop loop_;
 };
 
 }  // namespace tierkv::core

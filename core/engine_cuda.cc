@@ -2,26 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstring>
-#include <future>
 #include <string>
 
 #include "core/block_copy_runs.h"
 #include "kernels/kv_block_copy.cuh"
 
 namespace tierkv::core {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-}  // namespace
-
 Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
                                                        const EngineOptions& options,
                                                        PrefixCache* cache) {
@@ -80,60 +67,55 @@ void CudaEngine::RegisterSharedRegion(std::span<std::byte> region) {
 }
 
 CudaEngine::~CudaEngine() {
+  if (seq_) EndSequence();
   if (copy_stream_ != nullptr) {
-    (void)cudaStreamSynchronize(copy_stream_);
-    (void)cudaStreamDestroy(copy_stream_);
+    kernels::IgnoreCudaError(cudaStreamSynchronize(copy_stream_));
+    kernels::IgnoreCudaError(cudaStreamDestroy(copy_stream_));
   }
   borrowed_.Release();
-  if (loaded_ != nullptr) (void)cudaEventDestroy(loaded_);
+  if (loaded_ != nullptr) kernels::IgnoreCudaError(cudaEventDestroy(loaded_));
 }
 
-int CudaEngine::LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq) {
-  const int bt = options_.block_tokens;
-  const std::optional<CachedPrefix> prefix = cache_.LookupPrefix(prompt, bt);
-  if (!prefix || prefix->matched_blocks == 0) return 0;
+Status CudaEngine::StartSequence() {
+  seq_.emplace(pool_.get());
+  staged_blocks_ = 0;
+  return Status::Ok();
+}
+
+Result<int> CudaEngine::LoadCachedBlocks(PrefixCache& cache, const CachedPrefix& prefix,
+                                         int prompt_tokens) {
   // The whole prompt's pages at once: the prefill then never replaces the
   // device block table while the copy stream still reads it.
-  if (Status s = seq.Reserve(static_cast<int>(prompt.size()), runner_->stream()); !s.ok()) {
-    cache_.Drop(s, "page reservation");
-    return 0;
-  }
-  auto sources = PlaceCachedBlocks(*prefix);
-  if (!sources.ok()) {
-    cache_.Drop(sources.status(), "load");
-    return 0;
-  }
-  const size_t page_bytes = pool_->page_bytes();
-  Status s;
-  for (const BlockCopyRun& run : ContiguousRuns(*sources, page_bytes)) {
-    s = kernels::KvBlockScatterCuda(run.source, page_bytes,
-                                    seq.device_block_table() + run.first_block, run.n_blocks,
-                                    pool_->base(), copy_stream_);
-    if (!s.ok()) break;
-  }
-  if (s.ok()) s = kernels::CudaStatus(cudaEventRecord(loaded_, copy_stream_), "record load");
-  if (s.ok()) {
-    s = kernels::CudaStatus(cudaStreamWaitEvent(runner_->stream(), loaded_, 0), "wait for load");
-  }
-  if (!s.ok()) {
+  TIERKV_RETURN_IF_ERROR(seq_->Reserve(prompt_tokens, runner_->stream()));
+  TIERKV_ASSIGN_OR_RETURN(std::vector<const std::byte*> sources, PlaceCachedBlocks(cache, prefix));
+  if (Status s = QueueScatter(sources); !s.ok()) {
     EndLoad();
-    cache_.Drop(s, "copy to the GPU");
-    return 0;
+    return s;
   }
-  // As Engine: the last prompt token is always computed.
-  const int loaded = static_cast<int>(sources->size());
-  seq.set_n_tokens(std::min(loaded * bt, static_cast<int>(prompt.size()) - 1));
-  return seq.n_tokens();
+  return static_cast<int>(sources.size());
 }
 
-Result<std::vector<const std::byte*>> CudaEngine::PlaceCachedBlocks(const CachedPrefix& prefix) {
+Status CudaEngine::QueueScatter(const std::vector<const std::byte*>& sources) {
+  const size_t page_bytes = pool_->page_bytes();
+  for (const BlockCopyRun& run : ContiguousRuns(sources, page_bytes)) {
+    TIERKV_RETURN_IF_ERROR(kernels::KvBlockScatterCuda(run.source, page_bytes,
+                                                       seq_->device_block_table() + run.first_block,
+                                                       run.n_blocks, pool_->base(), copy_stream_));
+  }
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaEventRecord(loaded_, copy_stream_));
+  TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(runner_->stream(), loaded_, 0));
+  return Status::Ok();
+}
+
+Result<std::vector<const std::byte*>> CudaEngine::PlaceCachedBlocks(PrefixCache& cache,
+                                                                    const CachedPrefix& prefix) {
   if (!shared_region_.empty() || !device_pool_.empty()) {
-    auto borrowed = cache_.get()->Borrow(prefix.matched_keys(), prefix.matched_tokens(),
-                                         {.device_pool = !device_pool_.empty()});
+    auto borrowed = cache.Borrow(prefix.matched_keys(), prefix.matched_tokens(),
+                                 {.device_pool = !device_pool_.empty()});
     if (borrowed.ok()) return PlaceBorrowed(std::move(borrowed).value());
     if (borrowed.status().code() != StatusCode::kUnsupported) return borrowed.status();
   }
-  return PlaceStaged(prefix);
+  return PlaceStaged(cache, prefix);
 }
 
 Result<std::vector<const std::byte*>> CudaEngine::PlaceBorrowed(BorrowedBlocks borrowed) {
@@ -169,13 +151,14 @@ Result<std::vector<const std::byte*>> CudaEngine::PlaceBorrowed(BorrowedBlocks b
   return sources;
 }
 
-Result<std::vector<const std::byte*>> CudaEngine::PlaceStaged(const CachedPrefix& prefix) {
+Result<std::vector<const std::byte*>> CudaEngine::PlaceStaged(PrefixCache& cache,
+                                                              const CachedPrefix& prefix) {
   const size_t page_bytes = pool_->page_bytes();
   auto* staging = static_cast<std::byte*>(staging_.get());
   std::vector<std::span<std::byte>> dst(prefix.matched_blocks);
   for (size_t i = 0; i < dst.size(); ++i) dst[i] = {staging + i * page_bytes, page_bytes};
   TIERKV_ASSIGN_OR_RETURN(const uint32_t loaded,
-                          cache_.get()->Load(prefix.matched_keys(), prefix.matched_tokens(), dst));
+                          cache.Load(prefix.matched_keys(), prefix.matched_tokens(), dst));
   std::vector<const std::byte*> sources(loaded);
   for (uint32_t i = 0; i < loaded; ++i) sources[i] = staging_device_ + i * page_bytes;
   return sources;
@@ -185,99 +168,38 @@ void CudaEngine::EndLoad() {
   // The lent blocks must not be let go (nor the pages freed) while the copy
   // stream may still read them; after a prefill this returns at once, since
   // the prefill itself waited for the load.
-  (void)cudaStreamSynchronize(copy_stream_);
+  kernels::IgnoreCudaError(cudaStreamSynchronize(copy_stream_));
   borrowed_.Release();
 }
 
-Status CudaEngine::GatherBlocks(CudaKvSequence& seq, size_t n) {
-  TIERKV_RETURN_IF_ERROR(kernels::KvBlockGatherCuda(pool_->base(), pool_->page_bytes(),
-                                                    seq.device_block_table(), static_cast<int>(n),
-                                                    staging_device_, runner_->stream()));
-  return kernels::CudaStatus(cudaStreamSynchronize(runner_->stream()), "gather blocks");
-}
-
-Status CudaEngine::StoreStaged(std::span<const TokenId> tokens, size_t n) {
-  const int bt = options_.block_tokens;
-  const auto full = tokens.first(n * bt);
-  const std::vector<Key128> keys = ChainBlockKeys(cache_.get()->namespace_id(), full, bt);
-  const size_t page_bytes = pool_->page_bytes();
-  const auto* staging = static_cast<const std::byte*>(staging_.get());
-  std::vector<std::span<const std::byte>> src(n);
-  for (size_t i = 0; i < n; ++i) src[i] = {staging + i * page_bytes, page_bytes};
-  return cache_.get()->Store(keys, full, src);
-}
-
-Status CudaEngine::Warmup() {
-  CudaKvSequence seq(pool_.get());
-  const TokenId token = 0;
-  std::vector<float> logits;
-  return runner_->Forward(seq, std::span(&token, 1), LogitsMode::kLast, &logits);
-}
-
-Result<GenerateResult> CudaEngine::Generate(std::span<const TokenId> prompt,
-                                            const GenerateOptions& options) {
-  if (prompt.empty()) return Status::InvalidArgument("the prompt is empty");
-  if (options.max_new_tokens <= 0) {
-    return Status::InvalidArgument("max_new_tokens must be positive");
-  }
-  const int bt = options_.block_tokens;
-  const auto t0 = Clock::now();
-  GenerateResult r;
-  CudaKvSequence seq(pool_.get());
-  r.cached_tokens = LoadPrefix(prompt, seq);
-  r.cache_load_ms = MsSince(t0);
-  r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
-
-  std::vector<float> logits;
-  const Status prefilled =
-      runner_->Forward(seq, prompt.subspan(r.cached_tokens), LogitsMode::kLast, &logits);
-  // On failure the load may still be writing into the pages `seq` is about to free.
+Status CudaEngine::Forward(std::span<const TokenId> tokens, std::vector<float>* logits) {
+  const Status s = runner_->Forward(*seq_, tokens, LogitsMode::kLast, logits);
   EndLoad();
-  TIERKV_RETURN_IF_ERROR(prefilled);
-  Sampler sampler(options.sampling);
-  r.tokens.push_back(sampler.Sample(logits));
-  r.ttft_ms = MsSince(t0);
-  r.first_logits = logits;
+  return s;
+}
 
-  // The prompt's blocks are staged now (decode never rewrites them) and handed
-  // to the cache in the background while decoding runs.
-  std::future<Status> stored;
-  const size_t prompt_blocks = prompt.size() / bt;
-  if (cache_.get() != nullptr && static_cast<int>(prompt_blocks) > r.cached_tokens / bt) {
-    if (Status s = GatherBlocks(seq, prompt_blocks); !s.ok()) {
-      cache_.Drop(s, "gather");
-    } else {
-      stored = std::async(std::launch::async, [&] { return StoreStaged(prompt, prompt_blocks); });
-    }
+Result<std::vector<std::span<const std::byte>>> CudaEngine::BlocksToStore(int n_blocks) {
+  const size_t page_bytes = pool_->page_bytes();
+  if (n_blocks > staged_blocks_) {
+    TIERKV_RETURN_IF_ERROR(kernels::KvBlockGatherCuda(
+        pool_->base(), page_bytes, seq_->device_block_table() + staged_blocks_,
+        n_blocks - staged_blocks_, staging_device_ + staged_blocks_ * page_bytes,
+        runner_->stream()));
+    TIERKV_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(runner_->stream()));
+    staged_blocks_ = n_blocks;
   }
+  const auto* staging = static_cast<const std::byte*>(staging_.get());
+  std::vector<std::span<const std::byte>> src(n_blocks);
+  for (int i = 0; i < n_blocks; ++i) src[i] = {staging + i * page_bytes, page_bytes};
+  return src;
+}
 
-  std::vector<TokenId> all(prompt.begin(), prompt.end());
-  const auto decode_start = Clock::now();
-  Status decode_status;
-  while (static_cast<int>(r.tokens.size()) < options.max_new_tokens &&
-         seq.n_tokens() < model_.config().context_length) {
-    const TokenId last = r.tokens.back();
-    all.push_back(last);
-    decode_status = runner_->Forward(seq, std::span(&last, 1), LogitsMode::kLast, &logits);
-    if (!decode_status.ok()) break;
-    r.tokens.push_back(sampler.Sample(logits));
-  }
-  const double decode_s = std::chrono::duration<double>(Clock::now() - decode_start).count();
-  if (r.tokens.size() > 1 && decode_s > 0) r.decode_tokens_per_s = (r.tokens.size() - 1) / decode_s;
-
-  if (stored.valid()) {
-    if (Status s = stored.get(); !s.ok()) cache_.Drop(s, "store");
-  }
-  TIERKV_RETURN_IF_ERROR(decode_status);
-  // Blocks completed by decoding; staging is free again once the store above is done.
-  const size_t all_blocks = static_cast<size_t>(seq.n_tokens()) / bt;
-  if (cache_.get() != nullptr && all_blocks > prompt_blocks) {
-    Status s = GatherBlocks(seq, all_blocks);
-    if (s.ok()) s = StoreStaged(all, all_blocks);
-    if (!s.ok()) cache_.Drop(s, "store");
-  }
-  if (cache_.get() != nullptr) r.stored_blocks = seq.n_tokens() / bt - r.cached_tokens / bt;
-  return r;
+void CudaEngine::EndSequence() {
+  // A forward that failed midway may have left kernels queued on the pages,
+  // and a failed load copies: both streams drain before the pages are free.
+  kernels::IgnoreCudaError(cudaStreamSynchronize(runner_->stream()));
+  EndLoad();
+  seq_.reset();
 }
 
 }  // namespace tierkv::core

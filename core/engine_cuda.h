@@ -1,5 +1,5 @@
-// The inference engine on the GPU: Engine's Generate() contract (engine.h)
-// over CudaLlamaRunner, with the KV pages in device memory.
+// The inference engine on the GPU: GenerateLoop (generate_loop.h) over
+// CudaLlamaRunner, with the KV pages in device memory.
 //
 // Pages stay f32 in the engine's layout, so a block is byte for byte what the
 // CPU engine stores: both open the same namespace (Engine::NamespaceFor) and
@@ -18,9 +18,11 @@
 // first, and one launch moves them all. The compute stream waits on the copy
 // with an event instead of the host waiting for it, so the host gathers
 // embeddings and queues the whole prefill while the load runs (the prefill's
-// kernels themselves start once it is done). New blocks come back with one
-// gather kernel, and are handed to the cache on a background thread while
-// decoding goes on.
+// kernels themselves start once it is done). New blocks come back to staging
+// with one gather kernel as they fill (the prompt's after the prefill, then
+// each block decoding completes), and are handed to the cache on a
+// background thread while decoding goes on. Whatever ends a sequence, both
+// streams are drained before its pages return to the free list.
 //
 // Thread safety: a CudaEngine runs one Generate() at a time.
 #pragma once
@@ -28,19 +30,20 @@
 #include <cuda_runtime_api.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "core/engine.h"
+#include "core/generate_loop.h"
 #include "core/llama_runner_cuda.h"
-#include "core/warn_once_cache.h"
 #include "kernels/cuda_util.h"
 #include "kernels/ipc_device_pool.h"
 #include "kernels/registered_host_memory.h"
 
 namespace tierkv::core {
 
-class CudaEngine : public GenerateEngine {
+class CudaEngine : public GenerateEngine, private GenerateBackend {
  public:
   // `cache` may be null (always cold) and must outlive the engine. A shared
   // host region the cache offers is registered with CUDA here, once; if that
@@ -53,9 +56,11 @@ class CudaEngine : public GenerateEngine {
   ~CudaEngine() override;
 
   Result<GenerateResult> Generate(std::span<const TokenId> prompt,
-                                  const GenerateOptions& options) override;
+                                  const GenerateOptions& options) override {
+    return loop_.Generate(prompt, options);
+  }
   // One throwaway token: cuBLAS and kernel start-up belong to start-up.
-  Status Warmup() override;
+  Status Warmup() override { return loop_.Warmup(); }
 
   // Whether cached blocks are read in place from the cache's shared memory
   // (registered with CUDA at creation) rather than through staging.
@@ -66,28 +71,36 @@ class CudaEngine : public GenerateEngine {
 
  private:
   CudaEngine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
-      : model_(model), options_(options), cache_(cache) {}
+      : options_(options), loop_(model.config(), options.block_tokens, cache, this) {}
   void RegisterSharedRegion(std::span<std::byte> region);
   void OpenDevicePool(PrefixCache& cache);
-  // Queues the copy of the longest cached prefix into `seq`'s pages on the
-  // copy stream; returns the tokens it covers.
-  int LoadPrefix(std::span<const TokenId> prompt, CudaKvSequence& seq);
+
+  // GenerateBackend, over seq_.
+  Status StartSequence() override;
+  // Queues the copy of the matched blocks into the sequence's pages on the
+  // copy stream (the compute stream waits for it with an event).
+  Result<int> LoadCachedBlocks(PrefixCache& cache, const CachedPrefix& prefix,
+                               int prompt_tokens) override;
+  void set_n_tokens(int n) override { seq_->set_n_tokens(n); }
+  int n_tokens() const override { return seq_->n_tokens(); }
+  // Ends the load (its copy is done once the prefill that waited for it is).
+  Status Forward(std::span<const TokenId> tokens, std::vector<float>* logits) override;
+  // Gathers blocks not yet in staging into it (staging slot i holds block i).
+  Result<std::vector<std::span<const std::byte>>> BlocksToStore(int n_blocks) override;
+  void EndSequence() override;
+
   // Where the device reads each cached block of `prefix` from, in order
   // (fewer than matched when blocks went in between): leased slots in the
   // registered region, or the staging buffer.
-  Result<std::vector<const std::byte*>> PlaceCachedBlocks(const CachedPrefix& prefix);
+  Result<std::vector<const std::byte*>> PlaceCachedBlocks(PrefixCache& cache,
+                                                          const CachedPrefix& prefix);
   Result<std::vector<const std::byte*>> PlaceBorrowed(BorrowedBlocks borrowed);
-  Result<std::vector<const std::byte*>> PlaceStaged(const CachedPrefix& prefix);
+  Result<std::vector<const std::byte*>> PlaceStaged(PrefixCache& cache, const CachedPrefix& prefix);
+  Status QueueScatter(const std::vector<const std::byte*>& sources);
   // Waits for the copy stream, then gives the borrowed blocks back.
   void EndLoad();
-  // Copies the first `n` blocks of `seq` into staging (waits for the copy).
-  Status GatherBlocks(CudaKvSequence& seq, size_t n);
-  // Stores staged blocks for the first n full blocks of `tokens`.
-  Status StoreStaged(std::span<const TokenId> tokens, size_t n);
 
-  const LlamaModel& model_;
   EngineOptions options_;
-  WarnOnceCache cache_;
   std::unique_ptr<CudaLlamaRunner> runner_;
   std::unique_ptr<CudaPagePool> pool_;
   kernels::PinnedBuffer staging_;                // one page per pool page
@@ -97,6 +110,9 @@ class CudaEngine : public GenerateEngine {
   BorrowedBlocks borrowed_;  // what the copy stream may still be reading in place
   cudaStream_t copy_stream_ = nullptr;
   cudaEvent_t loaded_ = nullptr;
+  std::optional<CudaKvSequence> seq_;
+  int staged_blocks_ = 0;  // staging holds the sequence's blocks [0, staged_blocks_)
+  GenerateLoop loop_;      // last: it drives the members above
 };
 
 }  // namespace tierkv::core

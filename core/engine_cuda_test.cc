@@ -86,6 +86,36 @@ TEST_F(CudaEngineTest, ColdAndWarmTokensMatchTheCpuEngine) {
   EXPECT_EQ(warm.tokens, cpu.tokens);
 }
 
+// Records how many blocks each Store() call carried.
+class StoreRecordingCache : public InProcessPrefixCache {
+ public:
+  using InProcessPrefixCache::InProcessPrefixCache;
+  Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
+               std::span<const std::span<const std::byte>> src) override {
+    stores.push_back(keys.size());
+    return InProcessPrefixCache::Store(keys, tokens, src);
+  }
+  std::vector<size_t> stores;
+};
+
+TEST_F(CudaEngineTest, StoresEachBlockAsDecodingFillsItLikeTheCpuEngine) {
+  const std::vector<TokenId> prompt = Prompt(70);
+  StoreRecordingCache cpu_cache(spec_);
+  const GenerateResult cpu = Cpu(&cpu_cache, prompt);
+  StoreRecordingCache gpu_cache(spec_);
+  const GenerateResult gpu = Gpu(&gpu_cache, prompt);
+  // 70 prompt tokens and 19 fed ones: the prompt's 4 blocks, then block 5 at 80.
+  EXPECT_EQ(cpu_cache.stores, (std::vector<size_t>{4, 5}));
+  EXPECT_EQ(gpu_cache.stores, cpu_cache.stores);
+  EXPECT_EQ(gpu.stored_blocks, cpu.stored_blocks);
+  // And the blocks the GPU engine stored serve the CPU engine's next turn.
+  std::vector<TokenId> turn2 = prompt;
+  turn2.insert(turn2.end(), gpu.tokens.begin(), gpu.tokens.end());
+  const GenerateResult warm = Cpu(&gpu_cache, turn2);
+  EXPECT_EQ(warm.cached_tokens, 80);
+  EXPECT_EQ(warm.tokens, Cpu(nullptr, turn2).tokens);
+}
+
 TEST_F(CudaEngineTest, BlocksMoveBetweenCpuAndGpuEngines) {
   const std::vector<TokenId> prompt = Prompt(50);
   const GenerateResult cold = Cpu(nullptr, prompt);

@@ -119,6 +119,27 @@ TEST_F(EngineTest, DecodedBlocksAreStoredForTheNextTurn) {
   ExpectWarmEqualsCold(turn2, 20);
 }
 
+// Records how many blocks each Store() call carried.
+class StoreRecordingCache : public InProcessPrefixCache {
+ public:
+  using InProcessPrefixCache::InProcessPrefixCache;
+  Status Store(std::span<const Key128> keys, std::span<const TokenId> tokens,
+               std::span<const std::span<const std::byte>> src) override {
+    stores.push_back(keys.size());
+    return InProcessPrefixCache::Store(keys, tokens, src);
+  }
+  std::vector<size_t> stores;
+};
+
+TEST_F(EngineTest, EachBlockIsStoredAsDecodingFillsIt) {
+  StoreRecordingCache cache(Engine::NamespaceFor(*model_, kBlockTokens));
+  const GenerateResult r = Run(&cache, Prompt(10, 4), 12);
+  // The prompt's 2 full blocks after the prefill, then one store per block
+  // decoding completes (positions 12, 16 and 20), not one at the end.
+  EXPECT_EQ(cache.stores, (std::vector<size_t>{2, 3, 4, 5}));
+  EXPECT_EQ(r.stored_blocks, 5);
+}
+
 TEST_F(EngineTest, BrokenCacheFallsBackToCold) {
   BrokenCache broken;
   const std::vector<TokenId> prompt = Prompt(17, 4);
