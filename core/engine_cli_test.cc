@@ -11,6 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "kernels/blas_setup.h"
+#include "kernels/matvec_f16_ref.h"
+
 namespace tierkv::core {
 namespace {
 
@@ -43,6 +46,22 @@ class EngineCliTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove(model_); }
   std::string model_;
 };
+
+// --version names the kernels this CPU gets, with no environment variable:
+// the same choice the process makes for itself.
+TEST_F(EngineCliTest, VersionNamesTheChosenKernels) {
+  int rc = -1;
+  const std::string out =
+      Shell("env -u OPENBLAS_CORETYPE " + Bin("tierkv-engine") + " --version", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  const std::string matvec(
+      kernels::MatVecPathName(kernels::BestMatVecPath(kernels::HostCpuFeatures())));
+  EXPECT_NE(out.find("matvec " + matvec), std::string::npos) << out;
+  const std::string_view core = kernels::OpenBlasCoreFor(kernels::HostCpuFeatures());
+  if (!core.empty()) {
+    EXPECT_NE(out.find("sgemm OpenBLAS " + std::string(core)), std::string::npos) << out;
+  }
+}
 
 TEST_F(EngineCliTest, MkmodelThenGenerateJson) {
   int rc = -1;

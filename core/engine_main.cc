@@ -20,6 +20,7 @@
 #include "core/engine_cache.h"
 #include "core/engine_text.h"
 #include "core/shared_prefix_workload.h"
+#include "kernels/blas_setup.h"
 #include "tierkv/client.h"
 #if TIERKV_HAVE_CUDA
 #include "core/engine_cuda.h"
@@ -36,6 +37,7 @@ Result<std::unique_ptr<LlamaModel>> LoadModel(const std::string& path) {
     const LlamaConfig& c = (*model)->config();
     spdlog::info("loaded {} in {:.2f} s: {} layers, dim {}, {}/{} heads, ffn {}, vocab {}", path, s,
                  c.n_layers, c.dim, c.n_head, c.n_head_kv, c.ffn_dim, c.vocab);
+    spdlog::info("kernels: {}", kernels::DescribeKernelPaths());
   }
   return model;
 }
@@ -198,6 +200,10 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
 int Main(int argc, char** argv) {
   CLI::App app{"tierkv's inference engine: llama GGUF models with KV prefix reuse."};
   app.require_subcommand(1);
+  // The kernels this CPU gets, chosen at start with no environment variable.
+  app.set_version_flag("--version", [] {
+    return "tierkv-engine\nkernels: " + kernels::DescribeKernelPaths();
+  });
   spdlog::set_default_logger(spdlog::stderr_color_mt("tierkv-engine"));
 
   CommonFlags gen_flags;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/blas_setup.h"
 #include "kernels/parallel_for.h"
 #include "kernels/softmax_ref.h"
 
@@ -81,6 +82,7 @@ void PrefillHeads(const float* q, int n_new, int n_past, const float* keys, cons
 
 void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32_t* block_table,
                               const PagedKvLayer& kv, const AttentionShape& shape, float* out) {
+  EnsureBlasSetUp();
   const int hd = shape.head_dim;
   const int total = n_past + n_new;
   // Reused across calls: fresh multi-megabyte buffers per layer cost more in
@@ -104,8 +106,8 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
                  scores[0].data(), out);
     return;
   }
-  const int blas_threads = openblas_get_num_threads();
-  openblas_set_num_threads(1);
+  const int blas_threads = BlasThreads();
+  SetBlasThreads(1);
   std::vector<std::thread> threads;
   // Plain pointers: inside a worker, the thread_local names would be its own (empty) buffers.
   const float* k = keys.data();
@@ -119,7 +121,7 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
     });
   }
   for (std::thread& t : threads) t.join();
-  openblas_set_num_threads(blas_threads);
+  SetBlasThreads(blas_threads);
 }
 
 void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_tables,
