@@ -11,6 +11,7 @@
 #include "kernels/cuda_util.h"
 #include "kernels/half.h"
 #include "kernels/kernel_args.h"
+#include "kernels/kernel_cases.h"
 
 // Skips the current test, naming the reason, when no CUDA device can be used.
 #define TIERKV_SKIP_WITHOUT_GPU()                                \
@@ -64,10 +65,11 @@ inline std::vector<std::byte> EncodeAs(const std::vector<float>& v, KvDtype dtyp
   return out;
 }
 
-// Normalized-error bounds by KV dtype. KV values are rounded to the dtype on
-// both sides, so today every dtype differs from the reference only by f32
-// summation order and __expf; the half types' bound leaves room for kernels
-// that feed f16/bf16 products to tensor cores.
-inline double AttentionErrorBound(KvDtype dtype) { return dtype == KvDtype::kF32 ? 1e-4 : 5e-4; }
+// Attention's normalized-error bound by KV dtype, from the harness's table
+// (kernel_cases.h): f32 summation order and __expf.
+inline double AttentionErrorBound(KvDtype dtype) {
+  constexpr double kAttentionF32Bound = 1e-4;
+  return BoundFor(dtype, kAttentionF32Bound);
+}
 
 }  // namespace tierkv::kernels::testing

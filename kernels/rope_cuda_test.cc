@@ -1,56 +1,65 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "kernels/cuda_test_util.h"
+#include "kernels/kernel_cases.h"
 #include "kernels/rope.cuh"
 #include "kernels/rope_ref.h"
 #include "kernels/test_util.h"
 
-namespace tierkv::kernels {
+namespace tierkv::kernels::testing {
 namespace {
-
-using testing::Download;
-using testing::NormalizedError;
-using testing::RandomVector;
-using testing::Upload;
 
 // Both form the same float angle (RopeThetaScale's recurrence); what remains
 // is an ulp or two from the device's sincosf and fused multiply-adds.
 constexpr double kBound = 1e-5;
 
-struct RopeCase {
+struct RopeShape {
   int n_tokens, n_heads, head_dim, row_stride, rot_dim, first_pos;
   float freq_base;
 };
 
-TEST(RopeCudaTest, MatchesReference) {
-  TIERKV_SKIP_WITHOUT_GPU();
-  const RopeCase cases[] = {
+}  // namespace
+
+std::vector<KernelCase> RopeCases() {
+  const RopeShape shapes[] = {
       {1, 1, 64, 64, 64, 0, 10000.0f},
       {37, 32, 128, 32 * 128, 128, 5, 10000.0f},
       {16, 8, 128, 8 * 128 + 64, 64, 100, 500000.0f},  // partial rotation, padded rows
       {3, 4, 64, 256, 64, 131000, 1000000.0f},         // large positions
+      {2, 2, 128, 256, 128, 1000000, 10000.0f},        // past any context in use
   };
+  std::vector<KernelCase> cases;
   uint64_t seed = 1;
-  for (const RopeCase& c : cases) {
-    SCOPED_TRACE(::testing::Message()
-                 << c.n_tokens << " tokens, " << c.n_heads << " x " << c.head_dim << ", rot "
-                 << c.rot_dim << ", pos " << c.first_pos);
-    std::vector<float> x = RandomVector(static_cast<size_t>(c.n_tokens) * c.row_stride, seed++);
-    std::vector<int32_t> positions(c.n_tokens);
-    std::iota(positions.begin(), positions.end(), c.first_pos);
-    DeviceBuffer d_x = Upload(x);
-    DeviceBuffer d_pos = Upload(positions);
-    RopeRef(x.data(), positions.data(), c.n_tokens, c.n_heads, c.head_dim, c.row_stride, c.rot_dim,
-            c.freq_base);
-    ASSERT_TRUE(RopeCuda(d_x.as<float>(), d_pos.as<int32_t>(), c.n_tokens, c.n_heads, c.head_dim,
-                         c.row_stride, c.rot_dim, c.freq_base, nullptr)
-                    .ok());
-    EXPECT_LT(NormalizedError(Download<float>(d_x, x.size()), x), kBound);
+  for (const RopeShape& c : shapes) {
+    const uint64_t s = seed++;
+    cases.push_back({"rope " + std::to_string(c.n_tokens) + " tokens " + std::to_string(c.n_heads) +
+                         "x" + std::to_string(c.head_dim) + " rot " + std::to_string(c.rot_dim) +
+                         " pos " + std::to_string(c.first_pos) + " f32",
+                     BoundFor(KvDtype::kF32, kBound), [c, s]() -> Result<CaseOutputs> {
+                       CaseOutputs out;
+                       out.reference =
+                           RandomVector(static_cast<size_t>(c.n_tokens) * c.row_stride, s);
+                       std::vector<int32_t> positions(c.n_tokens);
+                       std::iota(positions.begin(), positions.end(), c.first_pos);
+                       DeviceBuffer d_x = Upload(out.reference);
+                       DeviceBuffer d_pos = Upload(positions);
+                       RopeRef(out.reference.data(), positions.data(), c.n_tokens, c.n_heads,
+                               c.head_dim, c.row_stride, c.rot_dim, c.freq_base);
+                       TIERKV_RETURN_IF_ERROR(
+                           RopeCuda(d_x.as<float>(), d_pos.as<int32_t>(), c.n_tokens, c.n_heads,
+                                    c.head_dim, c.row_stride, c.rot_dim, c.freq_base, nullptr));
+                       out.kernel = Download<float>(d_x, out.reference.size());
+                       return out;
+                     }});
   }
+  return cases;
 }
+
+namespace {
 
 TEST(RopeCudaTest, BadShapesAreInvalidArgument) {
   float dummy = 0.0f;
@@ -62,4 +71,4 @@ TEST(RopeCudaTest, BadShapesAreInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace tierkv::kernels
+}  // namespace tierkv::kernels::testing
