@@ -12,6 +12,11 @@
 #include "kernels/test_util.h"
 
 namespace tierkv::kernels::testing {
+
+// gtest names a parameter in failure messages and listings by this (found by
+// argument-dependent lookup, so beside KernelCase's namespace).
+void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.name; }
+
 namespace {
 
 std::vector<KernelCase> AllCases() {
@@ -21,9 +26,6 @@ std::vector<KernelCase> AllCases() {
   }
   return all;
 }
-
-// gtest names a parameter in failure messages and listings by this.
-void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.name; }
 
 class KernelCaseTest : public ::testing::TestWithParam<KernelCase> {};
 
