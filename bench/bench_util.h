@@ -29,6 +29,7 @@ class Samples {
     return v_[i];
   }
   size_t size() const { return v_.size(); }
+  void Merge(const Samples& other) { v_.insert(v_.end(), other.v_.begin(), other.v_.end()); }
 
  private:
   std::vector<double> v_;

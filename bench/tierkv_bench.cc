@@ -40,6 +40,7 @@ struct Options {
   std::string scratch_dir = "/var/tmp/tierkv";
   std::vector<uint32_t> prefix_blocks = {1, 64, 256, 1024};
   size_t memory_blocks = 100000;
+  uint32_t readers = 4;
 };
 
 struct Row {
@@ -292,7 +293,8 @@ int Main(const Options& o) {
   if (!client.ok()) return Fail(client.status());
   Client* c = client->get();
   if (o.tier == "nvme") {
-    return RunNvmeTierBench(*c, {o.block_bytes, o.scratch_dir, o.batch, o.json});
+    return RunNvmeTierBench(*c,
+                            {o.socket, o.block_bytes, o.scratch_dir, o.batch, o.readers, o.json});
   }
   const bool all = o.workload == "all";
   Status s;
@@ -356,6 +358,10 @@ int main(int argc, char** argv) {
   app.add_option("--tier", o.tier,
                  "host: the CPU tier (default); nvme: NVMe tier read/write beside raw io_uring")
       ->check(CLI::IsMember({"host", "nvme"}))
+      ->capture_default_str();
+  app.add_option("--readers", o.readers,
+                 "--tier nvme: clients reading at once in the second read pass")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--scratch-dir", o.scratch_dir,
                  "--tier nvme: where the raw io_uring file goes (the daemon's disk)")
