@@ -173,15 +173,5 @@ TEST_F(BlockStoreGpuTest, EvictWaitsForCopiesInFlightAndDropsThoseBlocksToo) {
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
 
-TEST(BlockStoreWithoutGpuTest, GpuFillsAreANoOp) {
-  constexpr uint64_t kSlab = testing::BlockStoreFixture::kSlab;
-  auto host = std::move(HostTier::Create(kSlab, kSlab)).value();
-  BlockStore store(host.get());
-  store.StartGpuFills({});
-  store.ReapGpu();
-  EXPECT_EQ(store.gpu(), nullptr);
-  EXPECT_EQ(store.counters().gpu_blocks, 0u);
-}
-
 }  // namespace
 }  // namespace tierkv

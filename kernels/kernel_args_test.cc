@@ -18,13 +18,6 @@ AttentionShape Shape(int n_head, int n_head_kv, int head_dim) {
   return {n_head, n_head_kv, head_dim, 0.125f};
 }
 
-TEST(KernelArgsTest, DtypeSizesAndNames) {
-  EXPECT_EQ(KvDtypeBytes(KvDtype::kF32), 4u);
-  EXPECT_EQ(KvDtypeBytes(KvDtype::kF16), 2u);
-  EXPECT_EQ(KvDtypeBytes(KvDtype::kBf16), 2u);
-  EXPECT_EQ(KvDtypeName(KvDtype::kBf16), "bf16");
-}
-
 TEST(KernelArgsTest, AttentionShapeChecks) {
   EXPECT_TRUE(CheckAttentionShape(Shape(32, 8, 128)).ok());
   EXPECT_TRUE(CheckAttentionShape(Shape(8, 8, 96)).ok());

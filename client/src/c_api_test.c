@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "tierkv/tierkv.h"
 
 static int failures = 0;
@@ -13,6 +16,22 @@ static int failures = 0;
       ++failures;                                                 \
     }                                                             \
   } while (0)
+
+/* key = XXH3_128(parent lo, parent hi, tokens as little-endian u32), written
+ * out here from docs/architecture.md, independently of the library. */
+static tierkv_key ExpectedKey(tierkv_key parent, const uint32_t* tokens, size_t n) {
+  unsigned char buf[16 + 4 * 16];
+  memcpy(buf, &parent.lo, 8);
+  memcpy(buf + 8, &parent.hi, 8);
+  memcpy(buf + 16, tokens, 4 * n);
+  XXH128_hash_t h = XXH3_128bits(buf, 16 + 4 * n);
+  tierkv_key key;
+  key.lo = h.low64;
+  key.hi = h.high64;
+  return key;
+}
+
+static int SameKey(tierkv_key a, tierkv_key b) { return a.lo == b.lo && a.hi == b.hi; }
 
 int main(void) {
   tierkv_namespace ns;
@@ -25,8 +44,14 @@ int main(void) {
   tierkv_key keys[4];
   /* 10 tokens in blocks of 4: two full blocks, the partial one gets no key. */
   CHECK(tierkv_chain_keys(&ns, tokens, 10, keys, 4) == 2);
+  const tierkv_key first = ExpectedKey(ns.id, tokens, 4);
+  CHECK(SameKey(keys[0], first));
+  CHECK(SameKey(keys[1], ExpectedKey(first, tokens + 4, 4)));
+  /* Room for one key: only the first is written. */
+  memset(keys, 0, sizeof keys);
   CHECK(tierkv_chain_keys(&ns, tokens, 10, keys, 1) == 1);
-  CHECK(keys[0].lo != 0 || keys[0].hi != 0);
+  CHECK(SameKey(keys[0], first));
+  CHECK(keys[1].lo == 0 && keys[1].hi == 0);
 
   tierkv_client* client = NULL;
   tierkv_status s = tierkv_connect("/nonexistent/tierkv.sock", &client);

@@ -140,10 +140,14 @@ TEST_P(CApiDaemonTest, BadArgumentsGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(tierkv_put(client_, &ns_, ns_.id, keys_.data(), 1, nullptr, payload_.data(),
                        kBlockBytes),
             TIERKV_INVALID_ARGUMENT);
-  // A payload of the wrong size is refused by the client library.
-  EXPECT_NE(tierkv_put(client_, &ns_, ns_.id, keys_.data() + 2, 1, tokens_.data() + 2 * 16,
+  // A payload of the wrong size for a block that is otherwise right (block
+  // 2, chained from block 1) is refused by the client library.
+  EXPECT_EQ(tierkv_put(client_, &ns_, keys_[1], keys_.data() + 2, 1, tokens_.data() + 2 * 16,
                        payload_.data(), kBlockBytes - 1),
-            TIERKV_OK);
+            TIERKV_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tierkv_last_error()).find("want " + std::to_string(kBlockBytes)),
+            std::string::npos)
+      << tierkv_last_error();
   EXPECT_EQ(tierkv_lease_size(nullptr), 0u);
   tierkv_release(nullptr);
   EXPECT_EQ(Matched(), 2u);

@@ -4,13 +4,12 @@
 // there through the pool's CUDA IPC handle, byte-exact.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <cstring>
-#include <thread>
-
 #include "tests/integration/daemon_process.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -45,15 +44,13 @@ TEST(DaemonGpuCudaTest, GpuClientsReadBlocksFromTheDevicePoolByteExact) {
     EXPECT_EQ(lease->location(0), TierKind::kHost);
   }
   Lease lease;
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  WaitUntil([&] {
     auto l = client->Acquire(ns, p.keys, p.tokens, 8, AcquireOptions{.gpu = true});
-    ASSERT_TRUE(l.ok());
-    if (l->size() == 8 && l->location(7) == TierKind::kGpu) {
-      lease = std::move(*l);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+    EXPECT_TRUE(l.ok()) << l.status().ToString();
+    if (!l.ok() || l->size() != 8 || l->location(7) != TierKind::kGpu) return !l.ok();
+    lease = std::move(*l);
+    return true;
+  });
   ASSERT_EQ(lease.size(), 8u) << "blocks never reached the GPU tier";
   std::vector<std::byte> got(kBlockBytes);
   for (size_t i = 0; i < 8; ++i) {
@@ -69,17 +66,16 @@ TEST(DaemonGpuCudaTest, GpuClientsReadBlocksFromTheDevicePoolByteExact) {
   EXPECT_EQ(host_lease->location(0), TierKind::kHost);
   EXPECT_EQ(0, std::memcmp(host_lease->payload(0).data(), payload.data(), kBlockBytes));
 
-  auto stats = client->GetStats();
-  ASSERT_TRUE(stats.ok());
-  ASSERT_FALSE(stats->tiers.empty());
-  EXPECT_EQ(stats->tiers[0].name, "gpu");
-  EXPECT_EQ(stats->tiers[0].blocks, 8u);
-  EXPECT_GE(stats->tiers[0].hits, 8u);
+  const TierStats gpu = TierRow(*client, "gpu");
+  EXPECT_EQ(gpu.blocks, 8u);
+  EXPECT_GE(gpu.hits, 8u);
   EXPECT_EQ(cudaIpcCloseMemHandle(base), cudaSuccess);
 }
 
-// Blocks a GPU client stores go up at commit: its first GPU acquire can
-// already find them on the device (once the copies are done).
+// Blocks a GPU client stores go up at commit: the test waits on the GPU
+// row of the statistics, which starts no copy (a GPU acquire would start the
+// copies itself), and then the first GPU acquire finds every block on the
+// device, byte-exact.
 TEST(DaemonGpuCudaTest, BlocksAGpuClientStoresGoUpAtCommit) {
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
@@ -88,6 +84,15 @@ TEST(DaemonGpuCudaTest, BlocksAGpuClientStoresGoUpAtCommit) {
   DaemonProcess daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.log();
   auto client = std::move(daemon.Connect()).value();
+  auto pool = client->GpuPool();
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString() << "\n" << daemon.log();
+  ASSERT_EQ(cudaSetDevice(pool->device), cudaSuccess);
+  cudaIpcMemHandle_t handle;
+  ASSERT_EQ(pool->ipc_handle.size(), sizeof handle);
+  std::memcpy(&handle, pool->ipc_handle.data(), sizeof handle);
+  void* base = nullptr;
+  ASSERT_EQ(cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess), cudaSuccess);
+
   auto ns = *client->OpenNamespace(TestSpec(kBlockBytes));
   const Prompt p = MakePrompt(ns, 4);
   const auto payload = Payload(ns, 4, 3);
@@ -97,19 +102,21 @@ TEST(DaemonGpuCudaTest, BlocksAGpuClientStoresGoUpAtCommit) {
     std::memcpy(res->payload(i).data(), payload.data() + i * kBlockBytes, kBlockBytes);
   }
   ASSERT_TRUE(res->Commit().ok());
-  bool on_gpu = false;
-  for (int attempt = 0; attempt < 200 && !on_gpu; ++attempt) {
-    auto lease = client->Acquire(ns, p.keys, p.tokens, 4, AcquireOptions{.gpu = true});
-    ASSERT_TRUE(lease.ok());
-    ASSERT_EQ(lease->size(), 4u);
-    on_gpu = lease->location(3) == TierKind::kGpu;
-    if (!on_gpu) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(WaitUntil([&] { return TierRow(*client, "gpu").blocks == 4; }))
+      << "stored blocks never reached the GPU tier: " << TierRow(*client, "gpu").blocks
+      << " of 4 there";
+  auto lease = client->Acquire(ns, p.keys, p.tokens, 4, AcquireOptions{.gpu = true});
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  ASSERT_EQ(lease->size(), 4u);
+  std::vector<std::byte> got(kBlockBytes);
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_EQ(lease->location(i), TierKind::kGpu) << "block " << i;
+    ASSERT_EQ(cudaMemcpy(got.data(), static_cast<char*>(base) + lease->gpu_offset(i), kBlockBytes,
+                         cudaMemcpyDeviceToHost),
+              cudaSuccess);
+    EXPECT_EQ(0, std::memcmp(got.data(), payload.data() + i * kBlockBytes, kBlockBytes)) << i;
   }
-  EXPECT_TRUE(on_gpu) << "stored blocks never reached the GPU tier";
-  auto stats = client->GetStats();
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->tiers.front().name, "gpu");
-  EXPECT_EQ(stats->tiers.front().blocks, 4u);
+  EXPECT_EQ(cudaIpcCloseMemHandle(base), cudaSuccess);
 }
 
 }  // namespace

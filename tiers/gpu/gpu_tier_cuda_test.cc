@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -78,23 +79,36 @@ std::string Unhex(const std::string& hex) {
 }
 
 // The reading side of the IPC test, in a fresh process (a CUDA context does
-// not survive fork, so the parent runs this binary again with the handle in
-// the environment). Skips when run on its own.
-TEST(GpuTierCudaTest, IpcReaderChild) {
-  const char* handle_hex = std::getenv("TIERKV_TEST_IPC_HANDLE");
-  if (!handle_hex) GTEST_SKIP() << "runs only as the child of AnotherProcessReadsThePool...";
+// not survive fork, so the parent runs this binary again, with
+// kIpcReaderFlag and the handle; main() below sends it here instead of to
+// the tests). Returns the process's exit status: 0 when the pool's bytes at
+// offset 4096 are Pattern(1 MiB, 4).
+constexpr char kIpcReaderFlag[] = "--ipc-reader";
+
+int RunIpcReader(const std::string& handle_hex) {
   const std::string raw = Unhex(handle_hex);
-  ASSERT_EQ(raw.size(), sizeof(cudaIpcMemHandle_t));
+  if (raw.size() != sizeof(cudaIpcMemHandle_t)) {
+    std::fprintf(stderr, "ipc reader: handle of %zu bytes\n", raw.size());
+    return 2;
+  }
   cudaIpcMemHandle_t handle;
   std::memcpy(&handle, raw.data(), sizeof handle);
   void* base = nullptr;
-  ASSERT_EQ(cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess), cudaSuccess);
+  if (cudaError_t e = cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess);
+      e != cudaSuccess) {
+    std::fprintf(stderr, "ipc reader: cudaIpcOpenMemHandle: %s\n", cudaGetErrorString(e));
+    return 3;
+  }
   std::vector<std::byte> got(1 << 20);
-  ASSERT_EQ(cudaMemcpy(got.data(), static_cast<char*>(base) + 4096, got.size(),
-                       cudaMemcpyDeviceToHost),
-            cudaSuccess);
-  EXPECT_EQ(got, Pattern(1 << 20, 4));
-  EXPECT_EQ(cudaIpcCloseMemHandle(base), cudaSuccess);
+  const cudaError_t copied =
+      cudaMemcpy(got.data(), static_cast<char*>(base) + 4096, got.size(), cudaMemcpyDeviceToHost);
+  const bool exact = copied == cudaSuccess && got == Pattern(1 << 20, 4);
+  if (!exact) {
+    std::fprintf(stderr, "ipc reader: %s\n",
+                 copied != cudaSuccess ? cudaGetErrorString(copied) : "bytes differ");
+  }
+  const bool closed = cudaIpcCloseMemHandle(base) == cudaSuccess;
+  return exact && closed ? 0 : 4;
 }
 
 TEST(GpuTierCudaTest, AnotherProcessReadsThePoolThroughItsIpcHandle) {
@@ -106,12 +120,20 @@ TEST(GpuTierCudaTest, AnotherProcessReadsThePoolThroughItsIpcHandle) {
   auto exported = (*memory)->Export();
   ASSERT_TRUE(exported.ok());
   ASSERT_EQ(exported->ipc_handle.size(), sizeof(cudaIpcMemHandle_t));
-  const std::string command = "TIERKV_TEST_IPC_HANDLE=" + Hex(exported->ipc_handle) +
-                              " /proc/" + std::to_string(::getpid()) +
-                              "/exe --gtest_filter=GpuTierCudaTest.IpcReaderChild";
+  const std::string command = "/proc/" + std::to_string(::getpid()) + "/exe " + kIpcReaderFlag +
+                              " " + Hex(exported->ipc_handle);
   const int rc = std::system(command.c_str());
   EXPECT_EQ(rc, 0) << "the child could not read the pool through the IPC handle";
 }
 
 }  // namespace
 }  // namespace tierkv
+
+// The tests, or (with kIpcReaderFlag) the reading side of the IPC test.
+int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == tierkv::kIpcReaderFlag) {
+    return tierkv::RunIpcReader(argv[2]);
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
