@@ -216,4 +216,25 @@ std::vector<std::byte> Payload(const Namespace& ns, size_t blocks, uint64_t seed
   return out;
 }
 
+StoredPrompt MakeStoredPrompt(const Namespace& ns, size_t index, size_t blocks) {
+  return {MakePrompt(ns, blocks, static_cast<TokenId>(100000 * (index + 1))),
+          Payload(ns, blocks, index + 1)};
+}
+
+StoredPrompt PutStoredPrompt(Client& client, const Namespace& ns, size_t index, size_t blocks) {
+  StoredPrompt s = MakeStoredPrompt(ns, index, blocks);
+  const Status put = client.Put(ns, ns.id, s.prompt.keys, s.prompt.tokens, s.payload);
+  EXPECT_TRUE(put.ok()) << "prompt " << index << ": " << put.ToString();
+  return s;
+}
+
+size_t GetExact(Client& client, const Namespace& ns, const StoredPrompt& s, bool* exact) {
+  std::vector<std::byte> out(s.payload.size());
+  auto n = client.Get(ns, s.prompt.keys, s.prompt.tokens, out);
+  EXPECT_TRUE(n.ok()) << n.status().ToString();
+  if (!n.ok()) return 0;
+  *exact = std::memcmp(out.data(), s.payload.data(), *n * ns.block_bytes) == 0;
+  return *n;
+}
+
 }  // namespace tierkv::testing

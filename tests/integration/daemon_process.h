@@ -71,4 +71,18 @@ Prompt MakePrompt(const Namespace& ns, size_t blocks, TokenId first = 1);
 // Deterministic payload bytes for block `i` of a prompt seeded by `seed`.
 std::vector<std::byte> Payload(const Namespace& ns, size_t blocks, uint64_t seed);
 
+// A prompt and the bytes stored for it: prompt `index` of `blocks` blocks has
+// tokens from 100000 * (index + 1) and payload seed index + 1, so any test
+// (or a restarted one) can recompute what it stored.
+struct StoredPrompt {
+  Prompt prompt;
+  std::vector<std::byte> payload;
+};
+StoredPrompt MakeStoredPrompt(const Namespace& ns, size_t index, size_t blocks);
+// Makes prompt `index` and puts it; a failed put fails the current test.
+StoredPrompt PutStoredPrompt(Client& client, const Namespace& ns, size_t index, size_t blocks);
+// How many leading blocks of `s` the daemon serves; *exact says whether they
+// are the bytes that were stored. A failed get fails the test and serves 0.
+size_t GetExact(Client& client, const Namespace& ns, const StoredPrompt& s, bool* exact);
+
 }  // namespace tierkv::testing

@@ -196,6 +196,38 @@ TEST_F(DaemonTest, BadRequestsGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(out, Payload(ns_, 2, 5));
 }
 
+// A block reserved and not yet committed is being written: another
+// reserver of the same chain gets no slot for it (and writes nothing), and
+// lookups do not see it until its writer commits.
+TEST_F(DaemonTest, ReserversSkipBlocksStillBeingWritten) {
+  const Prompt p = MakePrompt(ns_, 3);
+  const auto first_bytes = Payload(ns_, 3, 21);
+  auto first = client_->Reserve(ns_, ns_.id, p.keys, p.tokens);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_EQ(first->payload(i).size(), kBlockBytes) << "block " << i;
+    std::memcpy(first->payload(i).data(), first_bytes.data() + i * kBlockBytes, kBlockBytes);
+  }
+  auto other = std::move(daemon_->Connect()).value();
+  const Namespace ns = *other->OpenNamespace(TestSpec(kBlockBytes));
+  auto second = other->Reserve(ns, ns.id, p.keys, p.tokens);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_EQ(second->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(second->payload(i).empty()) << "block " << i << " got a second slot";
+  }
+  EXPECT_EQ(TierRow(*client_, "host").used_bytes, 3 * kBlockBytes);
+  EXPECT_EQ(other->Lookup(ns, p.keys, p.tokens)->matched_blocks, 0u);
+  ASSERT_TRUE(second->Commit().ok());
+  EXPECT_EQ(other->Lookup(ns, p.keys, p.tokens)->matched_blocks, 0u)
+      << "a commit of skipped blocks published the other writer's blocks";
+  ASSERT_TRUE(first->Commit().ok());
+  std::vector<std::byte> out(3 * kBlockBytes);
+  EXPECT_EQ(*other->Get(ns, p.keys, p.tokens, out), 3u);
+  EXPECT_EQ(out, first_bytes);
+}
+
 // Found by fuzz_request_handler: a namespace named with bytes that are not
 // UTF-8 made the stats document throw when dumped, killing the daemon.
 TEST_F(DaemonTest, StatsSurviveNamesThatAreNotUtf8) {
@@ -237,6 +269,41 @@ TEST_F(DaemonTest, AbortedAndAbandonedReservationsFreeTheirSlots) {
   std::vector<std::byte> out(4 * kBlockBytes);
   EXPECT_EQ(*client_->Get(ns_, aborted.keys, aborted.tokens, out), 4u);
   EXPECT_EQ(out, Payload(ns_, 4, 8));
+}
+
+// A size class with nothing to evict takes room from another class's least
+// recently used blocks: a pool full of 1 MiB blocks still takes 512 KiB ones.
+TEST(DaemonEvictionTest, AFullPoolTakesBlocksOfAnotherSizeFromItsOldest) {
+  constexpr uint64_t kBig = 1 << 20;
+  constexpr uint64_t kSmall = kBig / 2;
+  constexpr size_t kBigPrompts = 8;  // 8 x 8 MiB: the whole 64 MiB pool
+  constexpr size_t kPromptBlocks = 8;
+  DaemonProcess daemon({"--nvme-bytes", "0"});
+  ASSERT_TRUE(daemon.Start()) << daemon.log();
+  auto client = std::move(daemon.Connect()).value();
+  const Namespace big = *client->OpenNamespace(TestSpec(kBig));
+  const Namespace small = *client->OpenNamespace(TestSpec(kSmall));
+  std::vector<Prompt> bigs;
+  for (size_t i = 0; i < kBigPrompts; ++i) {
+    bigs.push_back(MakePrompt(big, kPromptBlocks, static_cast<TokenId>(100000 * (i + 1))));
+    ASSERT_TRUE(
+        client->Put(big, big.id, bigs[i].keys, bigs[i].tokens, Payload(big, kPromptBlocks, i + 1))
+            .ok());
+  }
+  ASSERT_EQ(TierRow(*client, "host").used_bytes, kBigPrompts * kPromptBlocks * kBig);
+  // One slab's worth of small blocks (8 MiB).
+  const Prompt p = MakePrompt(small, 16, 7000000);
+  const auto small_bytes = Payload(small, 16, 99);
+  ASSERT_TRUE(client->Put(small, small.id, p.keys, p.tokens, small_bytes).ok());
+  std::vector<std::byte> out(small_bytes.size());
+  EXPECT_EQ(*client->Get(small, p.keys, p.tokens, out), 16u);
+  EXPECT_EQ(out, small_bytes);
+  // The room came from the oldest big prompt, tail first; the newest is whole.
+  EXPECT_GE(TierRow(*client, "host").evictions, kPromptBlocks);
+  EXPECT_EQ(client->Lookup(big, bigs[0].keys, bigs[0].tokens)->matched_blocks, 0u);
+  std::vector<std::byte> newest(kPromptBlocks * kBig);
+  EXPECT_EQ(*client->Get(big, bigs.back().keys, bigs.back().tokens, newest), kPromptBlocks);
+  EXPECT_EQ(newest, Payload(big, kPromptBlocks, kBigPrompts));
 }
 
 TEST(DaemonLifecycleTest, SigtermStopsCleanlyAndRemovesTheSocket) {

@@ -8,11 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "tests/integration/daemon_process.h"
+#include "tests/integration/stats_rows.h"
 
 namespace tierkv::testing {
 namespace {
@@ -23,30 +23,11 @@ namespace fs = std::filesystem;
 constexpr uint64_t kBlockBytes = 1 << 20;
 constexpr size_t kPromptBlocks = 8;
 
-struct Stored {
-  Prompt prompt;
-  std::vector<std::byte> payload;
-};
+using Stored = StoredPrompt;
 
 Stored PutPrompt(Client& c, const Namespace& ns, size_t index) {
-  Stored s{MakePrompt(ns, kPromptBlocks, static_cast<TokenId>(100000 * (index + 1))),
-           Payload(ns, kPromptBlocks, index + 1)};
-  Status st = c.Put(ns, ns.id, s.prompt.keys, s.prompt.tokens, s.payload);
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return s;
+  return PutStoredPrompt(c, ns, index, kPromptBlocks);
 }
-
-// How many leading blocks come back, and whether they are byte-exact.
-size_t GetExact(Client& c, const Namespace& ns, const Stored& s, bool* exact) {
-  std::vector<std::byte> out(s.payload.size());
-  auto n = c.Get(ns, s.prompt.keys, s.prompt.tokens, out);
-  EXPECT_TRUE(n.ok()) << n.status().ToString();
-  if (!n.ok()) return 0;
-  *exact = std::memcmp(out.data(), s.payload.data(), *n * kBlockBytes) == 0;
-  return *n;
-}
-
-nlohmann::json StatsDoc(Client& c) { return nlohmann::json::parse(c.GetStats()->raw_json); }
 
 std::vector<std::string> NvmeFlags(const std::string& nvme_bytes = "512MiB") {
   return {"--nvme-bytes", nvme_bytes};
@@ -60,9 +41,10 @@ TEST(NvmeTierTest, DemotesUnderPressureAndPromotesOnAcquire) {
   // 24 prompts of 8 MiB: three times the host tier.
   std::vector<Stored> stored;
   for (size_t i = 0; i < 24; ++i) stored.push_back(PutPrompt(*client, ns, i));
-  auto doc = StatsDoc(*client);
-  EXPECT_GT(doc["demotions"].get<uint64_t>(), 0u);
-  EXPECT_EQ(doc["dropped_blocks"].get<uint64_t>(), 0u) << "NVMe had room: nothing may be dropped";
+  auto doc = StatsJson(*client);
+  EXPECT_GT(doc.at("demotions").get<uint64_t>(), 0u);
+  EXPECT_EQ(doc.at("dropped_blocks").get<uint64_t>(), 0u)
+      << "NVMe had room: nothing may be dropped";
   // The oldest prompt now lives on NVMe only.
   auto hit = client->Lookup(ns, stored[0].prompt.keys, stored[0].prompt.tokens);
   ASSERT_TRUE(hit.ok());
@@ -74,9 +56,9 @@ TEST(NvmeTierTest, DemotesUnderPressureAndPromotesOnAcquire) {
     EXPECT_EQ(GetExact(*client, ns, stored[i], &exact), kPromptBlocks) << "prompt " << i;
     EXPECT_TRUE(exact) << "prompt " << i;
   }
-  doc = StatsDoc(*client);
-  EXPECT_GT(doc["promotions"].get<uint64_t>(), 0u);
-  EXPECT_GT(doc["tiers"][1]["bytes_read"].get<uint64_t>(), 0u);
+  doc = StatsJson(*client);
+  EXPECT_GT(doc.at("promotions").get<uint64_t>(), 0u);
+  EXPECT_GT(TierJson(*client, "nvme").at("bytes_read").get<uint64_t>(), 0u);
 }
 
 TEST(NvmeTierTest, PrefetchMovesBlocksUpBeforeAcquire) {
@@ -90,16 +72,13 @@ TEST(NvmeTierTest, PrefetchMovesBlocksUpBeforeAcquire) {
             TierKind::kNvme);
   ASSERT_TRUE(
       client->Lookup(ns, stored[0].prompt.keys, stored[0].prompt.tokens, {.prefetch = true}).ok());
-  // The promotion runs in the background; soon the blocks are on the host.
-  bool on_host = false;
-  for (int i = 0; i < 200 && !on_host; ++i) {
+  // The promotion runs in the background, with no acquire to start it.
+  EXPECT_TRUE(WaitUntil([&] {
     auto hit = client->Lookup(ns, stored[0].prompt.keys, stored[0].prompt.tokens);
-    on_host = hit->matched_blocks == kPromptBlocks &&
-              std::all_of(hit->locations.begin(), hit->locations.end(),
-                          [](TierKind t) { return t == TierKind::kHost; });
-    if (!on_host) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(on_host);
+    return hit->matched_blocks == kPromptBlocks &&
+           std::all_of(hit->locations.begin(), hit->locations.end(),
+                       [](TierKind t) { return t == TierKind::kHost; });
+  })) << "prefetched blocks never reached the host";
   bool exact = false;
   EXPECT_EQ(GetExact(*client, ns, stored[0], &exact), kPromptBlocks);
   EXPECT_TRUE(exact);
@@ -140,7 +119,7 @@ TEST(NvmeTierTest, SigkillDuringPutsLosesNothingFlushed) {
     if (!c.ok()) _exit(1);
     auto ns = (*c)->OpenNamespace(TestSpec(kBlockBytes));
     for (uint32_t i = 0;; ++i) {
-      Stored s{MakePrompt(*ns, kPromptBlocks, 100000 * (i + 1)), Payload(*ns, kPromptBlocks, i + 1)};
+      Stored s = MakeStoredPrompt(*ns, i, kPromptBlocks);
       Status put = (*c)->Put(*ns, ns->id, s.prompt.keys, s.prompt.tokens, s.payload);
       if (!put.ok()) {
         fprintf(stderr, "writer: put %u: %s\n", i, put.ToString().c_str());
@@ -172,14 +151,14 @@ TEST(NvmeTierTest, SigkillDuringPutsLosesNothingFlushed) {
   auto client = std::move(daemon.Connect()).value();
   const Namespace ns = *client->OpenNamespace(TestSpec(kBlockBytes));
   for (uint32_t i : durable) {
-    Stored s{MakePrompt(ns, kPromptBlocks, 100000 * (i + 1)), Payload(ns, kPromptBlocks, i + 1)};
+    Stored s = MakeStoredPrompt(ns, i, kPromptBlocks);
     bool exact = false;
     EXPECT_EQ(GetExact(*client, ns, s, &exact), kPromptBlocks) << "durable prompt " << i;
     EXPECT_TRUE(exact) << "durable prompt " << i;
   }
   // Whatever else survived is exact too: nothing corrupt is ever served.
   for (uint32_t i = durable.back() + 1; i < durable.back() + 10; ++i) {
-    Stored s{MakePrompt(ns, kPromptBlocks, 100000 * (i + 1)), Payload(ns, kPromptBlocks, i + 1)};
+    Stored s = MakeStoredPrompt(ns, i, kPromptBlocks);
     bool exact = false;
     const size_t n = GetExact(*client, ns, s, &exact);
     if (n > 0) {
@@ -219,8 +198,7 @@ TEST(NvmeTierTest, CorruptedSlabByteIsDroppedNotServed) {
   const size_t n = GetExact(*client, ns, s, &exact);
   EXPECT_LT(n, kPromptBlocks) << "a corrupt block was served";
   EXPECT_TRUE(exact) << "the blocks before it must still be exact";
-  auto doc = StatsDoc(*client);
-  EXPECT_GE(doc["tiers"][1]["corrupt_dropped"].get<uint64_t>(), 1u);
+  EXPECT_GE(TierJson(*client, "nvme").at("corrupt_dropped").get<uint64_t>(), 1u);
   // Asked again: a clean miss at the same place, nothing corrupt.
   EXPECT_EQ(client->Lookup(ns, s.prompt.keys, s.prompt.tokens)->matched_blocks, n);
 }
@@ -233,9 +211,9 @@ TEST(NvmeTierTest, CappedTierDropsItsOldestAndKeepsServing) {
   const Namespace ns = *client->OpenNamespace(TestSpec(kBlockBytes));
   std::vector<Stored> stored;
   for (size_t i = 0; i < 20; ++i) stored.push_back(PutPrompt(*client, ns, i));
-  auto doc = StatsDoc(*client);
-  EXPECT_LE(doc["tiers"][1]["used_bytes"].get<uint64_t>(), 32u << 20);
-  EXPECT_GT(doc["tiers"][1]["evictions"].get<uint64_t>(), 0u);
+  const auto nvme = TierJson(*client, "nvme");
+  EXPECT_LE(nvme.at("used_bytes").get<uint64_t>(), 32u << 20);
+  EXPECT_GT(nvme.at("evictions").get<uint64_t>(), 0u);
   // The newest prompts are all there and exact; the oldest went.
   for (size_t i = 12; i < 20; ++i) {
     bool exact = false;
