@@ -73,6 +73,27 @@ TEST_F(DaemonTest, LookupFindsTheLongestVerifiedPrefix) {
   EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 6u);
 }
 
+// Verified hits: a lookup or acquire that presents stored keys with other
+// tokens (what a hash collision would look like) matches only up to the
+// first block whose tokens differ, so another prompt's KV is never served.
+TEST_F(DaemonTest, StoredKeysWithOtherTokensDoNotMatch) {
+  const Prompt p = MakePrompt(ns_, 4);
+  ASSERT_TRUE(client_->Put(ns_, ns_.id, p.keys, p.tokens, Payload(ns_, 4, 3)).ok());
+  auto tokens = p.tokens;
+  tokens[2 * ns_.block_tokens + 5] += 1;  // block 2's tokens differ, its key is the stored one
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, tokens)->matched_blocks, 2u);
+  std::vector<std::byte> out(4 * kBlockBytes);
+  EXPECT_EQ(*client_->Get(ns_, p.keys, tokens, out), 2u);
+  auto tcp = std::move(daemon_->ConnectTcp()).value();
+  const Namespace ns = *tcp->OpenNamespace(TestSpec(kBlockBytes));
+  EXPECT_EQ(*tcp->Get(ns, p.keys, tokens, out), 2u);
+  tokens[5] += 1;  // and block 0's
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, tokens)->matched_blocks, 0u);
+  EXPECT_EQ(*client_->Get(ns_, p.keys, tokens, out), 0u);
+  // The stored prompt itself still matches whole.
+  EXPECT_EQ(client_->Lookup(ns_, p.keys, p.tokens)->matched_blocks, 4u);
+}
+
 TEST_F(DaemonTest, TcpClientsSendAndReceivePayloadsInline) {
   auto tcp = daemon_->ConnectTcp();
   ASSERT_TRUE(tcp.ok()) << tcp.status().ToString();
