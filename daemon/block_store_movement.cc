@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <vector>
 
 #include "daemon/block_store.h"
 
@@ -211,9 +212,15 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
     if (--state->pending == 0) state->done(state->written, state->first_error);
   };
   if (nvme_) {
+    // Keys first: starting a write may drop NVMe-only blocks from the index,
+    // which must not change while it is walked.
+    std::vector<Key128> dirty;
     index_.ForEach([&](BlockEntry* e) {
-      if (e->state != BlockState::kReady || !e->on_host || e->on_nvme) return;
-      const Key128 k = e->key;
+      if (e->state == BlockState::kReady && e->on_host && !e->on_nvme) dirty.push_back(e->key);
+    });
+    for (const Key128& k : dirty) {
+      BlockEntry* e = index_.Find(k);
+      if (!e || e->state != BlockState::kReady || !e->on_host || e->on_nvme) continue;
       if (e->demoting) {
         // A background write is already under way: wait for it too.
         ++state->pending;
@@ -222,7 +229,7 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
           if (done && done->on_nvme) ++state->written;
           if (--state->pending == 0) state->done(state->written, state->first_error);
         });
-        return;
+        continue;
       }
       Status s = SubmitNvmeWrite(e, [finish_one, k](Status r) { finish_one(k, r); });
       if (s.ok()) {
@@ -230,7 +237,7 @@ void BlockStore::Flush(std::function<void(uint64_t, Status)> done) {
       } else if (s.code() != StatusCode::kAlreadyExists && state->first_error.ok()) {
         state->first_error = s;
       }
-    });
+    }
   } else {
     state->first_error = Status::Unsupported("no NVMe tier: nothing can be flushed");
   }
