@@ -9,6 +9,7 @@
 #include "core/gguf_reader.h"
 #include "kernels/half.h"
 #include "kernels/quant_ref.h"
+#include "kernels/quant_repack.h"
 
 namespace tierkv::core {
 namespace {
@@ -44,9 +45,11 @@ Status LoadTensor(const GgufFile& f, const std::string& name, std::initializer_l
   return ToF32(**t, out);
 }
 
-// Loads matrix `name` of `rows` rows of `cols` values.
+// Loads matrix `name` of `rows` rows of `cols` values. Q4_0 matrices only
+// multiplied (not read row by row, as token_embd is) are regrouped in 8 rows
+// for the matrix-vector kernels (kernels/quant_repack.h).
 Status LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int64_t cols,
-                  Matrix* out) {
+                  Matrix* out, bool rows_read_alone = false) {
   const int64_t dims[] = {cols, rows};
   auto t = f.RequireTensor(name, dims);
   if (!t.ok()) return t.status();
@@ -54,7 +57,15 @@ Status LoadMatrix(const GgufFile& f, const std::string& name, int64_t rows, int6
   out->cols = static_cast<int>(cols);
   if (const auto quant = QuantTypeOf((*t)->type)) {
     out->quant = quant;
-    out->blocks.assign((*t)->data.begin(), (*t)->data.end());
+    out->grouped = *quant == kernels::QuantType::kQ4_0 && !rows_read_alone &&
+                   rows % kernels::kQ4_0GroupRows == 0;
+    if (out->grouped) {
+      out->blocks =
+          kernels::RepackQ4_0x8(reinterpret_cast<const kernels::BlockQ4_0*>((*t)->data.data()),
+                                out->rows, out->cols / kernels::kQ4_0BlockValues);
+    } else {
+      out->blocks.assign((*t)->data.begin(), (*t)->data.end());
+    }
     return Status::Ok();
   }
   if ((*t)->type == GgmlType::kF16) {
@@ -94,7 +105,8 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(const std::string& path) {
   m->fingerprint_ = ToHex(Key128{h.low64, h.high64});
 
   const int64_t dim = c.dim, kv = c.kv_dim(), ffn = c.ffn_dim, vocab = c.vocab;
-  TIERKV_RETURN_IF_ERROR(LoadMatrix(f, "token_embd.weight", vocab, dim, &m->token_embd_));
+  TIERKV_RETURN_IF_ERROR(LoadMatrix(f, "token_embd.weight", vocab, dim, &m->token_embd_,
+                                    /*rows_read_alone=*/true));
   m->layers_.resize(c.n_layers);
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";

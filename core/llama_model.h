@@ -20,6 +20,7 @@
 
 #include "core/llama_config.h"
 #include "kernels/quant_blocks.h"
+#include "kernels/quant_matmul.h"
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
 
@@ -28,16 +29,21 @@ namespace tierkv::core {
 // A weight matrix, [rows][cols] (one row per output feature). A float matrix
 // is held in `f32`, and also in `f16` when the file stored it as f16, for the
 // single-token products that are bound by reading weights from memory. A
-// quantized one is held only in `blocks`: `rows` rows of type `quant`.
+// quantized one is held only in `blocks`: `rows` rows of type `quant`, or
+// for Q4_0 with `grouped`, regrouped in 8 rows (kernels/quant_repack.h).
 struct Matrix {
   std::vector<float> f32;
   std::vector<uint16_t> f16;
   std::optional<kernels::QuantType> quant;
+  bool grouped = false;
   std::vector<std::byte> blocks;
   int rows = 0;
   int cols = 0;
 
   bool quantized() const { return quant.has_value(); }
+  kernels::QuantWeights quant_weights() const {
+    return {.type = *quant, .grouped = grouped, .data = blocks.data(), .rows = rows, .cols = cols};
+  }
 };
 
 struct LlamaLayer {

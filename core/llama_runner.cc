@@ -24,8 +24,7 @@ void Fit(std::vector<float>& v, size_t n) {
 // reads them as f16: that product is bound by streaming the weights.
 void Project(const float* x, const Matrix& w, float* y, int m, bool accumulate) {
   if (w.quantized()) {
-    kernels::QuantMatMul(*w.quant, w.blocks.data(), x, w.cols, y, w.rows, m, w.rows, w.cols,
-                         accumulate);
+    kernels::QuantMatMul(w.quant_weights(), x, w.cols, y, w.rows, m, accumulate);
   } else if (m == 1 && !w.f16.empty()) {
     kernels::MatVecF16Ref(w.f16.data(), x, y, w.rows, w.cols, accumulate);
   } else {

@@ -92,6 +92,8 @@ TEST(QuantizedModelTest, MatricesKeepTheBlocksOfTheirType) {
     EXPECT_EQ(last.w_down.quant, QuantTypeOf(c.last_attn_v)) << Name(c.format);
     EXPECT_EQ(model->output().quant, QuantTypeOf(c.output)) << Name(c.format);
     EXPECT_TRUE(first.wq.f32.empty());
+    // Q4_0 matrices are regrouped for the products (kernels/quant_repack.h).
+    EXPECT_EQ(first.wq.grouped, c.attn_q == GgmlType::kQ4_0) << Name(c.format);
     EXPECT_EQ(first.wq.blocks.size(), GgmlBytes(c.attn_q, 256 * 256));
   }
 }

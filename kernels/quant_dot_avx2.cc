@@ -7,6 +7,7 @@
 
 #include "kernels/quant_blocks.h"
 #include "kernels/quant_dot_ref.h"
+#include "kernels/quant_repack.h"
 
 // Each kernel keeps the reference's integer partial sums in the same 32-bit
 // lanes and turns them into floats in the same order (see quant_dot_ref.h);
@@ -72,32 +73,93 @@ inline __m256i SumEachOf8(const __m256i (&v)[8]) {
                           _mm256_permute2x128_si256(h0123, h4567, 0x31));
 }
 
-// Eight Q4_0 rows, one per lane: block sums of (q - 8) * y as q * y - 8 * sum(y).
-void DotQ4_0Rows8(const void* w, size_t row_bytes, const BlockQ8_0* a, int blocks, float* out) {
+// 8 * sum(y) of one activation block, in every lane.
+inline __m256i EightTimesSum(__m256i y) {
+  const __m256i pairs = SumPairs(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y));
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+  s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+  return _mm256_set1_epi32(kQ4_0Offset * _mm_cvtsi128_si32(s));
+}
+
+// Eight Q4_0 rows (one per float lane) against up to kMaxActivationRows
+// activation rows, each unpacked weight block used for all of them. Block
+// sums of (q - 8) * y are taken as q * y - 8 * sum(y).
+void DotQ4_0Rows8(const QuantDotTile& t, int r0) {
+  constexpr int kMaxActivationRows = 4;
   const BlockQ4_0* rows[kQ4_0RowGroup];
-  for (int r = 0; r < kQ4_0RowGroup; ++r) rows[r] = Row<BlockQ4_0>(w, row_bytes, r);
-  __m256 acc = _mm256_setzero_ps();
-  for (int b = 0; b < blocks; ++b) {
-    const __m256i y = Load256(a[b].qs);
-    // 8 * sum(y): sum(y) from (1 * y) pairs, then all lanes.
-    const __m256i y_pairs = SumPairs(_mm256_maddubs_epi16(_mm256_set1_epi8(1), y));
-    __m128i ys =
-        _mm_add_epi32(_mm256_castsi256_si128(y_pairs), _mm256_extracti128_si256(y_pairs, 1));
-    ys = _mm_add_epi32(ys, _mm_unpackhi_epi64(ys, ys));
-    ys = _mm_add_epi32(ys, _mm_shuffle_epi32(ys, 1));
-    const __m256i offset = _mm256_set1_epi32(kQ4_0Offset * _mm_cvtsi128_si32(ys));
-    __m256i partial[kQ4_0RowGroup];
-    uint16_t d[kQ4_0RowGroup];
-    for (int r = 0; r < kQ4_0RowGroup; ++r) {
-      partial[r] = SumPairs(_mm256_maddubs_epi16(Nibbles(rows[r][b].qs), y));
-      d[r] = rows[r][b].d;
+  for (int r = 0; r < kQ4_0RowGroup; ++r) rows[r] = Row<BlockQ4_0>(t.w, t.w_row_bytes, r0 + r);
+  const BlockQ8_0* acts[kMaxActivationRows];
+  const int a_rows = t.a_rows < kMaxActivationRows ? t.a_rows : kMaxActivationRows;
+  for (int i = 0; i < a_rows; ++i) acts[i] = Row<BlockQ8_0>(t.a, t.a_row_bytes, i);
+  __m256 acc[kMaxActivationRows];
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  for (int b = 0; b < t.blocks; ++b) {
+    __m256i nibbles[kQ4_0RowGroup];
+    for (int r = 0; r < kQ4_0RowGroup; ++r) nibbles[r] = Nibbles(rows[r][b].qs);
+    // The 8 rows' scales, gathered in registers (a store and a wide reload would stall).
+    const __m256 dw = _mm256_cvtph_ps(
+        _mm_set_epi16(static_cast<int16_t>(rows[7][b].d), static_cast<int16_t>(rows[6][b].d),
+                      static_cast<int16_t>(rows[5][b].d), static_cast<int16_t>(rows[4][b].d),
+                      static_cast<int16_t>(rows[3][b].d), static_cast<int16_t>(rows[2][b].d),
+                      static_cast<int16_t>(rows[1][b].d), static_cast<int16_t>(rows[0][b].d)));
+    for (int i = 0; i < a_rows; ++i) {
+      const __m256i y = Load256(acts[i][b].qs);
+      __m256i partial[kQ4_0RowGroup];
+      for (int r = 0; r < kQ4_0RowGroup; ++r) {
+        partial[r] = SumPairs(_mm256_maddubs_epi16(nibbles[r], y));
+      }
+      const __m256i sums = _mm256_sub_epi32(SumEachOf8(partial), EightTimesSum(y));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(HalfToFloat(acts[i][b].d)));
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[i]);
     }
-    const __m256i sums = _mm256_sub_epi32(SumEachOf8(partial), offset);
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
-    const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(HalfToFloat(a[b].d)));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
   }
-  _mm256_storeu_ps(out, acc);
+  for (int i = 0; i < a_rows; ++i) {
+    _mm256_storeu_ps(t.out + static_cast<size_t>(i) * t.ld_out + r0, acc[i]);
+  }
+}
+
+// Regrouped Q4_0 (quant_repack.h): one group of 8 rows, one per lane,
+// against up to kMaxActivationRows activation rows. Every 4 bytes of a lane
+// meet the same 4 activation bytes; the pair sums of one block (at most
+// 8 * 2 * 15 * 127 = 30480) fit 16 bits before one widening.
+void DotQ4_0Group(const BlockQ4_0x8* w, const QuantDotTile& t, float* out) {
+  constexpr int kMaxActivationRows = 4;
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const BlockQ8_0* acts[kMaxActivationRows];
+  const int a_rows = t.a_rows < kMaxActivationRows ? t.a_rows : kMaxActivationRows;
+  for (int i = 0; i < a_rows; ++i) acts[i] = Row<BlockQ8_0>(t.a, t.a_row_bytes, i);
+  __m256 acc[kMaxActivationRows];
+  for (__m256& v : acc) v = _mm256_setzero_ps();
+  for (int b = 0; b < t.blocks; ++b) {
+    __m256i lo[kQ4_0GroupChunks], hi[kQ4_0GroupChunks];
+    for (int c = 0; c < kQ4_0GroupChunks; ++c) {
+      const __m256i bytes = Load256(w[b].qs[c]);
+      lo[c] = _mm256_and_si256(bytes, low4);
+      hi[c] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+    for (int i = 0; i < a_rows; ++i) {
+      const int8_t* y = acts[i][b].qs;
+      auto four = [&](int at) {
+        int32_t v;
+        std::memcpy(&v, y + at, 4);
+        return _mm256_set1_epi32(v);
+      };
+      __m256i pairs = _mm256_maddubs_epi16(lo[0], four(0));
+      for (int c = 1; c < kQ4_0GroupChunks; ++c) {
+        pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(lo[c], four(4 * c)));
+      }
+      for (int c = 0; c < kQ4_0GroupChunks; ++c) {
+        pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(hi[c], four(16 + 4 * c)));
+      }
+      const __m256i sums = _mm256_sub_epi32(SumPairs(pairs), EightTimesSum(Load256(y)));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(HalfToFloat(acts[i][b].d)));
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[i]);
+    }
+  }
+  for (int i = 0; i < a_rows; ++i)
+    _mm256_storeu_ps(out + static_cast<size_t>(i) * t.ld_out, acc[i]);
 }
 
 // A Q4_K block's 6-bit scales (bytes 0..7) and mins (bytes 8..15), from its
@@ -192,38 +254,55 @@ float DotQ6K(const BlockQ6K* w, const BlockQ8K* a, int blocks) {
   return SumLanes(acc);
 }
 
+// Every (activation row, weight row) pair of the tile through `dot`.
+template <typename Weights, typename Acts>
+void EachPair(const QuantDotTile& t, float (*dot)(const Weights*, const Acts*, int)) {
+  for (int i = 0; i < t.a_rows; ++i) {
+    const auto* a = Row<Acts>(t.a, t.a_row_bytes, i);
+    for (int r = 0; r < t.rows; ++r) {
+      t.out[static_cast<size_t>(i) * t.ld_out + r] =
+          dot(Row<Weights>(t.w, t.w_row_bytes, r), a, t.blocks);
+    }
+  }
+}
+
 }  // namespace
 
-void DotRowsQ8_0Avx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                     float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ8_0(Row<BlockQ8_0>(w, row_bytes, r), static_cast<const BlockQ8_0*>(a), blocks);
+void DotQ8_0Avx2(const QuantDotTile& t) { EachPair<BlockQ8_0, BlockQ8_0>(t, DotQ8_0); }
+
+void DotQ4_0Avx2(const QuantDotTile& t) {
+  constexpr int kMaxActivationRows = 4;
+  for (int i0 = 0; i0 < t.a_rows; i0 += kMaxActivationRows) {
+    QuantDotTile part = t;
+    part.a = static_cast<const std::byte*>(t.a) + i0 * t.a_row_bytes;
+    part.a_rows = t.a_rows - i0 < kMaxActivationRows ? t.a_rows - i0 : kMaxActivationRows;
+    part.out = t.out + static_cast<size_t>(i0) * t.ld_out;
+    int r = 0;
+    for (; r + kQ4_0RowGroup <= t.rows; r += kQ4_0RowGroup) DotQ4_0Rows8(part, r);
+    if (r < t.rows) {  // the last rows, one at a time
+      part.w = static_cast<const std::byte*>(t.w) + r * t.w_row_bytes;
+      part.rows = t.rows - r;
+      part.out += r;
+      DotQ4_0Ref(part);
+    }
   }
 }
 
-void DotRowsQ4_0Avx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                     float* out) {
-  const auto* act = static_cast<const BlockQ8_0*>(a);
-  int r = 0;
-  for (; r + kQ4_0RowGroup <= rows; r += kQ4_0RowGroup) {
-    DotQ4_0Rows8(Row<BlockQ4_0>(w, row_bytes, r), row_bytes, act, blocks, out + r);
-  }
-  if (r < rows)
-    DotRowsQ4_0Ref(Row<BlockQ4_0>(w, row_bytes, r), row_bytes, rows - r, a, blocks, out + r);
-}
-
-void DotRowsQ4KAvx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ4K(Row<BlockQ4K>(w, row_bytes, r), static_cast<const BlockQ8K*>(a), blocks);
+void DotQ4_0x8Avx2(const QuantDotTile& t) {
+  constexpr int kMaxActivationRows = 4;
+  for (int i0 = 0; i0 < t.a_rows; i0 += kMaxActivationRows) {
+    QuantDotTile part = t;
+    part.a = static_cast<const std::byte*>(t.a) + i0 * t.a_row_bytes;
+    part.a_rows = t.a_rows - i0 < kMaxActivationRows ? t.a_rows - i0 : kMaxActivationRows;
+    for (int r = 0; r < t.rows; r += kQ4_0GroupRows) {
+      const auto* group = reinterpret_cast<const BlockQ4_0x8*>(static_cast<const std::byte*>(t.w) +
+                                                               r * t.w_row_bytes);
+      DotQ4_0Group(group, part, t.out + static_cast<size_t>(i0) * t.ld_out + r);
+    }
   }
 }
 
-void DotRowsQ6KAvx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ6K(Row<BlockQ6K>(w, row_bytes, r), static_cast<const BlockQ8K*>(a), blocks);
-  }
-}
+void DotQ4KAvx2(const QuantDotTile& t) { EachPair<BlockQ4K, BlockQ8K>(t, DotQ4K); }
+void DotQ6KAvx2(const QuantDotTile& t) { EachPair<BlockQ6K, BlockQ8K>(t, DotQ6K); }
 
 }  // namespace tierkv::kernels

@@ -4,17 +4,14 @@
 // whatever the rest of the build targets.
 #pragma once
 
-#include <cstddef>
+#include "kernels/quant_dot_ref.h"
 
 namespace tierkv::kernels {
 
-void DotRowsQ8_0Avx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                     float* out);
-void DotRowsQ4_0Avx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                     float* out);
-void DotRowsQ4KAvx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out);
-void DotRowsQ6KAvx2(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out);
+void DotQ8_0Avx2(const QuantDotTile& tile);
+void DotQ4_0Avx2(const QuantDotTile& tile);
+void DotQ4_0x8Avx2(const QuantDotTile& tile);  // regrouped weights (quant_repack.h)
+void DotQ4KAvx2(const QuantDotTile& tile);
+void DotQ6KAvx2(const QuantDotTile& tile);
 
 }  // namespace tierkv::kernels

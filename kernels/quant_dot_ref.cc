@@ -119,32 +119,25 @@ float DotQ6K(const BlockQ6K* w, const BlockQ8K* a, int blocks) {
 
 }  // namespace
 
-void DotRowsQ8_0Ref(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ8_0(Row<BlockQ8_0>(w, row_bytes, r), static_cast<const BlockQ8_0*>(a), blocks);
+namespace {
+
+// Every (activation row, weight row) pair of the tile through `dot`.
+template <typename Weights, typename Acts>
+void EachPair(const QuantDotTile& t, float (*dot)(const Weights*, const Acts*, int)) {
+  for (int i = 0; i < t.a_rows; ++i) {
+    const auto* a = Row<Acts>(t.a, t.a_row_bytes, i);
+    for (int r = 0; r < t.rows; ++r) {
+      t.out[static_cast<size_t>(i) * t.ld_out + r] =
+          dot(Row<Weights>(t.w, t.w_row_bytes, r), a, t.blocks);
+    }
   }
 }
 
-void DotRowsQ4_0Ref(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ4_0(Row<BlockQ4_0>(w, row_bytes, r), static_cast<const BlockQ8_0*>(a), blocks);
-  }
-}
+}  // namespace
 
-void DotRowsQ4KRef(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                   float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ4K(Row<BlockQ4K>(w, row_bytes, r), static_cast<const BlockQ8K*>(a), blocks);
-  }
-}
-
-void DotRowsQ6KRef(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                   float* out) {
-  for (int r = 0; r < rows; ++r) {
-    out[r] = DotQ6K(Row<BlockQ6K>(w, row_bytes, r), static_cast<const BlockQ8K*>(a), blocks);
-  }
-}
+void DotQ8_0Ref(const QuantDotTile& t) { EachPair<BlockQ8_0, BlockQ8_0>(t, DotQ8_0); }
+void DotQ4_0Ref(const QuantDotTile& t) { EachPair<BlockQ4_0, BlockQ8_0>(t, DotQ4_0); }
+void DotQ4KRef(const QuantDotTile& t) { EachPair<BlockQ4K, BlockQ8K>(t, DotQ4K); }
+void DotQ6KRef(const QuantDotTile& t) { EachPair<BlockQ6K, BlockQ8K>(t, DotQ6K); }
 
 }  // namespace tierkv::kernels

@@ -23,8 +23,7 @@
 // These scalar kernels are the reference that the SIMD kernels
 // (quant_dot_avx2.cc) must equal exactly.
 //
-// Every kernel: out[r] = w_r . a for r in [0, rows), where w_r starts
-// `row_bytes` after w_(r-1) and both rows are `blocks` blocks long.
+// Every kernel computes one tile (QuantDotTile) of a product.
 // Thread safety: pure functions.
 #pragma once
 
@@ -32,16 +31,27 @@
 
 namespace tierkv::kernels {
 
-using QuantDotRowsFn = void (*)(const void* w, size_t row_bytes, int rows, const void* a,
-                                int blocks, float* out);
+// out[i * ld_out + r] = w_r . a_i for weight rows r < rows and activation
+// rows i < a_rows, rows `w_row_bytes` and `a_row_bytes` apart, `blocks`
+// blocks long. Activations are BlockQ8_0 for Q8_0 and Q4_0 weights, BlockQ8K
+// for Q4_K and Q6_K.
+struct QuantDotTile {
+  const void* w = nullptr;
+  size_t w_row_bytes = 0;
+  int rows = 0;
+  const void* a = nullptr;
+  size_t a_row_bytes = 0;
+  int a_rows = 0;
+  int blocks = 0;
+  float* out = nullptr;
+  int ld_out = 0;
+};
 
-void DotRowsQ8_0Ref(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out);  // a: BlockQ8_0
-void DotRowsQ4_0Ref(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                    float* out);  // a: BlockQ8_0
-void DotRowsQ4KRef(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                   float* out);  // a: BlockQ8K
-void DotRowsQ6KRef(const void* w, size_t row_bytes, int rows, const void* a, int blocks,
-                   float* out);  // a: BlockQ8K
+using QuantDotFn = void (*)(const QuantDotTile& tile);
+
+void DotQ8_0Ref(const QuantDotTile& tile);
+void DotQ4_0Ref(const QuantDotTile& tile);
+void DotQ4KRef(const QuantDotTile& tile);
+void DotQ6KRef(const QuantDotTile& tile);
 
 }  // namespace tierkv::kernels

@@ -28,15 +28,26 @@ QuantPath HostQuantPath();
 
 // The type activations are quantized to for a product with `weights`.
 QuantType ActivationTypeFor(QuantType weights);
-// The dot-product kernel for `weights` on `path`; `weights` is Q8_0, Q4_0, Q4_K or Q6_K.
-QuantDotRowsFn QuantDotKernel(QuantType weights, QuantPath path);
+// A quantized weight matrix: `rows` rows of `cols` values of `type` (cols a
+// multiple of its block size), one after another, or for Q4_0 with
+// `grouped`, regrouped by RepackQ4_0x8 (rows a multiple of 8).
+struct QuantWeights {
+  QuantType type = QuantType::kQ8_0;
+  bool grouped = false;
+  const void* data = nullptr;
+  int rows = 0;
+  int cols = 0;
+};
 
-// y[m][n] = x[m][k] . w^T (or y += ... with `accumulate`), w being n rows of
-// k values of type `weights` (k a multiple of its block size), x rows `ldx`
-// floats apart, y rows `ldy` apart. Work is spread over ParallelFor's pool.
+// The dot-product kernel for weights of `type` (Q8_0, Q4_0, Q4_K or Q6_K;
+// `grouped` for regrouped Q4_0) on `path`.
+QuantDotFn QuantDotKernel(QuantType type, bool grouped, QuantPath path);
+
+// y[m][w.rows] = x[m][w.cols] . w^T (or y += ... with `accumulate`), x rows
+// `ldx` floats apart, y rows `ldy` apart. Work is spread over ParallelFor's pool.
 // Thread safety: calls from several threads are serialized by ParallelFor;
 // the activation scratch is per calling thread.
-void QuantMatMul(QuantType weights, const void* w, const float* x, int ldx, float* y, int ldy,
-                 int m, int n, int k, bool accumulate);
+void QuantMatMul(const QuantWeights& w, const float* x, int ldx, float* y, int ldy, int m,
+                 bool accumulate);
 
 }  // namespace tierkv::kernels

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/quant_ref.h"
+#include "kernels/quant_repack.h"
 #include "kernels/test_util.h"
 
 namespace tierkv::kernels {
@@ -48,6 +49,23 @@ std::vector<QuantPath> PathsThisMachineRuns() {
   return paths;
 }
 
+// The whole product of `rows` weight rows and `a_rows` activation rows, into out.
+QuantDotTile Tile(QuantType t, const std::vector<std::byte>& w, int rows,
+                  const std::vector<std::byte>& a, int a_rows, int k, std::vector<float>& out) {
+  out.assign(static_cast<size_t>(rows) * a_rows, NAN);
+  QuantDotTile tile;
+  tile.w = w.data();
+  tile.w_row_bytes = QuantRowBytes(t, k);
+  tile.rows = rows;
+  tile.a = a.data();
+  tile.a_row_bytes = QuantRowBytes(ActivationTypeFor(t), k);
+  tile.a_rows = a_rows;
+  tile.blocks = k / QuantBlockValues(t);
+  tile.out = out.data();
+  tile.ld_out = rows;
+  return tile;
+}
+
 TEST(QuantMatMulTest, ScalarDotsEqualTheDequantizedProducts) {
   // The reference's lane bookkeeping changes only float rounding: its result
   // is the exact product of the two quantized rows, to float precision.
@@ -60,8 +78,7 @@ TEST(QuantMatMulTest, ScalarDotsEqualTheDequantizedProducts) {
     const std::vector<float> wf = DequantizeRows(t, w, kRows, kK);
     const std::vector<float> af = DequantizeRows(act, a, 1, kK);
     std::vector<float> got(kRows);
-    QuantDotKernel(t, QuantPath::kScalar)(w.data(), QuantRowBytes(t, kK), kRows, a.data(),
-                                          kK / QuantBlockValues(t), got.data());
+    QuantDotKernel(t, false, QuantPath::kScalar)(Tile(t, w, kRows, a, 1, kK, got));
     for (int r = 0; r < kRows; ++r) {
       double want = 0, scale = 0;
       for (int i = 0; i < kK; ++i) {
@@ -92,19 +109,20 @@ TEST(QuantMatMulTest, EveryPathThisMachineRunsEqualsTheScalarReferenceBitForBit)
             if (t == QuantType::kQ4K) std::memcpy(&w[off + 2], &half_scale, 2);
           }
         }
-        const std::vector<std::byte> a =
-            QuantizeRows(ActivationTypeFor(t), Activations(k, rows * 31 + k), 1, k);
-        std::vector<float> want(rows), got(rows);
-        const int blocks = k / QuantBlockValues(t);
-        QuantDotKernel(t, QuantPath::kScalar)(w.data(), QuantRowBytes(t, k), rows, a.data(), blocks,
-                                              want.data());
-        for (QuantPath path : PathsThisMachineRuns()) {
-          QuantDotKernel(t, path)(w.data(), QuantRowBytes(t, k), rows, a.data(), blocks,
-                                  got.data());
-          for (int r = 0; r < rows; ++r) {
-            ASSERT_EQ(std::memcmp(&got[r], &want[r], sizeof(float)), 0)
-                << QuantPathName(path) << " type " << static_cast<int>(t) << " rows " << rows
-                << " k " << k << " row " << r << ": " << got[r] << " vs " << want[r];
+        // 1 and 6 activation rows: one row, and a full tile of 4 with a rest of 2.
+        for (int a_rows : {1, 6}) {
+          const std::vector<std::byte> a =
+              QuantizeRows(ActivationTypeFor(t), Activations(k * a_rows, rows * 31 + k), a_rows, k);
+          std::vector<float> want, got;
+          QuantDotKernel(t, false, QuantPath::kScalar)(Tile(t, w, rows, a, a_rows, k, want));
+          for (QuantPath path : PathsThisMachineRuns()) {
+            QuantDotKernel(t, false, path)(Tile(t, w, rows, a, a_rows, k, got));
+            for (size_t j = 0; j < want.size(); ++j) {
+              ASSERT_EQ(std::memcmp(&got[j], &want[j], sizeof(float)), 0)
+                  << QuantPathName(path) << " type " << static_cast<int>(t) << " rows " << rows
+                  << " k " << k << " a_rows " << a_rows << " output " << j << ": " << got[j]
+                  << " vs " << want[j];
+            }
           }
         }
       }
@@ -118,22 +136,56 @@ TEST(QuantMatMulTest, MatMulQuantizesEachActivationRowAndAccumulates) {
     const std::vector<std::byte> w = QuantizeRows(t, testing::RandomVector(kN * kK, 11), kN, kK);
     const std::vector<float> x = Activations(kM * kLdx, 12);
     std::vector<float> y(kM * kLdy, 0.25f);
-    QuantMatMul(t, w.data(), x.data(), kLdx, y.data(), kLdy, kM, kN, kK, /*accumulate=*/true);
+    const QuantWeights weights{.type = t, .data = w.data(), .rows = kN, .cols = kK};
+    QuantMatMul(weights, x.data(), kLdx, y.data(), kLdy, kM, /*accumulate=*/true);
     const QuantType act = ActivationTypeFor(t);
     for (int i = 0; i < kM; ++i) {
       std::vector<std::byte> a(QuantRowBytes(act, kK));
       QuantizeRowRef(act, x.data() + i * kLdx, a.data(), kK);
-      std::vector<float> want(kN);
-      QuantDotKernel(t, QuantPath::kScalar)(w.data(), QuantRowBytes(t, kK), kN, a.data(),
-                                            kK / QuantBlockValues(t), want.data());
+      std::vector<float> want;
+      QuantDotKernel(t, false, QuantPath::kScalar)(Tile(t, w, kN, a, 1, kK, want));
       for (int r = 0; r < kN; ++r) {
         ASSERT_EQ(y[i * kLdy + r], 0.25f + want[r]) << "type " << static_cast<int>(t);
       }
       EXPECT_EQ(y[i * kLdy + kN], 0.25f);  // the row padding is untouched
     }
-    QuantMatMul(t, w.data(), x.data(), kLdx, y.data(), kLdy, kM, kN, kK, /*accumulate=*/false);
+    QuantMatMul(weights, x.data(), kLdx, y.data(), kLdy, kM, /*accumulate=*/false);
     EXPECT_NE(y[0], 0.25f);
   }
+}
+
+TEST(QuantMatMulTest, RegroupedQ4_0GivesThePlainBitsOnEveryPath) {
+  constexpr int kRows = 24, kK = 512;
+  const std::vector<std::byte> w =
+      QuantizeRows(QuantType::kQ4_0, testing::RandomVector(kRows * kK, 21), kRows, kK);
+  const std::vector<std::byte> grouped =
+      RepackQ4_0x8(reinterpret_cast<const BlockQ4_0*>(w.data()), kRows, kK / 32);
+  ASSERT_EQ(grouped.size(), w.size());
+  for (int a_rows : {1, 4, 7}) {
+    const std::vector<std::byte> a =
+        QuantizeRows(QuantType::kQ8_0, Activations(kK * a_rows, 22 + a_rows), a_rows, kK);
+    std::vector<float> want, got;
+    QuantDotKernel(QuantType::kQ4_0, false,
+                   QuantPath::kScalar)(Tile(QuantType::kQ4_0, w, kRows, a, a_rows, kK, want));
+    for (QuantPath path : PathsThisMachineRuns()) {
+      QuantDotKernel(QuantType::kQ4_0, true,
+                     path)(Tile(QuantType::kQ4_0, grouped, kRows, a, a_rows, kK, got));
+      ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)), 0)
+          << QuantPathName(path) << " a_rows " << a_rows;
+    }
+  }
+  // Through the matrix product too.
+  const std::vector<float> x = Activations(3 * kK, 23);
+  std::vector<float> y_plain(3 * kRows), y_grouped(3 * kRows);
+  QuantMatMul({.type = QuantType::kQ4_0, .data = w.data(), .rows = kRows, .cols = kK}, x.data(), kK,
+              y_plain.data(), kRows, 3, false);
+  QuantMatMul({.type = QuantType::kQ4_0,
+               .grouped = true,
+               .data = grouped.data(),
+               .rows = kRows,
+               .cols = kK},
+              x.data(), kK, y_grouped.data(), kRows, 3, false);
+  EXPECT_EQ(y_plain, y_grouped);
 }
 
 }  // namespace
