@@ -1,14 +1,18 @@
 // Fuzzes the GGUF reader: any bytes must give a parsed file or a clear error
 // status, never a crash, an out-of-bounds read or a hang. A file that parses
-// also has its llama hyperparameters read and every tensor's bytes touched,
-// since those are what the model loader trusts next, and its tokenizer is built.
+// also has its llama hyperparameters read and its tokenizer built, and every
+// tensor's bytes must lie inside the file: checked explicitly, since the file
+// is memory-mapped and ASan does not see reads past its end inside the last
+// page. Each tensor is then copied whole, as the model loader reads it.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/gguf_reader.h"
 #include "core/llama_config.h"
@@ -24,9 +28,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0 && ::write(fd, data, size) != static_cast<ssize_t>(size)) std::abort();
   auto file = tierkv::core::GgufFile::Open("/proc/self/fd/" + std::to_string(fd));
   if (file.ok()) {
+    const std::span<const std::byte> whole = (*file)->bytes();
+    if (whole.size() != size) std::abort();
     uint64_t sum = 0;
+    std::vector<std::byte> copy;
     for (const auto& t : (*file)->tensors()) {
-      if (!t.data.empty()) sum += static_cast<uint64_t>(t.data.front()) + uint64_t(t.data.back());
+      const bool inside =
+          t.data.data() >= whole.data() && t.data.size() <= size &&
+          t.data.data() - whole.data() <= static_cast<ptrdiff_t>(size - t.data.size());
+      if (!t.data.empty() && !inside) std::abort();  // a tensor reaching past the file
+      copy.assign(t.data.begin(), t.data.end());
+      for (std::byte b : copy) sum += static_cast<uint64_t>(b);
     }
     auto config = tierkv::core::LlamaConfig::FromGguf(**file);
     // The tokenizer metadata is read from the same untrusted header.

@@ -5,6 +5,7 @@
 // whose keys are valid for the harness's fixed secret, fuzz_config a few
 // config files.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -114,6 +115,27 @@ std::vector<uint8_t> Conversation(const std::string& tenant, bool inline_put) {
   return out;
 }
 
+// A reply frame to a `request` with status OK and `fields`.
+template <typename T>
+void AppendReplySeed(const fs::path& dir, const std::string& name, MessageType request,
+                     const T& fields) {
+  std::vector<uint8_t> body;
+  wire::Writer w(&body);
+  wire::EncodeStatus(w, Status::Ok());
+  fields.Encode(w);
+  // The seed must be a reply the client accepts: its fields decode after the status.
+  wire::Reader r(body);
+  T decoded;
+  if (!wire::DecodeStatus(r).ok() || !T::Decode(r, &decoded)) {
+    std::fprintf(stderr, "seed %s does not decode\n", name.c_str());
+    std::exit(1);
+  }
+  std::vector<uint8_t> frame;
+  AppendFrame(static_cast<MessageType>(static_cast<uint16_t>(request) | wire::kReplyBit), body,
+              &frame);
+  WriteSeed(dir, name, frame);
+}
+
 void ProtocolSeeds(const fs::path& dir) {
   const Key128 ns_id = NamespaceIdFor(Spec("default"));
   const wire::BlockChain chain = Chain(ns_id, 2, 1);
@@ -139,17 +161,39 @@ void ProtocolSeeds(const fs::path& dir) {
   AppendMessage(MessageType::kEvict, wire::EvictRequest{1, 0}, &f);
   WriteSeed(dir, "evict", f);
   f.clear();
-  wire::Writer w(&f);
-  f.resize(wire::kHeaderBytes);
-  wire::EncodeStatus(w, Status::NotFound("no such block"));
-  wire::AcquireReply{7, {0, 4096, 8192}, {2, 2, 1}}.Encode(w);
-  WriteSeed(dir, "acquire_reply", f);
-  f.assign(wire::kHeaderBytes, 0);
-  wire::HealthReply{1, "0.1.0", "ok"}.Encode(w);
-  WriteSeed(dir, "health_reply", f);
-  f.assign(wire::kHeaderBytes, 0);
-  wire::TextReply{"{\"tiers\":[]}"}.Encode(w);
-  WriteSeed(dir, "stats_reply", f);
+  AppendMessage(MessageType::kRelease, wire::IdRequest{7}, &f);
+  WriteSeed(dir, "release", f);
+  // Replies as the client reads them: a header, a status, then (on OK) the
+  // fields; one seed per reply type, and one error reply.
+  const Key128 some_key = chain.keys.back();
+  AppendReplySeed(dir, "hello_reply", MessageType::kHello,
+                  wire::HelloReply{wire::kProtocolVersion, "tierkvd 0.1.0", 1, 64ull << 20});
+  AppendReplySeed(dir, "open_namespace_reply", MessageType::kOpenNamespace,
+                  wire::OpenNamespaceReply{ns_id, 1, kBlockTokens, kBlockBytes});
+  AppendReplySeed(dir, "lookup_reply", MessageType::kLookup, wire::LookupReply{{1, 1, 2}});
+  AppendReplySeed(dir, "acquire_reply", MessageType::kAcquire,
+                  wire::AcquireReply{7, {0, 4096, 8192}, {0, 1, 1}});
+  AppendReplySeed(dir, "reserve_reply", MessageType::kReserve,
+                  wire::ReserveReply{3, {0, wire::kNoSlot, 8192}});
+  AppendReplySeed(dir, "count_reply", MessageType::kCommit, wire::CountReply{3});
+  AppendReplySeed(dir, "stats_reply", MessageType::kStats, wire::TextReply{"{\"tiers\":[]}"});
+  AppendReplySeed(dir, "health_reply", MessageType::kHealth,
+                  wire::HealthReply{1, "tierkvd 0.1.0", "host tier 0/64 bytes used"});
+  wire::GpuPoolReply gpu;
+  gpu.device = 0;
+  gpu.pci_bus_id = "0000:01:00.0";
+  gpu.ipc_handle.assign(64, 0x11);
+  gpu.pool_bytes = 2ull << 30;
+  gpu.description = "seed device";
+  AppendReplySeed(dir, "gpu_pool_reply", MessageType::kGpuPool, gpu);
+  f.clear();
+  std::vector<uint8_t> body;
+  wire::Writer w(&body);
+  wire::EncodeStatus(w, Status::NotFound("no block " + ToHex(some_key)));
+  AppendFrame(
+      static_cast<MessageType>(static_cast<uint16_t>(MessageType::kAcquire) | wire::kReplyBit),
+      body, &f);
+  WriteSeed(dir, "error_reply", f);
 }
 
 void ConfigSeeds(const fs::path& dir) {
