@@ -53,6 +53,15 @@ void CheckReply(const wire::FrameHeader& request, std::span<const uint8_t> reply
   if (wire::DecodeStatus(r).code() == StatusCode::kProtocolError && !r.ok()) std::abort();
 }
 
+// What holds after every request, not only when the connection ends: leases
+// are the only pins (this is the only connection), and no pool is over-full.
+void CheckBetweenRequests(const BlockStore& store, const ConnectionResources& conn,
+                          const HostTier& pool, const GpuTier& gpu) {
+  if (conn.lease_count() == 0 && store.counters().pinned_blocks != 0) std::abort();
+  if (pool.used_bytes() > pool.capacity_bytes()) std::abort();
+  if (gpu.used_bytes() > gpu.capacity_bytes()) std::abort();
+}
+
 }  // namespace
 
 void RunFrames(std::span<const uint8_t> frames) {
@@ -80,6 +89,7 @@ void RunFrames(std::span<const uint8_t> frames) {
     }
     if (!reply.empty()) CheckReply(h, reply);
     store.ReapGpu();  // as the event loop does between requests
+    CheckBetweenRequests(store, *conn, pool, gpu);
   }
   conn.reset();  // the connection closes: its pins and reservations go
   if (store.counters().pinned_blocks != 0) std::abort();

@@ -23,8 +23,10 @@ inline constexpr uint64_t kSlabBytes = 1ull << 20;
 
 // Feeds `frames` (header + body, back to back) to a fresh daemon state as one
 // connection. Stops where the session would close the connection (a bad
-// header) or wait for more bytes. Aborts when a reply frame is malformed, or
-// when pins or pool space outlive the connection.
+// header) or wait for more bytes. Aborts when a reply frame is malformed,
+// when a block is pinned between requests while the connection holds no
+// lease, when a pool is over-full, or when pins or pool space outlive the
+// connection.
 void RunFrames(std::span<const uint8_t> frames);
 
 // Appends one request frame to `out`.
