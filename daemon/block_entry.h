@@ -1,6 +1,6 @@
 // What the daemon keeps for one block: its identity (key, parent, namespace,
-// tokens: what a verified hit compares), where its payload lives, its pins and
-// its places in the LRU lists.
+// tokens: what a verified hit compares), where its copies are (Residency and
+// the slots), its pins and its places in the LRU lists.
 //
 // Entries are owned by the BlockIndex (daemon/block_index.h) and keep their
 // address from insertion to erasure, so the store's parts, leases and
@@ -8,20 +8,20 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <vector>
 
 #include "daemon/lru_list.h"
+#include "daemon/residency.h"
 #include "tierkv/keys.h"
 #include "tierkv/tier_kind.h"
-#include "tiers/tier.h"
+#include "tiers/tier_slot.h"
 
 namespace tierkv {
 
-enum class BlockState : uint8_t { kWriting, kReady };
-
-// Links a block into its GPU size class's LRU, beside its host or NVMe list.
+// Links a block into its GPU size class's LRU. The default hook (LruHook)
+// links it into its host size class's LRU while it has a host copy, and into
+// the NVMe LRU while it has none.
 using GpuLruHook = BasicLruHook<struct GpuLruTag>;
 
 struct BlockEntry : LruHook, GpuLruHook {
@@ -35,24 +35,13 @@ struct BlockEntry : LruHook, GpuLruHook {
     return {reinterpret_cast<const TokenId*>(this + 1), token_count_};
   }
 
-  TierSlot host_slot;  // valid while on_host or promoting
-  TierSlot gpu_slot;   // valid while on_gpu or gpu_filling
-  BlockState state = BlockState::kWriting;
-  bool on_gpu = false;       // a GPU copy exists (then on_host too)
-  bool gpu_filling = false;  // the host copy is being copied into gpu_slot
-  bool on_host = false;
-  bool on_nvme = false;    // a durable, indexed NVMe copy exists
-  bool demoting = false;   // an NVMe write of the host copy is in flight
-  bool promoting = false;  // an NVMe read into host_slot is in flight
+  Residency residency = Residency::Reserved();
   uint32_t pins = 0;
-  // Run when the movement in flight (demotion or promotion) ends, also when
-  // the block is dropped meanwhile.
-  std::vector<std::function<void()>> move_waiters;
+  TierSlot host_slot;  // valid while the host copy is reserved, resident or promoting
+  TierSlot gpu_slot;   // valid while the GPU copy is filling or resident
 
-  // The fastest tier holding the block.
-  TierKind tier() const {
-    return on_gpu ? TierKind::kGpu : on_host ? TierKind::kHost : TierKind::kNvme;
-  }
+  // The fastest tier holding a readable copy.
+  TierKind tier() const { return residency.fastest(); }
 
  private:
   friend class BlockIndex;

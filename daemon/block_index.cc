@@ -111,7 +111,7 @@ void BlockIndex::MatchPrefix(const Key128& ns_id, uint32_t block_tokens,
     }
     for (size_t i = begin; i < end; ++i) {
       const BlockEntry* e = found[i - begin];
-      if (!e || e->state != BlockState::kReady || e->ns_id != ns_id || e->parent != parent ||
+      if (!e || !e->residency.ready() || e->ns_id != ns_id || e->parent != parent ||
           e->token_count_ != block_tokens ||
           std::memcmp(e->tokens().data(), chain.tokens.data() + i * block_tokens, token_bytes) !=
               0) {

@@ -55,7 +55,7 @@ class BlockIndex {
   bool Contains(const Key128& key) const;
   size_t size() const;
 
-  // Creates the entry of a block (state kWriting, on no tier) with this
+  // Creates the entry of a block (reserved: Residency::Reserved()) with this
   // identity; nullptr when `key` is already indexed.
   BlockEntry* Insert(const Key128& key, const Key128& parent, const Key128& ns_id,
                      std::span<const TokenId> tokens, uint64_t bytes);

@@ -30,7 +30,7 @@ class BlockIndexTest : public ::testing::Test {
                                     std::span(c.tokens).subspan(i * kBlockTokens, kBlockTokens),
                                     kBlockBytes);
       ASSERT_NE(e, nullptr);
-      e->state = BlockState::kReady;
+      e->residency.Commit();
       parent = c.keys[i];
     }
   }
@@ -68,8 +68,11 @@ TEST_F(BlockIndexTest, MatchesTheLongestStoredPrefixUpToTheLimit) {
 
 TEST_F(BlockIndexTest, ReservedBlocksDoNotMatch) {
   auto c = Chain(2);
-  Store(c);
-  index_.Find(c.keys[1])->state = BlockState::kWriting;
+  Store(Chain(1));
+  BlockEntry* reserved = index_.Insert(c.keys[1], c.keys[0], kNs,
+                                       std::span(c.tokens).subspan(kBlockTokens), kBlockBytes);
+  ASSERT_NE(reserved, nullptr);
+  EXPECT_FALSE(reserved->residency.ready());
   EXPECT_EQ(Matched(c), 1u);
 }
 

@@ -1,59 +1,105 @@
 #include "daemon/block_store.h"
 
 #include <algorithm>
-#include <cstring>
+#include <string>
+
+#include "base/check.h"
+#include "daemon/loop_phase.h"
 
 namespace tierkv {
 
-BlockStore::BlockStore(HostTier* host, BlockStoreOptions options)
-    : host_(host), options_(options) {}
+struct BlockStore::ReserveJob {
+  Key128 ns_id;
+  uint32_t block_tokens = 0;
+  uint64_t block_bytes = 0;
+  const wire::BlockChain* chain = nullptr;
+  std::span<const uint8_t> payload;  // inline payloads, or empty
+  size_t next = 0;                   // the first block not reserved yet
+  Reserved out;
+  ReserveDone done;
+  // Copies of the request, made when the job must wait for room.
+  wire::BlockChain owned_chain;
+  std::vector<uint8_t> owned_payload;
+
+  void OwnRequest() {
+    owned_chain = *chain;
+    chain = &owned_chain;
+    owned_payload.assign(payload.begin(), payload.end());
+    payload = owned_payload;
+  }
+};
+
+struct BlockStore::PromotionJob {
+  std::vector<Key128> keys;
+  size_t next = 0;       // the first key not looked at yet
+  size_t in_flight = 0;  // promotions started and not ended
+  bool waited = false;   // the caller was told to expect `ready`
+  std::function<void()> ready;
+
+  bool finished() const { return next == keys.size() && in_flight == 0; }
+};
+
+BlockStore::BlockStore(HostTier* host, CleaningOptions cleaning)
+    : host_(host), cleaning_(cleaning) {}
 
 BlockStore::~BlockStore() {
-  // GPU copy callbacks name this store: run them while it still exists.
+  // GPU copy callbacks name the mirror: run them while it still exists.
   DrainGpu();
   // Lists do not own their entries; unlink everything before the index goes.
   index_.ForEach([this](BlockEntry* e) { Unlink(e); });
 }
 
-LruList<BlockEntry>& BlockStore::HostLru(uint32_t size_class) {
-  while (host_lru_by_class_.size() <= size_class) {
-    host_lru_by_class_.push_back(std::make_unique<LruList<BlockEntry>>());
-  }
-  return *host_lru_by_class_[size_class];
+void BlockStore::AttachNvme(nvme::NvmeStore* nvme,
+                            std::span<const nvme::BlockRecord> oldest_first) {
+  BlockLifecycle* lifecycle = this;
+  mover_ = std::make_unique<NvmeMover>(nvme, &index_, &host_, &counters_, lifecycle, cleaning_);
+  for (const nvme::BlockRecord& r : oldest_first) mover_->Replay(r);
 }
 
-void BlockStore::Unlink(BlockEntry* e) {
-  if (e->GpuLruHook::linked()) GpuLru(e->gpu_slot.size_class).Unlink(e);
-  if (!e->LruHook::linked()) return;
-  if (e->on_host) {
-    HostLru(e->host_slot.size_class).Unlink(e);
-  } else {
-    nvme_lru_.Unlink(e);
-  }
+void BlockStore::AttachGpu(GpuTier* gpu) {
+  BlockLifecycle* lifecycle = this;
+  gpu_ = std::make_unique<GpuMirror>(gpu, &index_, &host_, &counters_, lifecycle);
 }
 
 void BlockStore::Relink(BlockEntry* e) {
-  if (e->state != BlockState::kReady || e->pins > 0 || e->promoting) return;
-  if (e->on_gpu) GpuLru(e->gpu_slot.size_class).PushFront(e);
-  if (e->gpu_filling) return;  // the host copy is being read: it stays put
-  if (e->on_host) {
-    HostLru(e->host_slot.size_class).PushFront(e);
-  } else if (e->on_nvme) {
-    nvme_lru_.PushFront(e);
+  const Residency& r = e->residency;
+  if (!r.ready() || e->pins > 0 || r.host() == Residency::Host::kPromoting) return;
+  if (r.on_gpu()) gpu_->Link(e);
+  if (r.gpu() == Residency::Gpu::kFilling) return;  // the host copy is being read: it stays
+  if (r.on_host()) {
+    host_.Link(e);
+  } else if (r.on_nvme()) {
+    mover_->Link(e);
   }
 }
 
-void BlockStore::AddNvmeBlock(const nvme::BlockRecord& record) {
-  BlockEntry* e = index_.Insert(record.key, record.parent, record.namespace_id, record.tokens,
-                                record.length);
-  if (!e) return;  // the NVMe index holds each key once
-  e->state = BlockState::kReady;
-  e->on_nvme = true;
-  counters_.CountReady(e->ns_id, +1);
-  Relink(e);  // the caller replays blocks oldest first
+void BlockStore::Unlink(BlockEntry* e) {
+  if (e->GpuLruHook::linked()) gpu_->Unlink(e);
+  if (!e->LruHook::linked()) return;
+  if (e->residency.on_host()) {
+    host_.Unlink(e);
+  } else {
+    mover_->Unlink(e);
+  }
 }
 
-void BlockStore::AttachNvme(nvme::NvmeStore* nvme) { nvme_ = nvme; }
+void BlockStore::Drop(BlockEntry* e) {
+  TIERKV_CHECK(
+      e->residency.ready() && e->pins == 0 && e->residency.host() != Residency::Host::kPromoting,
+      "only a ready, unpinned block that is not being read into is dropped");
+  Unlink(e);
+  counters_.CountReady(e->ns_id, -1);
+  // A GPU copy in flight reads the host slot freed below; its completion
+  // finds no block and discards it (GpuMirror::OnFilled).
+  if (gpu_) gpu_->Forget(e);
+  if (e->residency.on_host()) {
+    host_.Free(e->host_slot);
+    --counters_.host_blocks;
+  }
+  if (mover_) mover_->Forget(*e);
+  ++counters_.dropped_blocks;
+  index_.Erase(e);
+}
 
 std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::BlockChain& chain,
                                            uint32_t max_blocks, bool count_stats) {
@@ -64,8 +110,8 @@ std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::
   tally.asked = asked;
   for (auto it = matched.rbegin(); it != matched.rend(); ++it) {
     BlockEntry* e = *it;
-    tally.on_gpu += e->on_gpu;
-    tally.on_host += e->on_host && !e->on_gpu;
+    tally.on_gpu += e->residency.on_gpu();
+    tally.on_host += e->residency.on_host() && !e->residency.on_gpu();
     Relink(e);
   }
   tally.on_nvme = matched.size() - tally.on_gpu - tally.on_host;
@@ -75,164 +121,291 @@ std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::
 
 void BlockStore::Pin(std::span<BlockEntry* const> entries) {
   for (BlockEntry* e : entries) {
-    if (e->pins++ == 0) {
-      ++counters_.pinned_blocks;
-      Unlink(e);
-    }
+    if (e->pins++ > 0) continue;
+    ++counters_.pinned_blocks;
+    if (e->residency.on_gpu()) ++counters_.gpu_pinned_blocks;
+    Unlink(e);
   }
 }
 
 void BlockStore::Unpin(std::span<BlockEntry* const> entries) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     BlockEntry* e = *it;
-    if (--e->pins == 0) {
-      --counters_.pinned_blocks;
-      Relink(e);
-    }
+    if (--e->pins > 0) continue;
+    --counters_.pinned_blocks;
+    if (e->residency.on_gpu()) --counters_.gpu_pinned_blocks;
+    Relink(e);
   }
 }
 
-Result<std::vector<BlockEntry*>> BlockStore::Reserve(const NamespaceInfo& ns,
-                                                     const wire::BlockChain& chain) {
-  const uint32_t bt = ns.spec.block_tokens;
-  TIERKV_RETURN_IF_ERROR(BlockIndex::CheckChain(chain, bt));
+void BlockStore::StartGpuFills(std::span<BlockEntry* const> entries) {
+  if (gpu_) gpu_->StartFills(entries);
+}
 
-  std::vector<BlockEntry*> out(chain.keys.size(), nullptr);
-  const uint32_t size_class = host_->SizeClassFor(ns.spec.block_bytes);
-  Key128 parent = chain.parent;
-  for (size_t i = 0; i < chain.keys.size(); ++i) {
-    const Key128 key = chain.keys[i];
-    const Key128 block_parent = parent;
-    parent = key;
-    if (index_.Contains(key)) continue;  // stored or being written: nothing to do
-    auto slot = host_->Allocate(ns.spec.block_bytes);
-    while (!slot.ok() && slot.status().IsResourceExhausted() && MakeRoom(size_class)) {
-      slot = host_->Allocate(ns.spec.block_bytes);
+std::optional<Result<BlockStore::Reserved>> BlockStore::Reserve(
+    const NamespaceInfo& ns, const wire::BlockChain& chain, std::span<const uint8_t> inline_payload,
+    ReserveDone done) {
+  if (Status s = BlockIndex::CheckChain(chain, ns.spec.block_tokens); !s.ok()) return s;
+  if (!inline_payload.empty() && inline_payload.size() != chain.keys.size() * ns.spec.block_bytes) {
+    return Status::InvalidArgument("inline payload of " + std::to_string(inline_payload.size()) +
+                                   " bytes for " + std::to_string(chain.keys.size()) +
+                                   " blocks of " + std::to_string(ns.spec.block_bytes));
+  }
+  ReserveJob job;
+  job.ns_id = ns.id;
+  job.block_tokens = ns.spec.block_tokens;
+  job.block_bytes = ns.spec.block_bytes;
+  job.chain = &chain;
+  job.payload = inline_payload;
+  job.out.assign(chain.keys.size(), nullptr);
+  // Behind a reserve that waits, a new one waits too: room goes in order.
+  if (room_waiters_.empty()) {
+    Result<bool> finished = ContinueReserve(job);
+    if (!finished.ok()) return finished.status();
+    if (*finished) return std::move(job.out);
+  }
+  auto waiting = std::make_shared<ReserveJob>(std::move(job));
+  waiting->OwnRequest();
+  waiting->done = std::move(done);
+  room_waiters_.push_back([this, waiting] {
+    Result<bool> finished = ContinueReserve(*waiting);
+    if (finished.ok() && !*finished) return false;
+    if (finished.ok()) {
+      waiting->done(std::move(waiting->out));
+    } else {
+      waiting->done(finished.status());
     }
+    return true;
+  });
+  return std::nullopt;
+}
+
+Result<bool> BlockStore::ContinueReserve(ReserveJob& job) {
+  const wire::BlockChain& chain = *job.chain;
+  for (; job.next < chain.keys.size(); ++job.next) {
+    const size_t i = job.next;
+    const Key128& key = chain.keys[i];
+    if (index_.Contains(key)) continue;  // stored or being written: nothing to do
+    Result<std::optional<TierSlot>> slot = AllocateHostSlot(job.block_bytes);
+    if (slot.ok() && !slot->has_value()) return false;
     if (!slot.ok()) {
       std::vector<BlockEntry*> reserved;
-      for (BlockEntry* e : out) {
+      for (BlockEntry* e : job.out) {
         if (e) reserved.push_back(e);
       }
       Abort(reserved);
-      if (slot.status().IsResourceExhausted()) {
-        return Status::ResourceExhausted(
-            "host tier is full: " + std::to_string(counters_.pinned_blocks) + " blocks pinned, the rest " +
-            "being written or moved; none evictable");
-      }
       return slot.status();
     }
-    // Making room may have run NVMe completions; the key may exist by now.
-    BlockEntry* e = index_.Insert(key, block_parent, ns.id,
-                                  std::span(chain.tokens).subspan(i * bt, bt),
-                                  ns.spec.block_bytes);
-    if (!e) {
-      host_->Free(*slot);
-      continue;
-    }
-    e->host_slot = *slot;
-    out[i] = e;
+    const Key128& parent = i == 0 ? chain.parent : chain.keys[i - 1];
+    const auto tokens = std::span(chain.tokens).subspan(i * job.block_tokens, job.block_tokens);
+    BlockEntry* e = index_.Insert(key, parent, job.ns_id, tokens, job.block_bytes);
+    TIERKV_CHECK(e != nullptr, "making room never adds a block");
+    e->host_slot = **slot;
+    job.out[i] = e;
   }
-  return out;
+  if (!job.payload.empty()) {
+    std::vector<BlockEntry*> reserved;
+    for (size_t i = 0; i < job.out.size(); ++i) {
+      if (!job.out[i]) continue;
+      host_.CopyIn(*job.out[i], job.payload.subspan(i * job.block_bytes, job.block_bytes));
+      reserved.push_back(job.out[i]);
+    }
+    Commit(reserved);
+  }
+  return true;
 }
 
 void BlockStore::Commit(std::span<BlockEntry* const> entries) {
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     BlockEntry* e = *it;
-    e->state = BlockState::kReady;
-    e->on_host = true;
+    e->residency.Commit();
     ++counters_.host_blocks;
     counters_.CountReady(e->ns_id, +1);
     counters_.host.bytes_in += e->bytes;
     Relink(e);
   }
-  MaybeClean();
+  if (mover_) mover_->Clean();
 }
 
 void BlockStore::Abort(std::span<BlockEntry* const> entries) {
   for (BlockEntry* e : entries) {
-    host_->Free(e->host_slot);
+    TIERKV_CHECK(!e->residency.ready(), "only reserved blocks are aborted");
+    host_.Free(e->host_slot);
     index_.Erase(e);
   }
 }
 
-bool BlockStore::MakeRoom(uint32_t size_class) {
-  if (EvictOneFromHost(HostLru(size_class))) return true;
-  // Nothing of this size can leave: empty slabs of other sizes until one is
-  // free, least recently used blocks first within each class.
-  for (size_t c = 0; c < host_lru_by_class_.size(); ++c) {
-    while (!host_->HasFreeSlab() && EvictOneFromHost(*host_lru_by_class_[c])) {
+Result<std::optional<TierSlot>> BlockStore::AllocateHostSlot(uint64_t bytes) {
+  const uint32_t size_class = host_.SizeClassFor(bytes);
+  for (;;) {
+    Result<TierSlot> slot = host_.Allocate(bytes);
+    if (slot.ok()) return std::optional<TierSlot>(*slot);
+    if (!slot.status().IsResourceExhausted()) return slot.status();
+    switch (MakeRoom(size_class)) {
+      case Room::kMade:
+        continue;
+      case Room::kWaiting:
+        return std::optional<TierSlot>();
+      case Room::kNone:
+        return Status::ResourceExhausted(
+            "host tier is full: " + std::to_string(counters_.pinned_blocks) +
+            " blocks pinned, the rest being written or moved; none evictable");
     }
-    if (host_->HasFreeSlab()) return true;
   }
-  return false;
 }
 
-bool BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
+BlockStore::Room BlockStore::MakeRoom(uint32_t size_class) {
+  const Room own = EvictOneFromHost(host_.Lru(size_class));
+  if (own != Room::kNone) return own;
+  // Nothing of this size can leave: empty slabs of other sizes until one is
+  // free, least recently used blocks first within each class.
+  bool waiting = false;
+  for (uint32_t c = 0; c < host_.size_classes(); ++c) {
+    for (;;) {
+      if (host_.HasFreeSlab()) return Room::kMade;
+      const Room r = EvictOneFromHost(host_.Lru(c));
+      if (r == Room::kNone) break;
+      if (r == Room::kWaiting) {
+        waiting = true;
+        break;
+      }
+    }
+  }
+  return waiting ? Room::kWaiting : Room::kNone;
+}
+
+BlockStore::Room BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
   BlockEntry* victim = lru.Back();
-  if (!victim) return false;
-  if (nvme_ && !victim->on_nvme) {
-    const Key128 key = victim->key;
-    if (victim->demoting || StartDemotion(victim)) {
-      WaitForDemotion(key);
-      victim = index_.Find(key);
-      if (!victim) return true;  // dropped meanwhile: its slot is free
-      if (!victim->on_host || victim->pins > 0 || victim->promoting) return true;
+  if (!victim) return Room::kNone;
+  if (mover_) {
+    switch (mover_->PrepareToLeave(victim)) {
+      case NvmeMover::Leave::kWaiting:
+        return Room::kWaiting;
+      case NvmeMover::Leave::kNow:
+      case NvmeMover::Leave::kDrop:
+        break;
     }
   }
   ++counters_.host.evictions;
-  if (victim->on_nvme) {
+  if (victim->residency.clean()) {
     DropHostCopy(victim);
   } else {
     Drop(victim);
   }
-  return true;
+  return Room::kMade;
 }
 
 void BlockStore::DropHostCopy(BlockEntry* e) {
-  if (e->on_gpu) DropGpuCopy(e);  // a GPU copy never outlives the host copy
+  if (e->residency.on_gpu()) gpu_->DropCopy(e);  // a GPU copy never outlives the host copy
   Unlink(e);
-  host_->Free(e->host_slot);
-  e->on_host = false;
+  host_.Free(e->host_slot);
+  e->residency.DropHostCopy();
   --counters_.host_blocks;
   ++counters_.demotions;
   Relink(e);
 }
 
-void BlockStore::Drop(BlockEntry* e) {
-  Unlink(e);
-  if (e->state == BlockState::kReady) counters_.CountReady(e->ns_id, -1);
-  // A GPU copy in flight frees its own slot when it completes (OnGpuFillDone).
-  if (e->on_gpu) DropGpuCopy(e);
-  if (e->on_host) {
-    host_->Free(e->host_slot);
-    --counters_.host_blocks;
+bool BlockStore::WhenOnHost(std::span<const Key128> keys, std::function<void()> ready) {
+  if (!mover_) return false;
+  auto job = std::make_shared<PromotionJob>();
+  job->keys.assign(keys.begin(), keys.end());
+  job->ready = std::move(ready);
+  if (room_waiters_.empty() && ContinuePromotions(job)) {
+    if (job->finished()) return false;
+    job->waited = true;  // the last promotion's completion calls ready
+    return true;
   }
-  if (nvme_ && (e->on_nvme || e->demoting)) {
-    // Abandons a write in flight too; its callback then finds no entry.
-    Status s = nvme_->Remove(e->key);
-    (void)s;  // NotFound when the write had not reached the index: nothing left there
+  job->waited = true;
+  room_waiters_.push_back([this, job] { return ContinuePromotions(job); });
+  return true;
+}
+
+bool BlockStore::ContinuePromotions(const std::shared_ptr<PromotionJob>& job) {
+  auto settle = [job] {
+    if (--job->in_flight == 0 && job->next == job->keys.size()) job->ready();
+  };
+  for (; job->next < job->keys.size(); ++job->next) {
+    const Key128& key = job->keys[job->next];
+    BlockEntry* e = index_.Find(key);
+    if (!e) break;  // the prefix ends here
+    if (e->residency.host() == Residency::Host::kPromoting) {
+      ++job->in_flight;
+      mover_->WhenSettled(key, settle);
+      continue;
+    }
+    if (e->residency.host() != Residency::Host::kNone) continue;  // on the host already
+    Result<std::optional<TierSlot>> slot = AllocateHostSlot(e->bytes);
+    if (slot.ok() && !slot->has_value()) return false;
+    // Making room may have dropped the block itself (a full NVMe tier drops
+    // its LRU blocks to fit the writes that make room).
+    e = index_.Find(key);
+    if (!slot.ok() || !e) {
+      if (slot.ok()) host_.Free(**slot);
+      break;  // no room for it: the prefix the client gets ends here
+    }
+    if (!mover_->StartPromotion(e, **slot)) break;
+    ++job->in_flight;
+    mover_->WhenSettled(key, settle);
   }
-  ++counters_.dropped_blocks;
-  auto waiters = std::move(e->move_waiters);
-  index_.Erase(e);
-  for (auto& w : waiters) w();
+  job->next = job->keys.size();
+  if (job->waited && job->in_flight == 0) job->ready();
+  return true;
+}
+
+void BlockStore::RetryRoomWaiters() {
+  while (!room_waiters_.empty()) {
+    std::function<bool()> waiter = std::move(room_waiters_.front());
+    room_waiters_.pop_front();
+    if (!waiter()) {
+      room_waiters_.push_front(std::move(waiter));  // still waiting: it keeps its place
+      return;
+    }
+  }
 }
 
 uint64_t BlockStore::Evict(const Key128* ns_id) {
-  // A block being copied up is in no list; let those copies finish first.
-  DrainGpu();
   std::vector<BlockEntry*> victims;
-  auto collect = [&](LruList<BlockEntry>& lru) {
-    for (BlockEntry* e = lru.Back(); e; e = lru.Newer(e)) {
-      if (!ns_id || e->ns_id == *ns_id) victims.push_back(e);
-    }
-  };
-  for (auto& lru : host_lru_by_class_) collect(*lru);
-  collect(nvme_lru_);
+  index_.ForEach([&](BlockEntry* e) {
+    if (!e->residency.ready() || e->pins > 0) return;
+    if (e->residency.host() == Residency::Host::kPromoting) return;  // ends soon; evict again
+    if (!ns_id || e->ns_id == *ns_id) victims.push_back(e);
+  });
   for (BlockEntry* e : victims) Drop(e);
   counters_.host.evictions += victims.size();
   return victims.size();
+}
+
+std::optional<FlushResult> BlockStore::Flush(std::function<void(FlushResult)> done) {
+  if (!mover_) return FlushResult{0, Status::Unsupported("no NVMe tier: nothing can be flushed")};
+  return mover_->Flush(std::move(done));
+}
+
+void BlockStore::ReapNvme() {
+  CheckNotInRequest("NVMe completions");
+  if (!mover_) return;
+  mover_->Reap();
+  RetryRoomWaiters();
+  mover_->Clean();
+}
+
+void BlockStore::DrainNvme() {
+  CheckNotInRequest("NVMe completions");
+  if (!mover_) return;
+  // A waiter retried after the drain may start another write to wait for.
+  do {
+    mover_->Drain();
+    RetryRoomWaiters();
+  } while (!room_waiters_.empty() && mover_->writes_in_flight() > 0);
+}
+
+void BlockStore::ReapGpu() {
+  CheckNotInRequest("GPU completions");
+  if (gpu_) gpu_->Reap();
+}
+
+void BlockStore::DrainGpu() {
+  CheckNotInRequest("GPU completions");
+  if (gpu_) gpu_->Drain();
 }
 
 }  // namespace tierkv

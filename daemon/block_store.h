@@ -1,121 +1,124 @@
-// The daemon's index of blocks: placement, LRU order, pins, verification and
-// movement between the GPU tier, the host (CPU) tier and the NVMe tier.
+// The daemon's block store: every block it knows, on which tier, in which LRU
+// order, pinned by whom; and the operations the request handler and the
+// connections use. It is made of parts with one job each, which it owns and
+// wires together:
 //
-// Every block the daemon knows has one BlockEntry in `index_`, keyed by its
-// block key. An entry is kWriting from reserve until commit (invisible to
-// lookups) and kReady after. A ready block lives on the host tier, the NVMe
-// tier, or both (`on_host`, `on_nvme`); a host copy that also has a durable
-// NVMe copy is "clean" and can leave the host at once.
+//   BlockIndex      the entries by key, and the checks behind verified hits
+//   StoreCounters   every count the store keeps (stats and metrics read it)
+//   HostPlacement   host slots, the host LRU lists, payload bytes in the pool
+//   NvmeMover       demotion, promotion, cleaning, flush, start-up replay
+//   GpuMirror       GPU copies of host blocks and their LRU lists
 //
-// LRU lists (intrusive, O(1)): a ready, unpinned block whose payload is on
-// the host sits in the LRU list of its host size class; one that is only on
-// NVMe sits in the NVMe list. Pinning unlinks a block and unpinning links it
-// back as the most recent, so eviction never skips pinned blocks. A block
-// being promoted is in no list, so nothing can drop it mid-read.
-//
-// Verified hits: each entry keeps its parent key and tokens, and a lookup
-// matches a block only when both equal what the client sent. Reserve checks
-// that every key is the hash of its parent and tokens.
+// The store itself does what spans tiers: matching and touching a prefix,
+// pins, reserve / commit / abort, making room on the host, dropping a block
+// everywhere, and placing a block in the LRU lists its Residency calls for
+// (Relink). A ready, unpinned block is in its host size class's list while it
+// has a host copy (unless that copy is the source of a GPU copy in flight),
+// in the NVMe list while it is on NVMe only, and also in its GPU size class's
+// list while it has a GPU copy. A pinned block, a reserved one, and one being
+// promoted are in no list, so nothing can evict them.
 //
 // Touch order: lookups touch matched blocks from last to first, and commit and
 // unpin link them the same way, so a prefix's tail is older than its head and
 // is evicted first.
 //
-// Movement (block_store_movement.cc): when host usage passes the cleaning
-// mark, LRU-tail blocks are written to NVMe in the background (still readable
-// from the host meanwhile). Making room on the host drops the host copy of the
-// least recently used clean block; if the tail is not clean yet, it waits for
-// that block's NVMe write (backpressure, never a drop while NVMe has room).
-// Acquire of an NVMe-only block promotes it into a host slot first; lookup
-// with prefetch starts those promotions at once. A block whose NVMe checksum
-// fails is dropped and becomes a miss. When NVMe is full, its LRU blocks are
-// dropped.
+// Making room on the host drops the host copy of the least recently used
+// block of the size class when it is clean (NVMe holds it), or drops the block
+// when there is no NVMe tier. When that block is not on NVMe yet, its write is
+// started (or joined) and the reserve or promotion that needs the room waits
+// for it: it is queued, and retried in order after each batch of NVMe
+// completions. The event loop never waits on the disk.
 //
-// GPU tier (block_store_gpu.cc), when a device is present: inclusive above
-// the host tier. A block gets a GPU copy when a client that can read device
-// memory acquires it (the copy runs on the GPU tier's stream; this acquire is
-// answered from the host, later ones from the GPU); a GPU copy is only ever
-// made from, and never outlives, the block's host copy, so leaving the GPU tier
-// (its own LRU, per size class) drops the device copy and the block stays on
-// the host, and leaving the host tier drops the GPU copy first. A block whose
-// host copy is being copied up is in no host list, so nothing frees the source.
+// Asynchrony: an operation that may wait (Reserve, WhenOnHost, Flush) either
+// finishes before it returns, or says it will and calls back later, from
+// ReapNvme() or ReapGpu() (the event loop's pumps) or the Drain*() calls;
+// never from inside another call into the store (daemon/loop_phase.h checks
+// that no completion runs inside a request).
 //
-// Thread safety: none; the daemon drives a BlockStore from its one event-loop
-// thread. NVMe and GPU completion callbacks run on that thread too
-// (ReapNvme(), ReapGpu()).
+// Thread safety: none; the daemon drives a BlockStore from its one
+// event-loop thread, which also runs every completion.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "daemon/block_entry.h"
 #include "daemon/block_index.h"
-#include "daemon/lru_list.h"
+#include "daemon/block_lifecycle.h"
+#include "daemon/gpu_mirror.h"
+#include "daemon/host_placement.h"
 #include "daemon/namespace_registry.h"
+#include "daemon/nvme_mover.h"
 #include "daemon/store_counters.h"
 #include "protocol/messages.h"
-#include "tierkv/tier_kind.h"
 #include "tiers/gpu/gpu_tier.h"
 #include "tiers/host/host_tier.h"
 #include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {
 
-struct BlockStoreOptions {
-  // Background cleaning (writing host blocks to NVMe) starts above this
-  // fraction of host capacity in use.
-  double clean_above = 0.75;
-  // Background cleaning starts no write while this many NVMe writes (of any
-  // kind) are in flight.
-  uint32_t max_cleaning_writes = 16;
-};
-
-class BlockStore {
+class BlockStore final : private BlockLifecycle {
  public:
-  BlockStore(HostTier* host, BlockStoreOptions options = {});
+  // The blocks of one reserve, one per chain block: nullptr for a block that
+  // is already stored or being written by another reservation.
+  using Reserved = std::vector<BlockEntry*>;
+  using ReserveDone = std::function<void(Result<Reserved>)>;
+
+  explicit BlockStore(HostTier* host, CleaningOptions cleaning = {});
   ~BlockStore();
   BlockStore(const BlockStore&) = delete;
   BlockStore& operator=(const BlockStore&) = delete;
 
-  // Adds a block found in the NVMe index at start-up (NvmeStore::Open's visit).
-  void AddNvmeBlock(const nvme::BlockRecord& record);
-  // Attaches the NVMe tier (after Open has replayed its blocks). Not owned.
-  void AttachNvme(nvme::NvmeStore* nvme);
-  nvme::NvmeStore* nvme() const { return nvme_; }
+  // Attaches the NVMe tier (not owned) and adds the blocks of its index,
+  // which must come oldest first so that the LRU order survives a restart.
+  void AttachNvme(nvme::NvmeStore* nvme, std::span<const nvme::BlockRecord> oldest_first);
   // Attaches the GPU tier. Not owned; it must outlive the store.
   void AttachGpu(GpuTier* gpu);
-  GpuTier* gpu() const { return gpu_; }
+
+  const HostPlacement& host() const { return host_; }
+  const NvmeMover* nvme() const { return mover_.get(); }  // null without the tier
+  const GpuMirror* gpu() const { return gpu_.get(); }     // null without the tier
+  const StoreCounters& counters() const { return counters_; }
+  size_t indexed_blocks() const { return index_.size(); }
 
   // The longest verified prefix of `chain` (at most max_blocks), touched last
-  // to first. Counts hits and misses in blocks.
+  // to first. Counts hits and misses in blocks when `count_stats`.
   std::vector<BlockEntry*> Match(const NamespaceInfo& ns, const wire::BlockChain& chain,
                                  uint32_t max_blocks, bool count_stats = true);
-  // Promotes the NVMe-only blocks among `keys`, then calls `ready` once none
-  // of them is promoting (at once when none is). A block that failed to
-  // promote is then not on the host (or gone); the caller re-matches.
-  void WhenOnHost(std::span<const Key128> keys, std::function<void()> ready);
+  // Promotes the NVMe-only blocks among `keys` (a prefix, first to last) into
+  // host slots, making room as needed. Returns false when there is nothing to
+  // wait for (`ready` is dropped, never called); otherwise `ready` runs once
+  // every promotion has ended, from a completion. A block that failed to
+  // promote is then not on the host (or gone): the caller matches again.
+  bool WhenOnHost(std::span<const Key128> keys, std::function<void()> ready);
 
   // Pins host-resident entries. Pinned blocks are never evicted or moved.
   void Pin(std::span<BlockEntry* const> entries);
   // Unpins, relinking last to first so the prefix head stays the most recent.
   void Unpin(std::span<BlockEntry* const> entries);
-
-  // Reserves a host slot for each block of the chain, making room as needed.
-  // A block already stored (or being written) gets nullptr. All or nothing.
-  Result<std::vector<BlockEntry*>> Reserve(const NamespaceInfo& ns, const wire::BlockChain& chain);
   // Starts GPU copies of the host-resident blocks among `entries` that have
-  // none (no-op without a GPU tier); room is made by dropping least recently
-  // used GPU copies. A block that cannot get one stays on the host.
+  // none (no-op without a GPU tier).
   void StartGpuFills(std::span<BlockEntry* const> entries);
-  // Runs GPU copy completions (the event loop calls this when the GPU tier's
-  // eventfd is readable).
-  void ReapGpu();
-  // Waits for every GPU copy in flight.
-  void DrainGpu();
+  // Copies the host copies of `entries` to `out`, one after another.
+  void CopyOut(std::span<const BlockEntry* const> entries, uint8_t* out) const {
+    host_.CopyOut(entries, out);
+  }
 
+  // Reserves a host slot for each block of the chain that is not stored yet,
+  // making room as needed; all or nothing. The chain is checked first
+  // (BlockIndex::CheckChain). With `inline_payload` (keys * block_bytes), the
+  // payloads are copied in and the blocks committed before the result is
+  // given. The result comes at once when there is room or room can be made at
+  // once; nullopt when room waits for an NVMe write, and then `done` gets it
+  // from a completion. ResourceExhausted when nothing can leave the host.
+  std::optional<Result<Reserved>> Reserve(const NamespaceInfo& ns, const wire::BlockChain& chain,
+                                          std::span<const uint8_t> inline_payload,
+                                          ReserveDone done);
   // Makes reserved blocks visible. Payloads are not checksummed here: local
   // clients can write the shared pool at any time, so a host-tier checksum
   // proves nothing; the NVMe tier checksums a block when it writes it.
@@ -123,75 +126,66 @@ class BlockStore {
   // Drops reserved blocks and frees their slots.
   void Abort(std::span<BlockEntry* const> entries);
 
-  // Drops every ready, unpinned block of namespace `ns_id` (all when null),
-  // on every tier.
+  // Drops every ready, unpinned block of namespace `ns_id` (all when null) on
+  // every tier, except blocks being promoted. Returns how many.
   uint64_t Evict(const Key128* ns_id);
   // Writes every ready host block without an NVMe copy to NVMe and waits for
-  // the writes already in flight; `done` gets how many were written and the
-  // first error once all have finished. Every block committed before the call
-  // is then durable on NVMe (unless an error is reported).
-  void Flush(std::function<void(uint64_t written, Status first_error)> done);
-  // Runs NVMe completion callbacks (the event loop calls this when the NVMe
-  // tier's eventfd is readable).
-  void ReapNvme();
-  // Blocks until every NVMe request has finished.
-  void DrainNvme();
+  // the writes already in flight; then every block committed before the call
+  // is durable on NVMe (unless an error is reported). The result comes at
+  // once when nothing had to be waited for (or there is no NVMe tier:
+  // Unsupported); otherwise nullopt, and `done` gets it from a completion.
+  std::optional<FlushResult> Flush(std::function<void(FlushResult)> done);
 
-  HostTier& host() { return *host_; }
-  const StoreCounters& counters() const { return counters_; }
+  // Run completions: the event loop calls these when the NVMe or GPU tier's
+  // eventfd is readable. ReapNvme then retries what waits for host room.
+  void ReapNvme();
+  void ReapGpu();
+  // Wait for every request in flight on the tier and run its completion.
+  void DrainNvme();
+  void DrainGpu();
+
   // Bytes handed to clients from each tier (acquire replies).
   void CountBytesOut(uint64_t bytes) { counters_.host.bytes_out += bytes; }
   void CountGpuBytesOut(uint64_t bytes) { counters_.gpu.bytes_out += bytes; }
-  size_t indexed_blocks() const { return index_.size(); }
 
  private:
-  LruList<BlockEntry>& HostLru(uint32_t size_class);
-  LruList<BlockEntry, GpuLruHook>& GpuLru(uint32_t size_class);
-  // Links a ready, unpinned, settled entry into the list its place calls for.
-  void Relink(BlockEntry* e);
-  void Unlink(BlockEntry* e);
-  // Frees room for one block of `size_class` on the host; false when nothing
-  // can leave (everything pinned, being written or being promoted).
-  bool MakeRoom(uint32_t size_class);
-  // Makes the least recently used block of `lru` leave the host (dropping
-  // its host copy, after demoting it when possible). False if `lru` is empty.
-  bool EvictOneFromHost(LruList<BlockEntry>& lru);
+  struct ReserveJob;
+  struct PromotionJob;
+  enum class Room { kMade, kWaiting, kNone };
+
+  // BlockLifecycle.
+  void Relink(BlockEntry* e) override;
+  void Unlink(BlockEntry* e) override;
+  void Drop(BlockEntry* e) override;
+
+  // A free host slot for a block of `bytes`, making room: the slot; nullopt
+  // while room waits for an NVMe write (try again after the next NVMe
+  // completions); ResourceExhausted when nothing can leave.
+  Result<std::optional<TierSlot>> AllocateHostSlot(uint64_t bytes);
+  // Frees room for one block of `size_class`.
+  Room MakeRoom(uint32_t size_class);
+  // Makes the least recently used block of `lru` leave the host.
+  Room EvictOneFromHost(LruList<BlockEntry>& lru);
   void DropHostCopy(BlockEntry* e);
 
-  // GPU tier (block_store_gpu.cc).
-  bool StartGpuFill(BlockEntry* e);
-  void OnGpuFillDone(const Key128& key, const TierSlot& slot, Status s);
-  // Frees room for one block of `size_class` on the GPU by dropping GPU
-  // copies, least recently used first; false when none can go.
-  bool MakeGpuRoom(uint32_t size_class);
-  void DropGpuCopy(BlockEntry* e);
-  // Forgets a block on every tier.
-  void Drop(BlockEntry* e);
+  // Reserves job.chain's blocks from job.next on: true when done, false when
+  // waiting for room; on an error the job's reserved blocks are aborted.
+  Result<bool> ContinueReserve(ReserveJob& job);
+  // Starts the promotions job.keys from job.next on need: false when waiting
+  // for room. Calls job.ready when it finishes a job that waited and has no
+  // promotion in flight.
+  bool ContinuePromotions(const std::shared_ptr<PromotionJob>& job);
+  // Retries, in order, what waits for host room, until one must wait again.
+  void RetryRoomWaiters();
 
-  // Movement (block_store_movement.cc).
-  void MaybeClean();
-  // Starts writing e's host copy to NVMe, dropping NVMe LRU blocks to fit.
-  Status SubmitNvmeWrite(BlockEntry* e, nvme::NvmeStore::Callback done);
-  // Starts a demotion write; false if it cannot start.
-  bool StartDemotion(BlockEntry* e);
-  void OnDemotionDone(const Key128& key, Status s);
-  // Waits (running NVMe completions) until e's demotion has finished.
-  void WaitForDemotion(const Key128& key);
-  bool StartPromotion(BlockEntry* e);
-  void OnPromotionDone(const Key128& key, Status s);
-  // Drops NVMe's least recently used NVMe-only block; false if none.
-  bool DropNvmeLru();
-
-  HostTier* host_;
-  nvme::NvmeStore* nvme_ = nullptr;
-  GpuTier* gpu_ = nullptr;
-  BlockStoreOptions options_;
   BlockIndex index_;
-  std::vector<std::unique_ptr<LruList<BlockEntry>>> host_lru_by_class_;
-  LruList<BlockEntry> nvme_lru_;
-  std::vector<std::unique_ptr<LruList<BlockEntry, GpuLruHook>>> gpu_lru_by_class_;
   StoreCounters counters_;
-  uint64_t nvme_writes_in_flight_ = 0;  // demotion and flush writes
+  HostPlacement host_;
+  CleaningOptions cleaning_;
+  std::unique_ptr<NvmeMover> mover_;
+  std::unique_ptr<GpuMirror> gpu_;
+  // What waits for host room, oldest first: each returns true once finished.
+  std::deque<std::function<bool()>> room_waiters_;
 };
 
 }  // namespace tierkv

@@ -37,7 +37,7 @@ class BlockStoreFixture : public ::testing::Test {
     spec.block_tokens = kBlockTokens;
     spec.block_bytes = kBlockBytes;
     ns_ = *registry_->Open(spec, {});
-    store_ = std::make_unique<BlockStore>(host_.get());
+    store_ = std::make_unique<BlockStore>(host_.get(), cleaning_);
     AttachTiers();
   }
   virtual void AttachTiers() {}
@@ -51,18 +51,38 @@ class BlockStoreFixture : public ::testing::Test {
     return c;
   }
 
+  // Reserves a chain's blocks, expecting the answer at once (no wait for
+  // room); fails the test otherwise.
+  Result<BlockStore::Reserved> Reserve(const wire::BlockChain& c) {
+    auto now = store_->Reserve(*ns_, c, {}, [](Result<BlockStore::Reserved>) {
+      ADD_FAILURE() << "a reserve that was answered at once completed again";
+    });
+    if (!now) {
+      ADD_FAILURE() << "the reserve waits for room";
+      return Status::Unavailable("the reserve waits for room");
+    }
+    return std::move(*now);
+  }
+
+  // The reserved (non-null) entries of a reserve.
+  static std::vector<BlockEntry*> Slots(const BlockStore::Reserved& reserved) {
+    std::vector<BlockEntry*> out;
+    for (BlockEntry* e : reserved) {
+      if (e) out.push_back(e);
+    }
+    return out;
+  }
+
   // Stores a chain, filling each payload with its block index + fill.
   void Put(const wire::BlockChain& c, uint8_t fill = 0) {
-    auto entries = store_->Reserve(*ns_, c);
+    auto entries = Reserve(c);
     ASSERT_TRUE(entries.ok()) << entries.status().ToString();
-    std::vector<BlockEntry*> reserved;
     for (size_t i = 0; i < entries->size(); ++i) {
       if (BlockEntry* e = (*entries)[i]) {
         std::memset(host_->At(e->host_slot.offset), static_cast<int>(i + fill), kBlockBytes);
-        reserved.push_back(e);
       }
     }
-    store_->Commit(reserved);
+    store_->Commit(Slots(*entries));
   }
 
   std::vector<BlockEntry*> Match(const wire::BlockChain& c) {
@@ -70,6 +90,7 @@ class BlockStoreFixture : public ::testing::Test {
   }
   size_t Matched(const wire::BlockChain& c) { return Match(c).size(); }
 
+  CleaningOptions cleaning_;  // set before SetUp to change it
   std::unique_ptr<HostTier> host_;
   std::unique_ptr<NamespaceRegistry> registry_;
   NamespaceInfo* ns_ = nullptr;

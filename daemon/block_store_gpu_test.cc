@@ -56,7 +56,7 @@ TEST_F(BlockStoreGpuTest, GpuCopiesAppearOnceTheCopyCompletesAndEqualTheHostByte
   EXPECT_EQ(gpu_->used_bytes(), 3 * kBlockBytes);
   for (BlockEntry* e : Match(c)) {
     EXPECT_EQ(e->tier(), TierKind::kGpu);
-    EXPECT_TRUE(e->on_host) << "a GPU copy keeps its host copy";
+    EXPECT_TRUE(e->residency.on_host()) << "a GPU copy keeps its host copy";
     const std::byte* host = host_->At(e->host_slot.offset);
     EXPECT_EQ(GpuBytes(e), std::vector<std::byte>(host, host + kBlockBytes));
   }
@@ -103,7 +103,7 @@ TEST_F(BlockStoreGpuTest, PinnedGpuCopiesStayAndANewBlockIsServedFromTheHost) {
   AcquireForGpu(extra);
   store_->ReapGpu();
   EXPECT_EQ(Match(extra)[0]->tier(), TierKind::kHost);
-  for (BlockEntry* e : pinned) EXPECT_TRUE(e->on_gpu);
+  for (BlockEntry* e : pinned) EXPECT_TRUE(e->residency.on_gpu());
   store_->Unpin(pinned);
   AcquireForGpu(extra);
   store_->ReapGpu();
@@ -163,14 +163,18 @@ TEST_F(BlockStoreGpuTest, EvictDropsGpuCopiesToo) {
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
 
-TEST_F(BlockStoreGpuTest, EvictWaitsForCopiesInFlightAndDropsThoseBlocksToo) {
+TEST_F(BlockStoreGpuTest, EvictDropsBlocksBeingCopiedUpAndTheirCopiesFreeTheirSlotsWhenDone) {
   auto c = Chain(2);
   Put(c, 1);
   AcquireForGpu(c);  // copies in flight, not reaped
   EXPECT_EQ(store_->Evict(nullptr), 2u);
   EXPECT_EQ(store_->indexed_blocks(), 0u);
-  EXPECT_EQ(gpu_->used_bytes(), 0u);
   EXPECT_EQ(host_->used_bytes(), 0u);
+  // Evict waits for nothing: each copy in flight frees its slot as it ends.
+  EXPECT_EQ(gpu_->used_bytes(), 2 * kBlockBytes);
+  store_->ReapGpu();
+  EXPECT_EQ(gpu_->used_bytes(), 0u);
+  EXPECT_EQ(store_->counters().gpu_blocks, 0u);
 }
 
 }  // namespace

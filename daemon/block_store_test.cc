@@ -24,7 +24,7 @@ TEST_F(BlockStoreTest, StoredPrefixIsFound) {
 
 TEST_F(BlockStoreTest, ReservedBlocksAreInvisibleUntilCommit) {
   auto c = Chain(2);
-  auto entries = store_->Reserve(*ns_, c);
+  auto entries = Reserve(c);
   ASSERT_TRUE(entries.ok());
   EXPECT_EQ(Matched(c), 0u);
   store_->Commit(*entries);
@@ -47,7 +47,7 @@ TEST_F(BlockStoreTest, CollidingKeyWithOtherTokensIsAMiss) {
 TEST_F(BlockStoreTest, ReserveRejectsKeysThatAreNotTheirHash) {
   auto c = Chain(3);
   c.keys[1].lo ^= 1;
-  auto r = store_->Reserve(*ns_, c);
+  auto r = Reserve(c);
   EXPECT_TRUE(r.status().IsInvalidArgument());
   EXPECT_EQ(store_->indexed_blocks(), 0u);
   EXPECT_EQ(host_->used_bytes(), 0u);
@@ -56,7 +56,7 @@ TEST_F(BlockStoreTest, ReserveRejectsKeysThatAreNotTheirHash) {
 TEST_F(BlockStoreTest, AlreadyStoredBlocksNeedNoSlot) {
   auto c = Chain(3);
   Put(c);
-  auto r = store_->Reserve(*ns_, Chain(4));
+  auto r = Reserve(Chain(4));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*r)[0], nullptr);
   EXPECT_EQ((*r)[2], nullptr);
@@ -91,12 +91,12 @@ TEST_F(BlockStoreTest, PinnedBlocksAreNeverEvicted) {
   auto pinned = store_->Match(*ns_, a, 32);
   store_->Pin(pinned);
   EXPECT_EQ(store_->counters().pinned_blocks, 32u);
-  auto r = store_->Reserve(*ns_, Chain(1, 7777));
+  auto r = Reserve(Chain(1, 7777));
   EXPECT_TRUE(r.status().IsResourceExhausted()) << r.status().ToString();
   EXPECT_EQ(Matched(a), 32u);
   store_->Unpin(pinned);
   EXPECT_EQ(store_->counters().pinned_blocks, 0u);
-  auto again = store_->Reserve(*ns_, Chain(1, 7777));
+  auto again = Reserve(Chain(1, 7777));
   EXPECT_TRUE(again.ok());
   store_->Abort(*again);
 }
@@ -106,7 +106,7 @@ TEST_F(BlockStoreTest, FailedReserveLeavesNothingBehind) {
   Put(a);
   store_->Pin(store_->Match(*ns_, a, 30));
   // 2 slots free; a 3-block reserve must fail whole.
-  auto r = store_->Reserve(*ns_, Chain(3, 5000));
+  auto r = Reserve(Chain(3, 5000));
   EXPECT_TRUE(r.status().IsResourceExhausted());
   EXPECT_EQ(store_->indexed_blocks(), 30u);
   EXPECT_EQ(host_->used_bytes(), 30 * kBlockBytes);

@@ -1,10 +1,17 @@
 #include "daemon/connection_resources.h"
 
+#include "daemon/loop_phase.h"
+
 namespace tierkv {
 
 ConnectionResources::~ConnectionResources() {
   for (auto& [id, entries] : leases_) store_->Unpin(entries);
   for (auto& [id, entries] : reservations_) store_->Abort(entries);
+}
+
+void ConnectionResources::DeliverDeferred(std::vector<uint8_t> reply) {
+  CheckNotInRequest("a deferred reply");
+  if (deliver_) deliver_(std::move(reply));
 }
 
 uint64_t ConnectionResources::AddLease(std::vector<BlockEntry*> entries) {

@@ -35,9 +35,9 @@ class ConnectionResources : public std::enable_shared_from_this<ConnectionResour
   }
   const Credentials& credentials() const { return creds_; }
   void set_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
-  void DeliverDeferred(std::vector<uint8_t> reply) {
-    if (deliver_) deliver_(std::move(reply));
-  }
+  // Sends a deferred reply; called from completions only (never inside a
+  // request: daemon/loop_phase.h).
+  void DeliverDeferred(std::vector<uint8_t> reply);
 
   // Pins `entries` and returns the lease id that releases them.
   uint64_t AddLease(std::vector<BlockEntry*> entries);

@@ -61,12 +61,12 @@ int Run(const tierkv::DaemonConfig& config) {
   }
   std::unique_ptr<EventFdPump> nvme_pump;
   if (*nvme) {
-    nvme_pump = std::make_unique<EventFdPump>(io, (*nvme)->event_fd(), [&] { store.ReapNvme(); });
+    nvme_pump =
+        std::make_unique<EventFdPump>(io, store.nvme()->event_fd(), [&] { store.ReapNvme(); });
   }
   std::unique_ptr<EventFdPump> gpu_pump;
   if (gpu.tier) {
-    gpu_pump = std::make_unique<EventFdPump>(io, gpu.tier->memory().event_fd(),
-                                             [&] { store.ReapGpu(); });
+    gpu_pump = std::make_unique<EventFdPump>(io, store.gpu()->event_fd(), [&] { store.ReapGpu(); });
   }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -83,10 +83,11 @@ int Run(const tierkv::DaemonConfig& config) {
   store.DrainGpu();
   if (*nvme) {
     // A clean stop keeps the host tier too: write what NVMe does not have yet.
-    store.Flush([](uint64_t written, Status s) {
-      spdlog::info("flushed {} host blocks to nvme{}", written,
-                   s.ok() ? "" : " (" + s.ToString() + ")");
-    });
+    auto report = [](const FlushResult& r) {
+      spdlog::info("flushed {} host blocks to nvme{}", r.written,
+                   r.first_error.ok() ? "" : " (" + r.first_error.ToString() + ")");
+    };
+    if (auto now = store.Flush(report)) report(*now);
     store.DrainNvme();
   }
   spdlog::info("tierkvd stopped");

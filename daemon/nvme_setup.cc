@@ -31,13 +31,12 @@ Result<std::unique_ptr<nvme::NvmeStore>> OpenNvmeTier(const DaemonConfig& config
   if (!opened.ok()) return opened.status();
   std::sort(records.begin(), records.end(),
             [](const auto& a, const auto& b) { return a.last_access < b.last_access; });
-  for (const auto& r : records) store->AddNvmeBlock(r);
   const nvme::NvmeStats stats = (*opened)->Stats();
   spdlog::info("nvme tier: {} MiB cap in {}, {} blocks restored, {} damaged entries dropped, "
                "in {:.2f} s",
                config.nvme_bytes >> 20, dir, stats.loaded_blocks, stats.dropped_at_load,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  store->AttachNvme(opened->get());
+  store->AttachNvme(opened->get(), records);
   return std::move(opened).value();
 }
 

@@ -1,11 +1,11 @@
 #include "daemon/request_handler.h"
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include <cstring>
-#include <fstream>
-
+#include "daemon/loop_phase.h"
 #include "protocol/messages.h"
+#include "protocol/reply_frame.h"
 
 namespace tierkv {
 namespace {
@@ -36,34 +36,7 @@ RequestHandler::RequestHandler(BlockStore* store, NamespaceRegistry* namespaces,
 
 void RequestHandler::AppendError(const wire::FrameHeader& request, const Status& status,
                                  std::vector<uint8_t>* reply) {
-  const size_t start = reply->size();
-  reply->resize(start + wire::kHeaderBytes);
-  wire::Writer w(reply);
-  wire::EncodeStatus(w, status);
-  wire::FrameHeader h;
-  h.type = request.type | wire::kReplyBit;
-  h.request_id = request.request_id;
-  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
-  wire::EncodeHeader(h, reply->data() + start);
-}
-
-void RequestHandler::AppendReply(const wire::FrameHeader& request, const Status& status,
-                                 const std::function<void(wire::Writer&)>& fields,
-                                 std::vector<uint8_t>* reply) {
-  if (!status.ok()) {
-    AppendError(request, status, reply);
-    return;
-  }
-  const size_t start = reply->size();
-  reply->resize(start + wire::kHeaderBytes);
-  wire::Writer w(reply);
-  wire::EncodeStatus(w, status);
-  fields(w);
-  wire::FrameHeader h;
-  h.type = request.type | wire::kReplyBit;
-  h.request_id = request.request_id;
-  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
-  wire::EncodeHeader(h, reply->data() + start);
+  wire::AppendErrorReply(request, status, reply);
 }
 
 RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
@@ -85,10 +58,9 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
     return Outcome::kReplied;
   }
 
-  const size_t start = reply->size();
-  reply->resize(start + wire::kHeaderBytes);
-  wire::Writer w(reply);
-  wire::EncodeStatus(w, Status::Ok());
+  const RequestScope scope;
+  wire::ReplyFrame frame(header, reply);
+  wire::Writer& w = frame.fields();
   wire::Reader r(body);
   bool deferred = false;
   Status s;
@@ -98,32 +70,30 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
     case MessageType::kLookup: s = Lookup(r, w); break;
     case MessageType::kAcquire: s = Acquire(conn, header, r, w, &deferred); break;
     case MessageType::kRelease: s = Release(conn, r, w); break;
-    case MessageType::kReserve: s = Reserve(conn, r, w); break;
+    case MessageType::kReserve:
+      s = Reserve(conn, header, r, w, &deferred);
+      break;
     case MessageType::kCommit: s = Commit(conn, r, w); break;
     case MessageType::kAbort: s = Abort(conn, r, w); break;
     case MessageType::kStats: s = Stats(r, w); break;
     case MessageType::kEvict: s = Evict(conn, r, w); break;
     case MessageType::kHealth: s = Health(r, w); break;
-    case MessageType::kFlush: s = Flush(conn, header, r, &deferred); break;
+    case MessageType::kFlush:
+      s = Flush(conn, header, r, w, &deferred);
+      break;
     case MessageType::kGpuPool: s = GpuPool(conn, r, w); break;
     default:
       s = Status::ProtocolError("unknown message type " + std::to_string(header.type));
   }
   if (s.ok() && deferred) {
-    reply->resize(start);
+    frame.Discard();
     return Outcome::kDeferred;
   }
   if (!s.ok()) {
-    reply->resize(start);
     if (attach_fd) *attach_fd = -1;
-    AppendError(header, s, reply);
-    return Outcome::kReplied;
+    frame.Fail(s);
   }
-  wire::FrameHeader h;
-  h.type = header.type | wire::kReplyBit;
-  h.request_id = header.request_id;
-  h.body_bytes = static_cast<uint32_t>(reply->size() - start - wire::kHeaderBytes);
-  wire::EncodeHeader(h, reply->data() + start);
+  frame.Finish();
   return Outcome::kReplied;
 }
 
@@ -158,10 +128,11 @@ Status RequestHandler::Hello(ConnectionResources& conn, wire::Reader& r, wire::W
   wire::HelloReply reply;
   reply.version = std::min(req.max_version, wire::kProtocolVersion);
   reply.server_version = options_.server_version;
-  reply.pool_bytes = store_->host().pool_bytes();
+  const HostTier& pool = store_->host().tier();
+  reply.pool_bytes = pool.pool_bytes();
   if (conn.local() && attach_fd) {
     reply.pool_fd_attached = 1;
-    *attach_fd = store_->host().fd();
+    *attach_fd = pool.fd();
   }
   reply.Encode(w);
   return Status::Ok();
@@ -194,8 +165,7 @@ Status RequestHandler::Lookup(wire::Reader& r, wire::Writer& w) {
   reply.Encode(w);
   if (req.flags & wire::kFlagPrefetch) {
     // Start moving NVMe blocks up now; the engine acquires them later.
-    std::vector<Key128> keys(req.chain.keys.begin(), req.chain.keys.begin() + matched.size());
-    store_->WhenOnHost(keys, [] {});
+    (void)store_->WhenOnHost(std::span(req.chain.keys).first(matched.size()), [] {});
   }
   return Status::Ok();
 }
@@ -216,35 +186,42 @@ Status RequestHandler::Acquire(ConnectionResources& conn, const wire::FrameHeade
   }
   auto matched = store_->Match(*ns, req->chain, max_blocks);
   const bool all_on_host = std::all_of(matched.begin(), matched.end(),
-                                       [](const BlockEntry* e) { return e->on_host; });
+                                       [](const BlockEntry* e) { return e->residency.on_host(); });
   if (all_on_host) {
-    FinishAcquire(conn, *ns, *req, max_blocks, /*count_stats=*/false, w);
+    FinishAcquire(conn, *ns, *req, std::move(matched), w);
     return Status::Ok();
   }
   // Some blocks are on NVMe: promote them, then reply.
-  *deferred = true;
-  std::vector<Key128> keys(req->chain.keys.begin(), req->chain.keys.begin() + matched.size());
   std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
-  store_->WhenOnHost(keys, [this, weak, header, ns, req, max_blocks] {
-    auto c = weak.lock();
-    if (!c) return;  // the client left; nothing was pinned for it
-    std::vector<uint8_t> reply;
-    AppendReply(header, Status::Ok(),
-                [&](wire::Writer& fw) { FinishAcquire(*c, *ns, *req, max_blocks, false, fw); },
-                &reply);
-    c->DeliverDeferred(std::move(reply));
-  });
+  const bool waits = store_->WhenOnHost(
+      std::span(req->chain.keys).first(matched.size()), [this, weak, header, ns, req, max_blocks] {
+        auto c = weak.lock();
+        if (!c) return;  // the client left; nothing was pinned for it
+        std::vector<uint8_t> reply;
+        wire::AppendReply(
+            header, Status::Ok(),
+            [&](wire::Writer& fw) {
+              FinishAcquire(*c, *ns, *req, store_->Match(*ns, req->chain, max_blocks, false), fw);
+            },
+            &reply);
+        c->DeliverDeferred(std::move(reply));
+      });
+  if (waits) {
+    *deferred = true;
+  } else {
+    // No promotion could start: serve the prefix that is on the host.
+    FinishAcquire(conn, *ns, *req, store_->Match(*ns, req->chain, max_blocks, false), w);
+  }
   return Status::Ok();
 }
 
 void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInfo& ns,
-                                   const wire::AcquireRequest& req, uint32_t max_blocks,
-                                   bool count_stats, wire::Writer& w) {
-  auto matched = store_->Match(ns, req.chain, max_blocks, count_stats);
+                                   const wire::AcquireRequest& req,
+                                   std::vector<BlockEntry*> matched, wire::Writer& w) {
   // Serve the prefix that is on the host now; a block whose promotion failed
   // ends it (and is a miss for the engine, which recomputes from there).
   auto host_end = std::find_if(matched.begin(), matched.end(),
-                               [](const BlockEntry* e) { return !e->on_host || e->promoting; });
+                               [](const BlockEntry* e) { return !e->residency.on_host(); });
   matched.erase(host_end, matched.end());
   const uint64_t block_bytes = ns.spec.block_bytes;
   // Device memory is shared with processes on this node only.
@@ -252,7 +229,7 @@ void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInf
       (req.flags & wire::kFlagGpu) && !(req.flags & wire::kFlagInline) && conn.local();
   wire::AcquireReply reply;
   for (const BlockEntry* e : matched) {
-    const bool from_gpu = gpu_client && e->on_gpu;
+    const bool from_gpu = gpu_client && e->residency.on_gpu();
     reply.offsets.push_back(from_gpu ? e->gpu_slot.offset : e->host_slot.offset);
     reply.tiers.push_back(static_cast<uint8_t>(from_gpu ? TierKind::kGpu : TierKind::kHost));
     if (from_gpu) {
@@ -263,11 +240,7 @@ void RequestHandler::FinishAcquire(ConnectionResources& conn, const NamespaceInf
   }
   if (req.flags & wire::kFlagInline) {
     reply.Encode(w);
-    uint8_t* out = w.Extend(matched.size() * block_bytes);
-    for (const BlockEntry* e : matched) {
-      std::memcpy(out, store_->host().At(e->host_slot.offset), block_bytes);
-      out += block_bytes;
-    }
+    store_->CopyOut(matched, w.Extend(matched.size() * block_bytes));
     return;
   }
   if (!matched.empty()) reply.lease_id = conn.AddLease(matched);
@@ -285,16 +258,16 @@ Status RequestHandler::Release(ConnectionResources& conn, wire::Reader& r, wire:
   return Status::Ok();
 }
 
-Status RequestHandler::Reserve(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
+Status RequestHandler::Reserve(ConnectionResources& conn, const wire::FrameHeader& header,
+                               wire::Reader& r, wire::Writer& w, bool* deferred) {
   wire::ReserveRequest req;
   if (!wire::ReserveRequest::Decode(r, &req)) return Status::ProtocolError("malformed reserve");
   TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
   TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
   const bool inline_bytes = req.flags & wire::kFlagInline;
-  const uint64_t block_bytes = ns->spec.block_bytes;
   std::span<const uint8_t> payload;
   if (inline_bytes) {
-    const uint64_t want = req.chain.keys.size() * block_bytes;
+    const uint64_t want = req.chain.keys.size() * ns->spec.block_bytes;
     if (r.remaining() != want) {
       return Status::InvalidArgument(DescribeMismatch(r.remaining(), want, "inline payload"));
     }
@@ -302,29 +275,57 @@ Status RequestHandler::Reserve(ConnectionResources& conn, wire::Reader& r, wire:
   } else if (r.remaining() != 0) {
     return Status::ProtocolError("trailing bytes after reserve");
   }
-  TIERKV_ASSIGN_OR_RETURN(std::vector<BlockEntry*> entries, store_->Reserve(*ns, req.chain));
-  wire::ReserveReply reply;
-  std::vector<BlockEntry*> reserved;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    BlockEntry* e = entries[i];
-    reply.offsets.push_back(e ? e->host_slot.offset : wire::kNoSlot);
-    if (!e) continue;
-    reserved.push_back(e);
-    if (inline_bytes) {
-      std::memcpy(store_->host().At(e->host_slot.offset), payload.data() + i * block_bytes,
-                  block_bytes);
-    }
+  // A client on this node that reads the GPU tier: its new blocks go up too
+  // once committed, since it is likely to read them again soon.
+  const bool gpu_client = (req.flags & wire::kFlagGpu) && conn.local();
+  std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
+  auto now = store_->Reserve(
+      *ns, req.chain, payload,
+      [this, weak, header, inline_bytes, gpu_client](Result<BlockStore::Reserved> reserved) {
+        auto c = weak.lock();
+        if (!c) {
+          // The client left while its reserve waited for room.
+          if (reserved.ok() && !inline_bytes) AbortReserved(*reserved);
+          return;
+        }
+        std::vector<uint8_t> reply;
+        wire::AppendReply(
+            header, reserved.status(),
+            [&](wire::Writer& fw) {
+              EncodeReserveReply(*c, std::move(*reserved), inline_bytes, gpu_client, fw);
+            },
+            &reply);
+        c->DeliverDeferred(std::move(reply));
+      });
+  if (!now) {
+    *deferred = true;  // room waits for the disk; the reply comes from a completion
+    return Status::Ok();
   }
-  if (inline_bytes) {
-    store_->Commit(reserved);
-  } else if (!reserved.empty()) {
-    // A client on this node that reads the GPU tier: its new blocks go up too
-    // once committed, since it is likely to read them again soon.
-    const bool gpu_client = (req.flags & wire::kFlagGpu) && conn.local();
-    reply.reservation_id = conn.AddReservation(std::move(reserved), gpu_client);
+  if (!now->ok()) return now->status();
+  EncodeReserveReply(conn, std::move(**now), inline_bytes, gpu_client, w);
+  return Status::Ok();
+}
+
+void RequestHandler::EncodeReserveReply(ConnectionResources& conn, BlockStore::Reserved reserved,
+                                        bool committed, bool copy_up_to_gpu, wire::Writer& w) {
+  wire::ReserveReply reply;
+  std::vector<BlockEntry*> entries;
+  for (BlockEntry* e : reserved) {
+    reply.offsets.push_back(e ? e->host_slot.offset : wire::kNoSlot);
+    if (e) entries.push_back(e);
+  }
+  if (!committed && !entries.empty()) {
+    reply.reservation_id = conn.AddReservation(std::move(entries), copy_up_to_gpu);
   }
   reply.Encode(w);
-  return Status::Ok();
+}
+
+void RequestHandler::AbortReserved(const BlockStore::Reserved& reserved) {
+  std::vector<BlockEntry*> entries;
+  for (BlockEntry* e : reserved) {
+    if (e) entries.push_back(e);
+  }
+  store_->Abort(entries);
 }
 
 Status RequestHandler::Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
@@ -366,19 +367,25 @@ Status RequestHandler::Evict(ConnectionResources& conn, wire::Reader& r, wire::W
 }
 
 Status RequestHandler::Flush(ConnectionResources& conn, const wire::FrameHeader& header,
-                             wire::Reader& r, bool* deferred) {
+                             wire::Reader& r, wire::Writer& w, bool* deferred) {
   if (!r.done()) return Status::ProtocolError("flush takes no fields");
   if (!conn.credentials().admin) return Status::PermissionDenied("flush needs the admin token");
-  *deferred = true;
   std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
-  store_->Flush([weak, header](uint64_t written, Status first_error) {
+  auto now = store_->Flush([weak, header](FlushResult result) {
     auto c = weak.lock();
     if (!c) return;
     std::vector<uint8_t> reply;
-    AppendReply(header, first_error,
-                [written](wire::Writer& w) { wire::CountReply{written}.Encode(w); }, &reply);
+    wire::AppendReply(
+        header, result.first_error,
+        [&](wire::Writer& fw) { wire::CountReply{result.written}.Encode(fw); }, &reply);
     c->DeliverDeferred(std::move(reply));
   });
+  if (!now) {
+    *deferred = true;
+    return Status::Ok();
+  }
+  TIERKV_RETURN_IF_ERROR(now->first_error);
+  wire::CountReply{now->written}.Encode(w);
   return Status::Ok();
 }
 
@@ -393,8 +400,9 @@ Status RequestHandler::Health(wire::Reader& r, wire::Writer& w) {
   wire::HealthReply reply;
   reply.ok = 1;
   reply.version = options_.server_version;
-  reply.detail = "host tier " + std::to_string(store_->host().used_bytes()) + "/" +
-                 std::to_string(store_->host().capacity_bytes()) + " bytes used";
+  const HostTier& host = store_->host().tier();
+  reply.detail = "host tier " + std::to_string(host.used_bytes()) + "/" +
+                 std::to_string(host.capacity_bytes()) + " bytes used";
   reply.Encode(w);
   return Status::Ok();
 }
@@ -405,22 +413,22 @@ Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
   if (!conn.local()) {
     return Status::Unsupported("the GPU tier is shared with local clients only (Unix socket)");
   }
-  GpuTier* gpu = store_->gpu();
+  const GpuMirror* gpu = store_->gpu();
   if (!gpu) return Status::Unavailable("gpu tier is off: " + options_.gpu_off_reason);
-  TIERKV_ASSIGN_OR_RETURN(DevicePoolExport exported, gpu->memory().Export());
+  TIERKV_ASSIGN_OR_RETURN(GpuPoolExport exported, gpu->Export());
   wire::GpuPoolReply reply;
-  reply.device = exported.device;
-  reply.pci_bus_id = exported.pci_bus_id;
-  reply.ipc_handle = exported.ipc_handle;
-  reply.pool_bytes = exported.bytes;
-  reply.description = gpu->memory().description();
+  reply.device = exported.pool.device;
+  reply.pci_bus_id = exported.pool.pci_bus_id;
+  reply.ipc_handle = exported.pool.ipc_handle;
+  reply.pool_bytes = exported.pool.bytes;
+  reply.description = std::move(exported.description);
   reply.Encode(w);
   return Status::Ok();
 }
 
 std::string RequestHandler::StatsJson() const {
   using nlohmann::json;
-  const HostTier& host = store_->host();
+  const HostTier& host = store_->host().tier();
   const StoreCounters& counters = store_->counters();
   const TierCounters& c = counters.host;
   json tiers = json::array();
@@ -436,25 +444,25 @@ std::string RequestHandler::StatsJson() const {
                    {"bytes_out", c.bytes_out},
                    {"huge_pages", host.huge_pages()}});
   json gpu_tier = {{"enabled", store_->gpu() != nullptr}};
-  if (const GpuTier* gpu = store_->gpu()) {
+  if (const GpuMirror* gpu = store_->gpu()) {
     const TierCounters& gc = counters.gpu;
-    gpu_tier["device"] = gpu->memory().description();
+    gpu_tier["device"] = gpu->description();
     // First in the list: the tiers are listed fastest first.
     tiers.insert(tiers.begin(), json{{"name", "gpu"},
-                                     {"capacity_bytes", gpu->capacity_bytes()},
-                                     {"used_bytes", gpu->used_bytes()},
+                                     {"capacity_bytes", gpu->tier().capacity_bytes()},
+                                     {"used_bytes", gpu->tier().used_bytes()},
                                      {"blocks", counters.gpu_blocks},
                                      {"hits", gc.hits},
                                      {"misses", gc.misses},
                                      {"evictions", gc.evictions},
                                      {"bytes_in", gc.bytes_in},
                                      {"bytes_out", gc.bytes_out},
-                                     {"copies_in_flight", gpu->memory().copies_in_flight()},
+                                     {"copies_in_flight", gpu->copies_in_flight()},
                                      {"copy_errors", counters.gpu_copy_errors}});
   } else {
     gpu_tier["reason"] = options_.gpu_off_reason;
   }
-  if (const nvme::NvmeStore* nvme = store_->nvme()) {
+  if (const NvmeMover* nvme = store_->nvme()) {
     const nvme::NvmeStats n = nvme->Stats();
     const TierCounters& nc = counters.nvme;
     tiers.push_back({{"name", "nvme"},

@@ -35,17 +35,13 @@ class RequestHandler {
   // Handles the request and appends the whole reply frame to `reply`. When the
   // reply must carry the shared pool's fd (a local hello), *attach_fd is set.
   // kDeferred: the request waits on the NVMe tier and its reply frame comes
-  // later through conn.DeliverDeferred() (possibly before Handle returns); the
-  // connection must not be sent another reply before it.
+  // later through conn.DeliverDeferred(), from a completion (never before
+  // Handle returns); the connection must not be sent another reply before it.
   Outcome Handle(ConnectionResources& conn, const wire::FrameHeader& header,
                  std::span<const uint8_t> body, std::vector<uint8_t>* reply, int* attach_fd);
 
   // Appends an error reply frame (for frames rejected before decoding).
   static void AppendError(const wire::FrameHeader& request, const Status& status,
-                          std::vector<uint8_t>* reply);
-  // Appends a reply frame: the status, then (when OK) what `fields` writes.
-  static void AppendReply(const wire::FrameHeader& request, const Status& status,
-                          const std::function<void(wire::Writer&)>& fields,
                           std::vector<uint8_t>* reply);
 
   void set_connection_count(uint64_t n) { connections_ = n; }
@@ -58,14 +54,21 @@ class RequestHandler {
   Status Lookup(wire::Reader& r, wire::Writer& w);
   Status Acquire(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
                  wire::Writer& w, bool* deferred);
-  // Pins the host-resident prefix of the chain and encodes the acquire reply.
+  // Pins the host-resident head of `matched` and encodes the acquire reply
+  // (with the bytes, inline).
   void FinishAcquire(ConnectionResources& conn, const NamespaceInfo& ns,
-                     const wire::AcquireRequest& req, uint32_t max_blocks, bool count_stats,
+                     const wire::AcquireRequest& req, std::vector<BlockEntry*> matched,
                      wire::Writer& w);
   Status Flush(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
-               bool* deferred);
+               wire::Writer& w, bool* deferred);
   Status Release(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
-  Status Reserve(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Reserve(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
+                 wire::Writer& w, bool* deferred);
+  // Encodes the reserve reply; blocks not `committed` (inline) become a
+  // reservation of the connection.
+  void EncodeReserveReply(ConnectionResources& conn, BlockStore::Reserved reserved, bool committed,
+                          bool copy_up_to_gpu, wire::Writer& w);
+  void AbortReserved(const BlockStore::Reserved& reserved);
   Status Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Abort(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Stats(wire::Reader& r, wire::Writer& w);

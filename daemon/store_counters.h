@@ -47,6 +47,7 @@ class StoreCounters {
   uint64_t host_blocks = 0;      // ready blocks with a host copy
   uint64_t gpu_blocks = 0;       // blocks with a GPU copy
   uint64_t pinned_blocks = 0;    // blocks pinned by at least one lease
+  uint64_t gpu_pinned_blocks = 0;  // pinned blocks that have a GPU copy
   uint64_t promotions = 0;       // NVMe -> host copies completed
   uint64_t demotions = 0;        // host copies dropped, the block kept on NVMe
   uint64_t dropped_blocks = 0;   // blocks forgotten on every tier

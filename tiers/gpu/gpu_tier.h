@@ -7,14 +7,15 @@
 #pragma once
 
 #include <memory>
+#include <span>
 
 #include "tiers/gpu/device_memory.h"
 #include "tiers/host/slab_allocator.h"
-#include "tiers/tier.h"
+#include "tiers/tier_slot.h"
 
 namespace tierkv {
 
-class GpuTier final : public Tier {
+class GpuTier {
  public:
   static constexpr uint64_t kDefaultSlabBytes = 64ull << 20;
 
@@ -22,13 +23,17 @@ class GpuTier final : public Tier {
   static Result<std::unique_ptr<GpuTier>> Create(std::unique_ptr<DeviceMemory> memory,
                                                  uint64_t slab_bytes = kDefaultSlabBytes);
 
-  std::string_view name() const override { return "gpu"; }
-  Result<TierSlot> Allocate(uint64_t block_bytes) override;
-  void Free(const TierSlot& slot) override;
-  Status Read(const TierSlot& slot, std::span<std::byte> out) override;
-  Status Write(const TierSlot& slot, std::span<const std::byte> in) override;
-  uint64_t capacity_bytes() const override { return slabs_.capacity_bytes(); }
-  uint64_t used_bytes() const override { return slabs_.used_bytes(); }
+  // A slot for a block of `block_bytes`; ResourceExhausted when none is free.
+  Result<TierSlot> Allocate(uint64_t block_bytes);
+  // Returns a slot from Allocate. The slot's bytes may be reused at once.
+  void Free(const TierSlot& slot);
+  // Synchronous, bounds-checked copies of a slot's first bytes out of / into
+  // device memory: how tests and tools see what the pool holds. The daemon
+  // copies up with WriteAsync.
+  Status Read(const TierSlot& slot, std::span<std::byte> out);
+  Status Write(const TierSlot& slot, std::span<const std::byte> in);
+  uint64_t capacity_bytes() const { return slabs_.capacity_bytes(); }
+  uint64_t used_bytes() const { return slabs_.used_bytes(); }
 
   // Starts copying `in` (host memory that stays put until `done`) into the slot.
   Status WriteAsync(const TierSlot& slot, std::span<const std::byte> in,

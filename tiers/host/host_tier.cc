@@ -1,7 +1,6 @@
 #include "tiers/host/host_tier.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace tierkv {
 
@@ -24,21 +23,5 @@ Result<TierSlot> HostTier::Allocate(uint64_t block_bytes) {
 }
 
 void HostTier::Free(const TierSlot& slot) { slabs_.Free(slot.size_class, slot.offset); }
-
-Status HostTier::Read(const TierSlot& slot, std::span<std::byte> out) {
-  if (out.size() > slabs_.class_slot_bytes(slot.size_class)) {
-    return Status::InvalidArgument("read larger than the slot");
-  }
-  std::memcpy(out.data(), At(slot.offset), out.size());
-  return Status::Ok();
-}
-
-Status HostTier::Write(const TierSlot& slot, std::span<const std::byte> in) {
-  if (in.size() > slabs_.class_slot_bytes(slot.size_class)) {
-    return Status::InvalidArgument("write larger than the slot");
-  }
-  std::memcpy(At(slot.offset), in.data(), in.size());
-  return Status::Ok();
-}
 
 }  // namespace tierkv

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tierkv/status.h"
-#include "tiers/tier.h"
+#include "tiers/tier_slot.h"
 
 namespace tierkv {
 

@@ -301,15 +301,6 @@ Status NvmeStore::Remove(const Key128& key) {
   return Status::Ok();
 }
 
-Status NvmeStore::Touch(const Key128& key, uint64_t last_access) {
-  if (!blocks_.contains(key)) {
-    return Status::NotFound("nvme tier: block " + ToHex(key) + " not stored");
-  }
-  TIERKV_ASSIGN_OR_RETURN(BlockRecord record, index_->Get(key));
-  record.last_access = last_access;
-  return index_->Put(std::span<const BlockRecord>(&record, 1));
-}
-
 Result<uint32_t> NvmeStore::Length(const Key128& key) const {
   auto it = blocks_.find(key);
   if (it == blocks_.end()) {

@@ -26,8 +26,10 @@
 // async_wait(wait_read), call ReapCompletions() (which clears it) and wait
 // again (nvme_store_asio_test.cc does exactly that). Synchronous disk work on
 // that thread is limited to index writes (a RocksDB WAL append per reap, plus
-// an fsync with sync_index), Touch(), and creating a slab file when a write
-// needs new space (fallocate and a directory fsync, once per slab_bytes).
+// an fsync with sync_index) and creating a slab file when a write needs new
+// space (fallocate and a directory fsync, once per slab_bytes). A block's
+// last_access is the one its write stored: a restart orders the LRU by when
+// blocks were written to this tier.
 //
 // Start-up: Open() scans the index once, claiming each record's slot. A record
 // that points outside every slab file, or at a slot another record claimed
@@ -158,11 +160,6 @@ class NvmeStore {
   // callback gets NotFound. NotFound if the key is neither stored nor being
   // written; an index error leaves the block stored.
   Status Remove(const Key128& key);
-
-  // Stores `last_access` in the block's index record. NotFound if not stored.
-  // A RocksDB read and write on the calling thread: call it when a block is
-  // used from this tier (promotion), not on every LRU touch.
-  Status Touch(const Key128& key, uint64_t last_access);
 
   bool Contains(const Key128& key) const { return blocks_.contains(key); }
   // The payload length of a stored block; NotFound if not stored.

@@ -278,16 +278,6 @@ TEST_F(NvmeStoreTest, RemoveDuringAReadKeepsTheSlotUntilTheReadIsDone) {
   ExpectBlock(2);
 }
 
-TEST_F(NvmeStoreTest, TouchPersistsLastAccess) {
-  Open();
-  ASSERT_TRUE(Put(1).ok());
-  ASSERT_TRUE(store_->Touch(TestKey(1), 42).ok());
-  EXPECT_TRUE(store_->Touch(TestKey(2), 42).IsNotFound());
-  Open();
-  ASSERT_NE(Loaded(1), nullptr);
-  EXPECT_EQ(Loaded(1)->last_access, 42u);
-}
-
 TEST_F(NvmeStoreTest, ManyConcurrentReadsAndWritesStayByteExact) {
   constexpr int kBlocks = 64;
   Open(SmallOptions(/*capacity=*/4 << 20));

@@ -23,7 +23,20 @@ void FaultInjectionIoEngine::SubmitWrite(IoTarget target, const std::byte* src, 
     failed_.emplace_back(std::move(done), err);
     return;
   }
+  if (holding_) {
+    held_.push_back(HeldWrite{target, src, len, std::move(done)});
+    held_count_.store(static_cast<int>(held_.size()));
+    return;
+  }
   target_->SubmitWrite(target, src, len, std::move(done));
+}
+
+void FaultInjectionIoEngine::ReleaseHeldWrites() {
+  holding_ = false;
+  std::vector<HeldWrite> held = std::move(held_);
+  held_.clear();
+  held_count_.store(0);
+  for (HeldWrite& w : held) target_->SubmitWrite(w.target, w.src, w.len, std::move(w.done));
 }
 
 void FaultInjectionIoEngine::SubmitRead(IoTarget target, std::byte* dst, size_t len,
