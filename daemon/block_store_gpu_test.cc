@@ -98,6 +98,7 @@ TEST_F(BlockStoreGpuTest, PinnedGpuCopiesStayAndANewBlockIsServedFromTheHost) {
     pinned.push_back(m[0]);
   }
   store_->Pin(pinned);
+  EXPECT_EQ(store_->counters().gpu_pinned_blocks, 4u);
   auto extra = Chain(1, 9000);
   Put(extra, 2);
   AcquireForGpu(extra);
@@ -105,6 +106,7 @@ TEST_F(BlockStoreGpuTest, PinnedGpuCopiesStayAndANewBlockIsServedFromTheHost) {
   EXPECT_EQ(Match(extra)[0]->tier(), TierKind::kHost);
   for (BlockEntry* e : pinned) EXPECT_TRUE(e->residency.on_gpu());
   store_->Unpin(pinned);
+  EXPECT_EQ(store_->counters().gpu_pinned_blocks, 0u);
   AcquireForGpu(extra);
   store_->ReapGpu();
   EXPECT_EQ(Match(extra)[0]->tier(), TierKind::kGpu);

@@ -1,27 +1,15 @@
 #include "daemon/request_handler.h"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
 #include "daemon/loop_phase.h"
+#include "daemon/stats_report.h"
 #include "protocol/messages.h"
 #include "protocol/reply_frame.h"
+#include "protocol/stats_document.h"
 
 namespace tierkv {
 namespace {
 
 using wire::MessageType;
-
-// The daemon's private (anonymous) resident memory: its index and buffers,
-// without the shared pool, which is counted as shmem.
-uint64_t AnonymousResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("RssAnon:", 0) == 0) return std::stoull(line.substr(8)) * 1024;
-  }
-  return 0;
-}
 
 std::string DescribeMismatch(size_t got, size_t want, const char* what) {
   return std::string(what) + ": got " + std::to_string(got) + " bytes, want " +
@@ -427,96 +415,14 @@ Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
 }
 
 std::string RequestHandler::StatsJson() const {
-  using nlohmann::json;
-  const HostTier& host = store_->host().tier();
-  const StoreCounters& counters = store_->counters();
-  const TierCounters& c = counters.host;
-  json tiers = json::array();
-  tiers.push_back({{"name", "host"},
-                   {"capacity_bytes", host.capacity_bytes()},
-                   {"used_bytes", host.used_bytes()},
-                   {"blocks", counters.host_blocks},
-                   {"pinned_blocks", counters.pinned_blocks},
-                   {"hits", c.hits},
-                   {"misses", c.misses},
-                   {"evictions", c.evictions},
-                   {"bytes_in", c.bytes_in},
-                   {"bytes_out", c.bytes_out},
-                   {"huge_pages", host.huge_pages()}});
-  json gpu_tier = {{"enabled", store_->gpu() != nullptr}};
-  if (const GpuMirror* gpu = store_->gpu()) {
-    const TierCounters& gc = counters.gpu;
-    gpu_tier["device"] = gpu->description();
-    // First in the list: the tiers are listed fastest first.
-    tiers.insert(tiers.begin(), json{{"name", "gpu"},
-                                     {"capacity_bytes", gpu->tier().capacity_bytes()},
-                                     {"used_bytes", gpu->tier().used_bytes()},
-                                     {"blocks", counters.gpu_blocks},
-                                     {"hits", gc.hits},
-                                     {"misses", gc.misses},
-                                     {"evictions", gc.evictions},
-                                     {"bytes_in", gc.bytes_in},
-                                     {"bytes_out", gc.bytes_out},
-                                     {"copies_in_flight", gpu->copies_in_flight()},
-                                     {"copy_errors", counters.gpu_copy_errors}});
-  } else {
-    gpu_tier["reason"] = options_.gpu_off_reason;
-  }
-  if (const NvmeMover* nvme = store_->nvme()) {
-    const nvme::NvmeStats n = nvme->Stats();
-    const TierCounters& nc = counters.nvme;
-    tiers.push_back({{"name", "nvme"},
-                     {"capacity_bytes", n.capacity_bytes},
-                     {"used_bytes", n.used_bytes},
-                     {"file_bytes", n.file_bytes},
-                     {"blocks", n.blocks},
-                     {"pinned_blocks", 0},
-                     {"hits", nc.hits},
-                     {"misses", nc.misses},
-                     {"evictions", nc.evictions},
-                     {"bytes_in", nc.bytes_in},
-                     {"bytes_out", nc.bytes_out},
-                     {"bytes_read", n.bytes_read},
-                     {"bytes_written", n.bytes_written},
-                     {"queue_depth", n.queue_depth},
-                     {"queued", n.queued},
-                     {"read_bytes_per_s", n.read_bytes_per_sec},
-                     {"write_bytes_per_s", n.write_bytes_per_sec},
-                     {"read_errors", n.read_errors},
-                     {"write_errors", n.write_errors},
-                     {"corrupt_dropped", n.corrupt_dropped},
-                     {"loaded_blocks", n.loaded_blocks},
-                     {"dropped_at_load", n.dropped_at_load}});
-  }
-  json namespaces = json::array();
-  for (const auto& ns : namespaces_->all()) {
-    const NamespaceCounters nc = counters.ForNamespace(ns->id);
-    namespaces.push_back({{"id", ToHex(ns->id)},
-                          {"handle", ns->handle},
-                          {"tenant", ns->spec.tenant},
-                          {"model_fingerprint", ns->spec.model_fingerprint},
-                          {"block_tokens", ns->spec.block_tokens},
-                          {"block_bytes", ns->spec.block_bytes},
-                          {"blocks", nc.blocks},
-                          {"hits", nc.hits},
-                          {"misses", nc.misses}});
-  }
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::steady_clock::now() - started_);
-  json doc = {{"version", options_.server_version},
-              {"uptime_s", uptime.count()},
-              {"connections", connections_},
-              {"indexed_blocks", store_->indexed_blocks()},
-              {"promotions", counters.promotions},
-              {"demotions", counters.demotions},
-              {"dropped_blocks", counters.dropped_blocks},
-              {"rss_anon_bytes", AnonymousResidentBytes()},
-              {"tiers", tiers},
-              {"gpu_tier", gpu_tier},
-              {"namespaces", namespaces}};
-  // Names come from clients and need not be UTF-8; dump() would throw on
-  // them (and take the daemon down), so invalid bytes become U+FFFD.
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  DaemonFacts facts;
+  facts.version = options_.server_version;
+  facts.uptime_s = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count());
+  facts.connections = connections_;
+  facts.gpu_off_reason = options_.gpu_off_reason;
+  return wire::EncodeStats(CollectStats(*store_, *namespaces_, facts));
 }
 
 }  // namespace tierkv

@@ -1,12 +1,11 @@
 #include "tierkv/client.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstring>
 #include <utility>
 
 #include "client/src/connection.h"
 #include "protocol/messages.h"
+#include "protocol/stats_document.h"
 
 namespace tierkv {
 namespace {
@@ -356,41 +355,7 @@ Result<Stats> Client::GetStats() {
   wire::TextReply reply;
   wire::Reader r(fields.fields());
   if (!wire::TextReply::Decode(r, &reply)) return Status::ProtocolError("malformed stats reply");
-  auto doc = nlohmann::json::parse(reply.text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Status::ProtocolError("stats reply is not a JSON object");
-  }
-  Stats stats;
-  stats.raw_json = reply.text;
-  stats.connections = doc.value("connections", uint64_t{0});
-  stats.uptime_s = doc.value("uptime_s", uint64_t{0});
-  for (const auto& t : doc.value("tiers", nlohmann::json::array())) {
-    TierStats ts;
-    ts.name = t.value("name", "");
-    ts.capacity_bytes = t.value("capacity_bytes", uint64_t{0});
-    ts.used_bytes = t.value("used_bytes", uint64_t{0});
-    ts.blocks = t.value("blocks", uint64_t{0});
-    ts.pinned_blocks = t.value("pinned_blocks", uint64_t{0});
-    ts.hits = t.value("hits", uint64_t{0});
-    ts.misses = t.value("misses", uint64_t{0});
-    ts.evictions = t.value("evictions", uint64_t{0});
-    ts.bytes_in = t.value("bytes_in", uint64_t{0});
-    ts.bytes_out = t.value("bytes_out", uint64_t{0});
-    stats.tiers.push_back(std::move(ts));
-  }
-  for (const auto& n : doc.value("namespaces", nlohmann::json::array())) {
-    NamespaceStats ns;
-    ns.id_hex = n.value("id", "");
-    ns.tenant = n.value("tenant", "");
-    ns.model_fingerprint = n.value("model_fingerprint", "");
-    ns.block_bytes = n.value("block_bytes", uint64_t{0});
-    ns.block_tokens = n.value("block_tokens", uint32_t{0});
-    ns.blocks = n.value("blocks", uint64_t{0});
-    ns.hits = n.value("hits", uint64_t{0});
-    ns.misses = n.value("misses", uint64_t{0});
-    stats.namespaces.push_back(std::move(ns));
-  }
-  return stats;
+  return wire::DecodeStats(reply.text);
 }
 
 Result<uint64_t> Client::Evict(const Namespace* ns) {

@@ -26,6 +26,7 @@
 
 #include "tierkv/keys.h"
 #include "tierkv/namespace_spec.h"
+#include "tierkv/stats.h"
 #include "tierkv/status.h"
 #include "tierkv/tier_kind.h"
 
@@ -152,38 +153,6 @@ class Reservation {
   std::vector<TokenId> inline_tokens_;
 };
 
-struct TierStats {
-  std::string name;
-  uint64_t capacity_bytes = 0;
-  uint64_t used_bytes = 0;
-  uint64_t blocks = 0;
-  uint64_t pinned_blocks = 0;
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-  uint64_t evictions = 0;
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-};
-
-struct NamespaceStats {
-  std::string id_hex;
-  std::string tenant;
-  std::string model_fingerprint;
-  uint64_t block_bytes = 0;
-  uint32_t block_tokens = 0;
-  uint64_t blocks = 0;
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-};
-
-struct Stats {
-  std::vector<TierStats> tiers;
-  std::vector<NamespaceStats> namespaces;
-  uint64_t connections = 0;
-  uint64_t uptime_s = 0;
-  std::string raw_json;  // the daemon's whole statistics document
-};
-
 struct Health {
   bool ok = false;
   std::string version;
@@ -238,6 +207,7 @@ class Client {
   Result<uint32_t> Get(const Namespace& ns, std::span<const Key128> keys,
                        std::span<const TokenId> tokens, std::span<std::byte> out);
 
+  // The daemon's statistics document (tierkv/stats.h).
   Result<Stats> GetStats();
   // Evicts every unpinned block of `ns` (or of all namespaces when null). Returns how many.
   Result<uint64_t> Evict(const Namespace* ns);
