@@ -11,6 +11,7 @@ find_package(tomlplusplus REQUIRED)
 find_package(CLI11 QUIET)
 find_package(BLAS REQUIRED)
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 
 # xxHash is compiled inline from its header (XXH_INLINE_ALL): over three times
 # faster on long inputs than calling the shared library.

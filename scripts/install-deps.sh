@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libopenblas-dev
+  libhiredis-dev redis-server redis-tools
   e2fsprogs util-linux
   python3 python3-sentencepiece
 )
