@@ -290,6 +290,7 @@ void ClusterClient::OnSlotsReply(NodeConnection& from, const redisReply& reply) 
   auto map = SlotMap::FromClusterSlots(reply, from.address());
   if (!map.ok()) {
     refresh_error_ = from.name() + ": " + std::string(map.status().message());
+    ++map_epoch_;
     ++refresh_cursor_;
     refresh_wanted_ = true;
     next_refresh_at_ = now_ + kRefreshRetryInterval;
@@ -308,6 +309,7 @@ void ClusterClient::OnSlotsFailed(NodeConnection& from, const Status& why) {
 
 void ClusterClient::ApplySlotMap(SlotMap map, Clock::time_point now) {
   counters_.slot_map_refreshes.fetch_add(1, std::memory_order_relaxed);
+  ++map_epoch_;
   refresh_error_.clear();
   map_ = std::move(map);
   for (const HostPort& master : map_->masters()) ConnectionTo(master, now);
@@ -371,6 +373,7 @@ void ClusterClient::MaybeStartRefresh(Clock::time_point now) {
     for (const HostPort& candidate : candidates) {
       why += "; " + ToString(candidate) + ": " + ConnectionTo(candidate, now).reason(now);
     }
+    if (refresh_error_ != why) ++map_epoch_;
     refresh_error_ = why;
     FailUnrouted(Status::Unavailable(why));
   }
@@ -409,7 +412,10 @@ void ClusterClient::CloseRetired() {
     const bool master =
         std::find(masters.begin(), masters.end(), connection.address()) != masters.end();
     const bool retire = !master && &connection != refreshing_ && connection.idle();
-    if (retire) retired_reconnects_ += connection.reconnects();
+    if (retire) {
+      retired_reconnects_ += connection.reconnects();
+      ++map_epoch_;
+    }
     return retire;
   });
 }
@@ -502,6 +508,16 @@ uint64_t ClusterClient::reconnects() const {
   uint64_t total = retired_reconnects_;
   for (const auto& [name, connection] : connections_) total += connection->reconnects();
   return total;
+}
+
+}  // namespace tierkv::remote
+
+namespace tierkv::remote {
+
+uint64_t ClusterClient::health_epoch() const {
+  uint64_t epoch = map_epoch_;
+  for (const auto& [name, connection] : connections_) epoch += connection->health_epoch();
+  return epoch;
 }
 
 }  // namespace tierkv::remote

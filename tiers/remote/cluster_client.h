@@ -66,6 +66,9 @@ class ClusterClient : public ConnectionOwner {
   // The tier's health and its masters', for Stats().
   void FillHealth(RemoteStats& stats, Clock::time_point now) const;
   uint64_t reconnects() const;
+  // Changes whenever FillHealth() may give another answer, but for the end of
+  // a refusal's hold (which takes the passing of time).
+  uint64_t health_epoch() const;
 
   // ConnectionOwner
   void OnOpReply(NodeConnection& from, std::unique_ptr<RemoteOp> op,
@@ -116,7 +119,8 @@ class ClusterClient : public ConnectionOwner {
   std::vector<std::unique_ptr<RemoteOp>> retrying_;  // waiting for retry_at
   Clock::time_point next_expiry_ = Clock::time_point::max();
   std::vector<NodeConnection*> polled_;  // the connections behind AppendPollFds' fds
-  uint64_t retired_reconnects_ = 0;      // reconnects of connections closed since
+  uint64_t retired_reconnects_ = 0;
+  uint64_t map_epoch_ = 0;  // slot maps applied and connections closed      // reconnects of connections closed since
 };
 
 }  // namespace tierkv::remote

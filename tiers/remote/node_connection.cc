@@ -62,6 +62,7 @@ NodeConnection::~NodeConnection() = default;
 
 void NodeConnection::StartConnect(Clock::time_point now) {
   ++connects_;
+  ++health_epoch_;
   state_ = State::kConnecting;
   connect_deadline_ = now + options_.connect_timeout;
   want_write_ = false;
@@ -80,6 +81,7 @@ void NodeConnection::StartConnect(Clock::time_point now) {
 }
 
 void NodeConnection::OnConnected(Clock::time_point now) {
+  ++health_epoch_;
   state_ = State::kHandshaking;
   last_progress_ = now;
   handshake_left_ = 0;
@@ -105,6 +107,7 @@ void NodeConnection::OnConnected(Clock::time_point now) {
 }
 
 void NodeConnection::Fail(const Status& why, Clock::time_point now) {
+  ++health_epoch_;
   context_.reset();
   state_ = State::kBackoff;
   reconnect_at_ = now + backoff_;
@@ -304,6 +307,7 @@ bool NodeConnection::DispatchReplies(Clock::time_point now) {
           return false;
         }
         if (--handshake_left_ == 0) {
+          ++health_epoch_;
           state_ = State::kReady;
           backoff_ = kMinBackoff;
         }
@@ -395,6 +399,7 @@ Clock::time_point NodeConnection::ExpireOps(Clock::time_point now,
 }
 
 void NodeConnection::NoteRefusal(std::string reason, Clock::time_point now) {
+  if (refusal_ != reason || now >= degraded_until_) ++health_epoch_;
   refusal_ = std::move(reason);
   degraded_until_ = now + kDegradedHold;
 }

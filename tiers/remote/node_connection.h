@@ -122,6 +122,9 @@ class NodeConnection {
   std::string reason(Clock::time_point now) const;
   // Connections made after the first.
   uint64_t reconnects() const { return connects_ > 0 ? connects_ - 1 : 0; }
+  // Changes whenever health() or reason() may have changed, but for the end
+  // of a refusal's hold (which takes the passing of time).
+  uint64_t health_epoch() const { return health_epoch_; }
 
  private:
   enum class State { kConnecting, kHandshaking, kReady, kBackoff };
@@ -158,6 +161,7 @@ class NodeConnection {
   std::chrono::milliseconds backoff_;
   Clock::time_point last_progress_;  // last byte sent or received, or work arriving
   uint64_t connects_ = 0;
+  uint64_t health_epoch_ = 0;
   uint32_t handshake_left_ = 0;  // AUTH/SELECT replies still due
   bool slots_wanted_ = false;    // a CLUSTER SLOTS request waits for kHandshaking
   bool want_write_ = false;      // the socket refused bytes: wait for POLLOUT

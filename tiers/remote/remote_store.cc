@@ -173,14 +173,20 @@ class RemoteStoreImpl {
     std::vector<pollfd> fds;
     std::vector<std::unique_ptr<RemoteOp>> arrived;
     Clock::time_point next_publish = Clock::now();
+    uint64_t published_epoch = 0;
+    // Health is published before the completions of the same turn are handed
+    // over, so a caller that reaped a completion sees the health it caused.
+    auto publish = [&](Clock::time_point now) {
+      const uint64_t epoch = client.health_epoch();
+      if (epoch == published_epoch && now < next_publish) return;
+      Publish(client, now);
+      published_epoch = epoch;
+      next_publish = now + kHealthPublishInterval;
+    };
     while (!stop_.load()) {
       Clock::time_point now = Clock::now();
-      Clock::time_point wake = client.Prepare(now);
-      if (now >= next_publish) {
-        Publish(client, now);
-        next_publish = now + kHealthPublishInterval;
-      }
-      wake = std::min(wake, next_publish);
+      const Clock::time_point wake = std::min(client.Prepare(now), next_publish);
+      publish(now);
       HandOver(finished);
 
       fds.clear();
@@ -200,6 +206,7 @@ class RemoteStoreImpl {
         arrived.clear();
       }
       client.OnPollResults(fds.data() + 1, fds.size() - 1, now);
+      publish(now);
       HandOver(finished);
     }
   }

@@ -57,6 +57,11 @@ ErrorKind ClassifyError(std::string_view error) {
   if (word == "READONLY") return ErrorKind::kReadOnly;
   if (word == "OOM") return ErrorKind::kOutOfMemory;
   if (word == "NOAUTH" || word == "WRONGPASS" || word == "NOPERM") return ErrorKind::kAuth;
+  // Redis 7 answers a large request from an unauthenticated client with this
+  // (and closes the connection) rather than NOAUTH.
+  if (error.find("Protocol error: unauthenticated") != std::string_view::npos) {
+    return ErrorKind::kAuth;
+  }
   if (word == "WRONGTYPE") return ErrorKind::kWrongType;
   return ErrorKind::kOther;
 }

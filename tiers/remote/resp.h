@@ -50,7 +50,8 @@ enum class ErrorKind {
   kRetry,      // TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN: try again shortly
   kReadOnly,   // READONLY: we reached a replica; the slot map is stale
   kOutOfMemory,  // OOM: the server refuses writes (maxmemory, noeviction)
-  kAuth,       // NOAUTH, WRONGPASS, NOPERM: credentials are missing or wrong
+  kAuth,       // NOAUTH, WRONGPASS, NOPERM, "Protocol error: unauthenticated ...":
+               // credentials are missing or wrong
   kWrongType,  // WRONGTYPE: the key holds something other than a string
   kOther,
 };

@@ -47,6 +47,7 @@ TEST(RespTest, ClassifiesClusterErrors) {
             ErrorKind::kOutOfMemory);
   EXPECT_EQ(ClassifyError("NOAUTH Authentication required."), ErrorKind::kAuth);
   EXPECT_EQ(ClassifyError("WRONGPASS invalid username-password pair"), ErrorKind::kAuth);
+  EXPECT_EQ(ClassifyError("ERR Protocol error: unauthenticated bulk length"), ErrorKind::kAuth);
   EXPECT_EQ(ClassifyError("WRONGTYPE Operation against a key"), ErrorKind::kWrongType);
   EXPECT_EQ(ClassifyError("READONLY You can't write against a read only replica."),
             ErrorKind::kReadOnly);

@@ -78,7 +78,7 @@ bool Pings(uint16_t port) {
   if (context != nullptr && context->err == 0) {
     redisSetTimeout(context, timeout);
     auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
-    ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    ok = reply != nullptr;  // PONG, or NOAUTH from a server that wants a password
     if (reply != nullptr) freeReplyObject(reply);
   }
   if (context != nullptr) redisFree(context);
