@@ -18,6 +18,8 @@ constexpr milliseconds kRefreshRetryInterval{200};
 constexpr milliseconds kDegradedRefreshInterval{500};
 constexpr milliseconds kFirstRetryDelay{10};
 constexpr milliseconds kMaxRetryDelay{320};
+// Redirects followed at once; later ones wait like a retry.
+constexpr uint32_t kImmediateRedirects = 2;
 
 ConnectionOptions ConnectionOptionsFor(const RemoteUrl& url, const RemoteOptions& options) {
   ConnectionOptions out;
@@ -173,6 +175,12 @@ void ClusterClient::OnErrorReply(NodeConnection& from, std::unique_ptr<RemoteOp>
       } else {
         counters_.asked.fetch_add(1, std::memory_order_relaxed);
         op->ask_target = redirect->target;
+      }
+      if (op->redirects > kImmediateRedirects) {
+        // Nodes disagree for now (a slot handed over to one but not yet the
+        // other): give the cluster time to settle.
+        ScheduleRetry(std::move(op), Status::IOError(text));
+        return;
       }
       Route(std::move(op), now_);
       return;

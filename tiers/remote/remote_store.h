@@ -84,8 +84,10 @@ struct RemoteOptions {
   // Request bytes sent to one node and not yet answered, at most (at least one
   // request is always let through). Default 64 MiB.
   uint64_t max_in_flight_bytes_per_node = uint64_t{64} << 20;
-  // Redirects (MOVED, ASK) one operation may follow. Default 5.
-  uint32_t max_redirects = 5;
+  // Redirects (MOVED, ASK) one operation may follow; after the second, each
+  // waits like a retry, so nodes that disagree for a moment can settle.
+  // Default 16.
+  uint32_t max_redirects = 16;
   // The largest payload accepted by Put or read by Get. Default 64 MiB.
   uint64_t max_payload_bytes = uint64_t{64} << 20;
 };
