@@ -39,8 +39,8 @@ std::string ReplyText(const redisReply& reply) { return std::string(reply.str, r
 
 }  // namespace
 
-ClusterClient::ClusterClient(RemoteUrl url, const RemoteOptions& options,
-                             RemoteCounters& counters, CompletionSink sink, Clock::time_point now)
+ClusterClient::ClusterClient(RemoteUrl url, const RemoteOptions& options, RemoteCounters& counters,
+                             CompletionSink sink, Clock::time_point now)
     : url_(std::move(url)),
       options_(options),
       connection_options_(ConnectionOptionsFor(url_, options)),
@@ -105,6 +105,7 @@ void ClusterClient::Route(std::unique_ptr<RemoteOp> op, Clock::time_point now) {
 
 void ClusterClient::Complete(RemoteOp& op, const Status& status) {
   op.completed = true;
+  if (!op.done) return;  // the store's own (deleting a corrupt value): not counted
   switch (op.kind) {
     case OpKind::kGet:
     case OpKind::kProbe:
@@ -134,7 +135,7 @@ void ClusterClient::Complete(RemoteOp& op, const Status& status) {
       }
       break;
   }
-  if (op.done) sink_(std::move(op.done), status);
+  sink_(std::move(op.done), status);
   op.done = nullptr;
 }
 
@@ -155,7 +156,8 @@ void ClusterClient::OnErrorReply(NodeConnection& from, std::unique_ptr<RemoteOp>
     case ErrorKind::kAsk: {
       const bool moved = ClassifyError(error) == ErrorKind::kMoved;
       if (!cluster()) {
-        Complete(*op, Status::IOError(text + " (the server is a cluster node: use redis-cluster://)"));
+        Complete(*op,
+                 Status::IOError(text + " (the server is a cluster node: use redis-cluster://)"));
         return;
       }
       auto redirect = ParseRedirect(error);
@@ -351,7 +353,8 @@ std::vector<HostPort> ClusterClient::RefreshCandidates() const {
 
 void ClusterClient::MaybeStartRefresh(Clock::time_point now) {
   if (!cluster()) return;
-  if (map_.has_value() && now >= last_refresh_started_ + kDegradedRefreshInterval) {
+  if (map_.has_value() && now >= next_degraded_check_) {
+    next_degraded_check_ = now + kDegradedRefreshInterval;
     bool degraded = map_->covered_slots() < kClusterSlots;
     for (const HostPort& master : map_->masters()) {
       auto it = connections_.find(ToString(master));
@@ -371,11 +374,12 @@ void ClusterClient::MaybeStartRefresh(Clock::time_point now) {
     connection.RequestSlots();
     refreshing_ = &connection;
     refresh_wanted_ = false;
-    last_refresh_started_ = now;
     next_refresh_at_ = now + kMinRefreshInterval;
     return;
   }
   // Every candidate is backing off after a failure: nothing can route now.
+  // Look again later (a reconnect may have succeeded by then).
+  next_refresh_at_ = now + kMinRefreshInterval;
   if (!map_.has_value()) {
     std::string why = "no cluster node reachable";
     for (const HostPort& candidate : candidates) {
@@ -448,8 +452,10 @@ Clock::time_point ClusterClient::Prepare(Clock::time_point now) {
   Clock::time_point wake = next_expiry_;
   for (auto& [name, connection] : connections_) wake = std::min(wake, connection->next_timer());
   for (const auto& op : retrying_) wake = std::min(wake, op->retry_at);
-  if (refresh_wanted_ && refreshing_ == nullptr) wake = std::min(wake, next_refresh_at_);
-  if (cluster()) wake = std::min(wake, last_refresh_started_ + kDegradedRefreshInterval);
+  if (cluster()) {
+    wake = std::min(wake, next_degraded_check_);
+    if (refresh_wanted_ && refreshing_ == nullptr) wake = std::min(wake, next_refresh_at_);
+  }
   return wake;
 }
 

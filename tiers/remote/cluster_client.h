@@ -39,9 +39,9 @@ namespace tierkv::remote {
 
 // The store's counters, written by the I/O thread and read by Stats().
 struct RemoteCounters {
-  std::atomic<uint64_t> gets{0}, probes{0}, puts{0}, deletes{0}, hits{0}, misses{0}, blocks_read{0}, blocks_written{0}, bytes_read{0},
-      bytes_written{0}, errors{0}, corrupt_dropped{0}, moved{0}, asked{0}, retried{0},
-      timeouts{0}, slot_map_refreshes{0};
+  std::atomic<uint64_t> gets{0}, probes{0}, puts{0}, deletes{0}, hits{0}, misses{0}, blocks_read{0},
+      blocks_written{0}, bytes_read{0}, bytes_written{0}, errors{0}, corrupt_dropped{0}, moved{0},
+      asked{0}, retried{0}, timeouts{0}, slot_map_refreshes{0};
 };
 
 // Hands a finished operation's callback and status to the reaping thread.
@@ -73,8 +73,7 @@ class ClusterClient : public ConnectionOwner {
   // ConnectionOwner
   void OnOpReply(NodeConnection& from, std::unique_ptr<RemoteOp> op,
                  const redisReply& reply) override;
-  void OnOpFailed(NodeConnection& from, std::unique_ptr<RemoteOp> op,
-                  const Status& why) override;
+  void OnOpFailed(NodeConnection& from, std::unique_ptr<RemoteOp> op, const Status& why) override;
   void OnSlotsReply(NodeConnection& from, const redisReply& reply) override;
   void OnSlotsFailed(NodeConnection& from, const Status& why) override;
 
@@ -111,7 +110,7 @@ class ClusterClient : public ConnectionOwner {
   bool refresh_wanted_ = false;
   NodeConnection* refreshing_ = nullptr;  // whose CLUSTER SLOTS is outstanding
   Clock::time_point next_refresh_at_;
-  Clock::time_point last_refresh_started_;
+  Clock::time_point next_degraded_check_;  // is a master down or a slot uncovered?
   size_t refresh_cursor_ = 0;  // which candidate to ask next
   std::string refresh_error_;  // why the last refresh failed
 
@@ -119,8 +118,8 @@ class ClusterClient : public ConnectionOwner {
   std::vector<std::unique_ptr<RemoteOp>> retrying_;  // waiting for retry_at
   Clock::time_point next_expiry_ = Clock::time_point::max();
   std::vector<NodeConnection*> polled_;  // the connections behind AppendPollFds' fds
-  uint64_t retired_reconnects_ = 0;
-  uint64_t map_epoch_ = 0;  // slot maps applied and connections closed      // reconnects of connections closed since
+  uint64_t retired_reconnects_ = 0;  // reconnects of connections closed since
+  uint64_t map_epoch_ = 0;           // slot maps applied, connections closed, refresh errors
 };
 
 }  // namespace tierkv::remote

@@ -301,9 +301,9 @@ bool NodeConnection::DispatchReplies(Clock::time_point now) {
     switch (request.kind) {
       case RequestKind::kHandshake:
         if (reply->type == REDIS_REPLY_ERROR) {
-          Fail(Status::PermissionDenied("handshake refused: " +
-                                        std::string(reply->str, reply->len)),
-               now);
+          Fail(
+              Status::PermissionDenied("handshake refused: " + std::string(reply->str, reply->len)),
+              now);
           return false;
         }
         if (--handshake_left_ == 0) {
@@ -340,8 +340,7 @@ void NodeConnection::OnTimers(Clock::time_point now) {
   switch (state_) {
     case State::kConnecting:
       if (now >= connect_deadline_) {
-        Fail(Status::Unavailable("connect: no answer in " + Millis(options_.connect_timeout)),
-             now);
+        Fail(Status::Unavailable("connect: no answer in " + Millis(options_.connect_timeout)), now);
       }
       break;
     case State::kHandshaking:

@@ -112,8 +112,7 @@ class NodeConnection {
   // its reply (marked completed), one not yet sent is dropped, and a Put
   // caught half-written fails the connection (its payload is about to be
   // given back). Returns the earliest deadline left.
-  Clock::time_point ExpireOps(Clock::time_point now,
-                              const std::function<void(RemoteOp&)>& expire);
+  Clock::time_point ExpireOps(Clock::time_point now, const std::function<void(RemoteOp&)>& expire);
 
   // A server refused a request (OOM, TRYAGAIN, ...): degraded for a while.
   void NoteRefusal(std::string reason, Clock::time_point now);
@@ -168,8 +167,8 @@ class NodeConnection {
 
   std::deque<std::unique_ptr<RemoteOp>> waiting_;  // not yet formatted
   std::deque<Request> requests_;                   // formatted; replies due in order
-  size_t next_write_ = 0;       // requests_[0, next_write_) are completely sent
-  uint64_t window_bytes_ = 0;   // bytes of requests_
+  size_t next_write_ = 0;                          // requests_[0, next_write_) are completely sent
+  uint64_t window_bytes_ = 0;                      // bytes of requests_
   std::vector<char> read_buffer_;
 
   std::string last_error_;  // why the last failure happened

@@ -205,7 +205,8 @@ TEST_F(RemoteClusterTest, RoundTripsAndSpreadsAPrefixOverEveryMaster) {
   std::vector<std::vector<std::byte>> out(kBlocks, std::vector<std::byte>(kBlockBytes));
   size_t ok = 0;
   RemoteStore::Batch gets;
-  for (uint32_t i = 0; i < kBlocks; ++i) gets.Get(blocks[i], out[i], [&](Status s) { ok += s.ok(); });
+  for (uint32_t i = 0; i < kBlocks; ++i)
+    gets.Get(blocks[i], out[i], [&](Status s) { ok += s.ok(); });
   store_->Submit(std::move(gets));
   store_->Drain();
   ASSERT_EQ(ok, kBlocks);
@@ -298,7 +299,8 @@ TEST_F(RemoteClusterTest, ASlotMigratedDuringTrafficIsFollowedThroughAskThenMove
   ASSERT_TRUE(RedisCli(target, {"CLUSTER", "SETSLOT", slot_text, "IMPORTING", *source_id}).ok());
   ASSERT_TRUE(RedisCli(source, {"CLUSTER", "SETSLOT", slot_text, "MIGRATING", *target_id}).ok());
   const std::string target_port = std::to_string(target);
-  ASSERT_TRUE(RedisCli(source, {"MIGRATE", "127.0.0.1", target_port, Name(b[0]), "0", "5000"}).ok());
+  ASSERT_TRUE(
+      RedisCli(source, {"MIGRATE", "127.0.0.1", target_port, Name(b[0]), "0", "5000"}).ok());
 
   // b[0] now lives on the target: the source answers ASK, the map stays.
   const uint64_t asked_before = store_->Stats().asked;
@@ -316,8 +318,8 @@ TEST_F(RemoteClusterTest, ASlotMigratedDuringTrafficIsFollowedThroughAskThenMove
     auto keys = RedisCli(source, {"CLUSTER", "GETKEYSINSLOT", slot_text, "1000"});
     if (!keys.ok()) return false;
     if (keys->empty()) return true;
-    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1", target_port, "", "0", "5000",
-                                        "REPLACE", "KEYS"};
+    std::vector<std::string> migrate = {"MIGRATE", "127.0.0.1", target_port, "",
+                                        "0",       "5000",      "REPLACE",   "KEYS"};
     std::istringstream names(*keys);
     for (std::string name; names >> name;) migrate.push_back(name);
     EXPECT_TRUE(RedisCli(source, migrate).ok());

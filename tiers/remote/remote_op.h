@@ -24,9 +24,9 @@ enum class OpKind : uint8_t { kGet, kProbe, kPut, kDelete };
 
 struct RemoteOp {
   OpKind kind = OpKind::kGet;
-  RemoteBlock block;  // a Delete uses namespace_id and key only
-  std::string name;   // RemoteKeyName(block.namespace_id, block.key)
-  uint16_t slot = 0;  // KeySlot(name)
+  RemoteBlock block;                   // a Delete uses namespace_id and key only
+  std::string name;                    // RemoteKeyName(block.namespace_id, block.key)
+  uint16_t slot = 0;                   // KeySlot(name)
   std::span<const std::byte> payload;  // Put
   std::span<std::byte> dst;            // Get
   uint64_t payload_bytes = 0;          // Get, Probe: expected; Put: payload.size()

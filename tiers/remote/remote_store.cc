@@ -31,7 +31,7 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 // Health is published to Stats() at least this often.
-constexpr milliseconds kHealthPublishInterval{50};
+constexpr milliseconds kHealthPublishInterval{100};
 
 void SignalEventFd(int fd) {
   const uint64_t one = 1;
@@ -45,8 +45,7 @@ void ClearEventFd(int fd) {
   (void)ignored;
 }
 
-std::unique_ptr<RemoteOp> NewOp(OpKind kind, const RemoteBlock& block,
-                                RemoteStore::Callback done) {
+std::unique_ptr<RemoteOp> NewOp(OpKind kind, const RemoteBlock& block, RemoteStore::Callback done) {
   auto op = std::make_unique<RemoteOp>();
   op->kind = kind;
   op->block = block;
@@ -143,9 +142,9 @@ class RemoteStoreImpl {
 
   void Validate(RemoteOp& op) const {
     if (op.block.tokens.size() > kMaxRemoteBlockTokens) {
-      op.invalid = Status::InvalidArgument("a block of " + std::to_string(op.block.tokens.size()) +
-                                           " tokens (most " +
-                                           std::to_string(kMaxRemoteBlockTokens) + ")");
+      op.invalid =
+          Status::InvalidArgument("a block of " + std::to_string(op.block.tokens.size()) +
+                                  " tokens (most " + std::to_string(kMaxRemoteBlockTokens) + ")");
     } else if (op.kind != OpKind::kDelete &&
                (op.payload_bytes == 0 || op.payload_bytes > options_.max_payload_bytes)) {
       op.invalid = Status::InvalidArgument("payload of " + std::to_string(op.payload_bytes) +
@@ -241,7 +240,7 @@ class RemoteStoreImpl {
   std::mutex outbox_mutex_;
   std::vector<Completion> outbox_;  // GUARDED_BY(outbox_mutex_)
   mutable std::mutex health_mutex_;
-  RemoteStats health_;      // GUARDED_BY(health_mutex_): health, reason, nodes only
+  RemoteStats health_;       // GUARDED_BY(health_mutex_): health, reason, nodes only
   uint64_t reconnects_ = 0;  // GUARDED_BY(health_mutex_)
 
   std::thread thread_;  // last: starts after every member above exists
@@ -374,8 +373,7 @@ Status PutBlocking(RemoteStore& store, const RemoteBlock& block,
 }
 
 Status DeleteBlocking(RemoteStore& store, const Key128& namespace_id, const Key128& key) {
-  return RunBlocking(store,
-                     [&](auto& batch, auto done) { batch.Delete(namespace_id, key, done); });
+  return RunBlocking(store, [&](auto& batch, auto done) { batch.Delete(namespace_id, key, done); });
 }
 
 }  // namespace tierkv::remote

@@ -131,7 +131,7 @@ struct RemoteStats {
   uint64_t timeouts = 0;         // operations failed by their deadline
   uint64_t reconnects = 0;       // connections made after the first to a node
   uint64_t slot_map_refreshes = 0;
-  uint64_t queue_depth = 0;      // operations submitted and not yet reaped
+  uint64_t queue_depth = 0;  // operations submitted and not yet reaped
 };
 
 class RemoteStore {

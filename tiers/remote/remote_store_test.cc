@@ -173,8 +173,8 @@ TEST_F(RemoteStoreTest, TamperedValuesAreDetectedDeletedAndCounted) {
   ASSERT_TRUE(RedisCli(port, {"COPY", Name(blocks[1]), Name(blocks[2]), "REPLACE"}).ok());
   ASSERT_TRUE(RedisCli(port, {"SET", Name(blocks[0]), "not a tierkv value"}).ok());
   const size_t payload_at = RemotePrefixBytes(testing::kTestBlockTokens);
-  ASSERT_TRUE(RedisCli(port, {"SETRANGE", Name(blocks[1]), std::to_string(payload_at + 100), "X"})
-                  .ok());
+  ASSERT_TRUE(
+      RedisCli(port, {"SETRANGE", Name(blocks[1]), std::to_string(payload_at + 100), "X"}).ok());
 
   std::vector<std::byte> out(kBlockBytes, std::byte{0x5A});
   const std::vector<std::byte> untouched = out;

@@ -164,8 +164,8 @@ Result<RemoteUrl> ParseRemoteUrl(std::string_view url) {
   size_t begin = 0;
   while (true) {
     const size_t comma = rest.find(',', begin);
-    std::string_view item = rest.substr(begin, comma == std::string_view::npos ? rest.npos
-                                                                              : comma - begin);
+    std::string_view item =
+        rest.substr(begin, comma == std::string_view::npos ? rest.npos : comma - begin);
     if (item.empty()) return Bad(url, "empty address in the node list");
     auto node = ParseHostPort(item);
     if (!node.ok()) return Bad(url, node.status().message());
@@ -187,8 +187,8 @@ std::string RedactedUrl(std::string_view url) {
   }
   const size_t credentials = scheme_end + 3;
   const size_t colon = url.find(':', credentials);
-  const size_t password_begin = (colon != std::string_view::npos && colon < at) ? colon + 1
-                                                                                : credentials;
+  const size_t password_begin =
+      (colon != std::string_view::npos && colon < at) ? colon + 1 : credentials;
   return std::string(url.substr(0, password_begin)) + "***" + std::string(url.substr(at));
 }
 

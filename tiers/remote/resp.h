@@ -45,14 +45,14 @@ Command MakeCommandWithBody(std::initializer_list<std::string_view> args,
 
 // What an error reply asks of a cluster client.
 enum class ErrorKind {
-  kMoved,      // MOVED slot host:port: the slot lives elsewhere now
-  kAsk,        // ASK slot host:port: this one key, once, at host:port with ASKING
-  kRetry,      // TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN: try again shortly
-  kReadOnly,   // READONLY: we reached a replica; the slot map is stale
+  kMoved,        // MOVED slot host:port: the slot lives elsewhere now
+  kAsk,          // ASK slot host:port: this one key, once, at host:port with ASKING
+  kRetry,        // TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN: try again shortly
+  kReadOnly,     // READONLY: we reached a replica; the slot map is stale
   kOutOfMemory,  // OOM: the server refuses writes (maxmemory, noeviction)
-  kAuth,       // NOAUTH, WRONGPASS, NOPERM, "Protocol error: unauthenticated ...":
-               // credentials are missing or wrong
-  kWrongType,  // WRONGTYPE: the key holds something other than a string
+  kAuth,         // NOAUTH, WRONGPASS, NOPERM, "Protocol error: unauthenticated ...":
+                 // credentials are missing or wrong
+  kWrongType,    // WRONGTYPE: the key holds something other than a string
   kOther,
 };
 

@@ -69,12 +69,11 @@ TEST(SlotMapTest, MovedPatchesOneSlot) {
 
 TEST(SlotMapTest, RefusesMalformedReplies) {
   EXPECT_FALSE(SlotMap::FromClusterSlots(*Parse(":1\r\n"), kQueried).ok());
-  EXPECT_FALSE(SlotMap::FromClusterSlots(*Parse("*1\r\n*3\r\n:5\r\n:4\r\n" + Node("a", 1)),
-                                         kQueried)
-                   .ok());
-  EXPECT_FALSE(SlotMap::FromClusterSlots(*Parse("*1\r\n*3\r\n:0\r\n:16384\r\n" + Node("a", 1)),
-                                         kQueried)
-                   .ok());
+  EXPECT_FALSE(
+      SlotMap::FromClusterSlots(*Parse("*1\r\n*3\r\n:5\r\n:4\r\n" + Node("a", 1)), kQueried).ok());
+  EXPECT_FALSE(
+      SlotMap::FromClusterSlots(*Parse("*1\r\n*3\r\n:0\r\n:16384\r\n" + Node("a", 1)), kQueried)
+          .ok());
   EXPECT_FALSE(
       SlotMap::FromClusterSlots(*Parse("*1\r\n*3\r\n:0\r\n:1\r\n*2\r\n$1\r\na\r\n:0\r\n"), kQueried)
           .ok());

@@ -64,8 +64,8 @@ Status VerifyPrefix(const RemoteBlock& asked, std::string_view value, uint64_t p
                     bool whole, Header& header) {
   if (value.size() < kRemoteHeaderBytes) {
     return Status::Corruption("value of " + std::to_string(value.size()) +
-                              " bytes is shorter than the " +
-                              std::to_string(kRemoteHeaderBytes) + "-byte header");
+                              " bytes is shorter than the " + std::to_string(kRemoteHeaderBytes) +
+                              "-byte header");
   }
   if (std::memcmp(value.data(), kMagic, sizeof(kMagic)) != 0) {
     return Status::Corruption("value does not start with the TKVR magic");

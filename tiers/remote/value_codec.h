@@ -96,7 +96,6 @@ Status VerifyValue(const RemoteBlock& asked, std::string_view value, uint64_t pa
 // Verifies the first RemotePrefixBytes(asked.tokens.size()) bytes of a value
 // (a GETRANGE), everything but the payload itself: OK means the block is
 // present, with the expected length. `prefix` shorter than that: Corruption.
-Status VerifyValuePrefix(const RemoteBlock& asked, std::string_view prefix,
-                         uint64_t payload_bytes);
+Status VerifyValuePrefix(const RemoteBlock& asked, std::string_view prefix, uint64_t payload_bytes);
 
 }  // namespace tierkv::remote

@@ -87,8 +87,8 @@ TEST(ValueCodecTest, AnotherBlocksValueUnderThisKeyIsCorruption) {
   EXPECT_NE(status.message().find("not the one stored under this key"), std::string_view::npos);
   RemoteBlock other_namespace = asked;
   other_namespace.namespace_id = {9, 9};
-  EXPECT_TRUE(VerifyValue(other_namespace, EncodeValue(asked, Payload(3)), kPayloadBytes)
-                  .IsCorruption());
+  EXPECT_TRUE(
+      VerifyValue(other_namespace, EncodeValue(asked, Payload(3)), kPayloadBytes).IsCorruption());
 }
 
 TEST(ValueCodecTest, ASoundBlockAskedWithOtherTokensIsAMissNotDamage) {
@@ -99,8 +99,8 @@ TEST(ValueCodecTest, ASoundBlockAskedWithOtherTokensIsAMissNotDamage) {
   EXPECT_TRUE(VerifyValue(lying, value, kPayloadBytes).IsNotFound());
   lying.tokens.pop_back();
   EXPECT_TRUE(VerifyValue(lying, value, kPayloadBytes).IsNotFound());
-  EXPECT_TRUE(VerifyValuePrefix(lying, value.substr(0, RemotePrefixBytes(15)), kPayloadBytes)
-                  .IsNotFound());
+  EXPECT_TRUE(
+      VerifyValuePrefix(lying, value.substr(0, RemotePrefixBytes(15)), kPayloadBytes).IsNotFound());
 }
 
 TEST(ValueCodecTest, AnUnknownLayoutVersionIsAMiss) {

@@ -154,7 +154,7 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 }
 
 Result<std::unique_ptr<RedisServer>> RedisServer::Start(const std::string& dir,
-                                                         std::vector<std::string> extra_args) {
+                                                        std::vector<std::string> extra_args) {
   std::unique_ptr<RedisServer> server(new RedisServer());
   server->dir_ = dir;
   server->extra_args_ = std::move(extra_args);
@@ -168,9 +168,19 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Start(const std::string& dir,
 }
 
 Status RedisServer::Spawn() {
-  std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir_,
-                                   "--logfile", dir_ + "/redis-" + std::to_string(port_) + ".log"};
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--dir",
+                                   dir_,
+                                   "--logfile",
+                                   dir_ + "/redis-" + std::to_string(port_) + ".log"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> c_argv = CArgv(argv);
   const pid_t parent = ::getpid();
@@ -255,7 +265,8 @@ Status RedisCluster::Restart() {
 Result<pid_t> RedisCluster::PidOf(uint16_t port) const {
   std::ifstream file(dir_ + "/node-" + std::to_string(port) + "/redis.pid");
   pid_t pid = 0;
-  if (!(file >> pid) || pid <= 0) return Status::NotFound("no pid for port " + std::to_string(port));
+  if (!(file >> pid) || pid <= 0)
+    return Status::NotFound("no pid for port " + std::to_string(port));
   return pid;
 }
 
