@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tiers/remote/reply_reader.h"
+
 namespace tierkv::remote {
 namespace {
 
@@ -78,6 +80,7 @@ void NodeConnection::StartConnect(Clock::time_point now) {
   // Keep the reader's buffer between replies instead of freeing it each time
   // it empties: values are large and arrive back to back.
   context_->reader->maxbuf = 0;
+  BoundReplies(context_->reader);
 }
 
 void NodeConnection::OnConnected(Clock::time_point now) {

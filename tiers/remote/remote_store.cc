@@ -141,10 +141,11 @@ class RemoteStoreImpl {
   };
 
   void Validate(RemoteOp& op) const {
-    if (op.block.tokens.size() > kMaxRemoteBlockTokens) {
+    if (op.kind != OpKind::kDelete &&
+        (op.block.tokens.empty() || op.block.tokens.size() > kMaxRemoteBlockTokens)) {
       op.invalid =
           Status::InvalidArgument("a block of " + std::to_string(op.block.tokens.size()) +
-                                  " tokens (most " + std::to_string(kMaxRemoteBlockTokens) + ")");
+                                  " tokens (1 to " + std::to_string(kMaxRemoteBlockTokens) + ")");
     } else if (op.kind != OpKind::kDelete &&
                (op.payload_bytes == 0 || op.payload_bytes > options_.max_payload_bytes)) {
       op.invalid = Status::InvalidArgument("payload of " + std::to_string(op.payload_bytes) +

@@ -391,6 +391,9 @@ TEST_F(RemoteStoreTest, BadRequestsCompleteWithInvalidArgument) {
   EXPECT_TRUE(PutBlocking(*store_, block, {}).IsInvalidArgument());
   std::vector<std::byte> none;
   EXPECT_TRUE(GetBlocking(*store_, block, none).IsInvalidArgument());
+  RemoteBlock no_tokens = block;
+  no_tokens.tokens.clear();
+  EXPECT_TRUE(PutBlocking(*store_, no_tokens, TestPayload(0, 16)).IsInvalidArgument());
   block.tokens.resize(kMaxRemoteBlockTokens + 1);
   const auto payload = TestPayload(0, 16);
   EXPECT_TRUE(PutBlocking(*store_, block, payload).IsInvalidArgument());

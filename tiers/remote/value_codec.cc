@@ -88,8 +88,8 @@ Status VerifyPrefix(const RemoteBlock& asked, std::string_view value, uint64_t p
     return Status::Corruption("header names block " + ToHex(header.key) + " of namespace " +
                               ToHex(header.namespace_id) + ", not the one stored under this key");
   }
-  if (header.tokens > kMaxRemoteBlockTokens) {
-    return Status::Corruption("header claims " + std::to_string(header.tokens) + " tokens (most " +
+  if (header.tokens == 0 || header.tokens > kMaxRemoteBlockTokens) {
+    return Status::Corruption("header claims " + std::to_string(header.tokens) + " tokens (1 to " +
                               std::to_string(kMaxRemoteBlockTokens) + ")");
   }
   if (header.payload_length != payload_bytes) {

@@ -20,7 +20,7 @@
 //   | 8       | 16    | namespace id (lo, hi)                           |
 //   | 24      | 16    | block key (lo, hi)                              |
 //   | 40      | 16    | parent key (lo, hi); the namespace id for block 0 |
-//   | 56      | 4     | token count n (at most kMaxRemoteBlockTokens)   |
+//   | 56      | 4     | token count n, 1 to kMaxRemoteBlockTokens       |
 //   | 60      | 4     | reserved, 0                                     |
 //   | 64      | 8     | payload length                                  |
 //   | 72      | 8     | payload checksum, XXH3-64 (tierkv::PayloadChecksum) |

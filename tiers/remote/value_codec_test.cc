@@ -77,6 +77,9 @@ TEST(ValueCodecTest, DamageIsCorruption) {
   EXPECT_TRUE(VerifyValuePrefix(block, token.substr(0, RemotePrefixBytes(16)), kPayloadBytes)
                   .IsCorruption());
   EXPECT_TRUE(VerifyValue(block, value, kPayloadBytes + 1).IsCorruption());  // wrong length
+  std::string no_tokens = value;
+  std::memset(no_tokens.data() + 56, 0, 4);  // a block of no tokens cannot exist
+  EXPECT_TRUE(corrupt(no_tokens));
 }
 
 TEST(ValueCodecTest, AnotherBlocksValueUnderThisKeyIsCorruption) {
