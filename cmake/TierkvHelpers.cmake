@@ -1,14 +1,16 @@
-# tierkv_add_test(NAME SOURCES... [LIBS libs...] [LABELS labels...])
+# tierkv_add_test(NAME SOURCES... [LIBS libs...] [LABELS labels...] [PROPERTIES ctest properties...])
 # Builds one GoogleTest binary and registers its tests with ctest.
 function(tierkv_add_test name)
   if(NOT tierkv_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  set(props ENVIRONMENT "TIERKV_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+  set(props ENVIRONMENT "TIERKV_BIN_DIR=${CMAKE_BINARY_DIR}/bin" ${ARG_PROPERTIES})
+  # Last: gtest_discover_tests (CMake 3.25) flattens a list value, so only the
+  # first of several labels takes effect and the others must not eat a property.
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
   endif()

@@ -10,8 +10,8 @@
 #
 # start on a DIR that already holds a stopped cluster restarts the same nodes on
 # the same ports; they find each other again through their nodes.conf. Ports are
-# free loopback ports chosen at random (each node also takes PORT+10000 for the
-# cluster bus). Nothing is persisted: a restarted cluster is empty.
+# free loopback ports chosen at random below 32768 (each node also takes
+# PORT+10000 for the cluster bus). Nothing is persisted: a restarted cluster is empty.
 #
 # Environment: REDIS_CLUSTER_NODE_TIMEOUT_MS (default 2000), the cluster-node-timeout
 # that bounds how long a master may be unreachable before its replica takes over.
@@ -19,8 +19,10 @@ set -euo pipefail
 
 readonly kNodes=6
 readonly kBusOffset=10000
-readonly kLowestPort=20000
-readonly kPortSpan=30000
+# Below the kernel's ephemeral range (32768 up), bus ports included, so that no
+# client connection's local port can take a node's port between check and bind.
+readonly kLowestPort=10000
+readonly kPortSpan=12700
 readonly kStartAttempts=5
 readonly kWaitSeconds=60
 node_timeout_ms=${REDIS_CLUSTER_NODE_TIMEOUT_MS:-2000}
@@ -64,7 +66,7 @@ write_config() {
   cat >"$dir/node-$port/redis.conf" <<EOF
 port $port
 bind 127.0.0.1
-daemonize yes
+daemonize no
 dir $dir/node-$port
 pidfile $dir/node-$port/redis.pid
 logfile $dir/node-$port/redis.log
@@ -73,28 +75,42 @@ cluster-config-file nodes.conf
 cluster-node-timeout $node_timeout_ms
 save ""
 appendonly no
+# A replica syncs at once (the default waits 5 s for more replicas to join).
+repl-diskless-sync-delay 0
+# Nothing is persisted, so a master stops at once instead of waiting for its replica.
+shutdown-timeout 0
 EOF
 }
 
-# Waits until the server on $1 answers PING; fails if its process died.
+# Whether process $1 exists and has not exited (an exited child of this script
+# stays a zombie until the script ends).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# Waits until the server on $2 answers PING; fails at once if its process
+# exited (a port taken at bind), or after kWaitSeconds.
 wait_ping() {
-  local dir=$1 port=$2 deadline=$((SECONDS + kWaitSeconds))
+  local dir=$1 port=$2 deadline=$((SECONDS + kWaitSeconds)) pid
+  pid=$(cat "$dir/node-$port/redis.pid")
   until redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; do
-    local pid
-    pid=$(cat "$dir/node-$port/redis.pid" 2>/dev/null || true)
-    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    alive "$pid" || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.05
   done
 }
 
+# Starts each node in the background (not daemonized, so that its pid is known
+# before it binds and a failed start is seen at once) and waits for its PING.
 start_servers() {
   local dir=$1
   shift
   local port
   for port in "$@"; do
-    rm -f "$dir/node-$port/redis.pid"
-    redis-server "$dir/node-$port/redis.conf" || return 1
+    redis-server "$dir/node-$port/redis.conf" </dev/null >>"$dir/node-$port/redis.out" 2>&1 &
+    echo $! >"$dir/node-$port/redis.pid"
   done
   for port in "$@"; do
     wait_ping "$dir" "$port" || return 1

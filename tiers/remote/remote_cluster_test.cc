@@ -132,8 +132,10 @@ class Traffic {
 
 class RemoteClusterTest : public ::testing::Test {
  protected:
+  virtual milliseconds NodeTimeout() const { return RedisCluster::kDefaultNodeTimeout; }
+
   void SetUp() override {
-    auto cluster = RedisCluster::Start(dir_.path());
+    auto cluster = RedisCluster::Start(dir_.path(), NodeTimeout());
     ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
     cluster_ = std::move(*cluster);
     RemoteOptions options;
@@ -237,7 +239,13 @@ bool ReplicaCaughtUp(uint16_t port) {
   return master_offset == replica_offset;
 }
 
-TEST_F(RemoteClusterTest, AMasterKilledDuringTrafficIsReplacedByItsReplica) {
+// A short cluster-node-timeout, so that the replica takes over soon.
+class RemoteClusterFailoverTest : public RemoteClusterTest {
+ protected:
+  milliseconds NodeTimeout() const override { return milliseconds{2000}; }
+};
+
+TEST_F(RemoteClusterFailoverTest, AMasterKilledDuringTrafficIsReplacedByItsReplica) {
   constexpr uint32_t kBefore = 120;
   const auto before = Chain(kNamespace, kBefore);
   PutAll(before, kBlockBytes);

@@ -235,10 +235,14 @@ Status RedisServer::Restart() {
   return last;
 }
 
-Result<std::unique_ptr<RedisCluster>> RedisCluster::Start(const std::string& dir) {
+Result<std::unique_ptr<RedisCluster>> RedisCluster::Start(const std::string& dir,
+                                                      std::chrono::milliseconds node_timeout) {
   std::unique_ptr<RedisCluster> cluster(new RedisCluster());
   cluster->dir_ = dir;
-  TIERKV_ASSIGN_OR_RETURN(cluster->seeds_, RunCommand({"bash", kClusterScript, "start", dir}));
+  const std::string timeout_env =
+      "REDIS_CLUSTER_NODE_TIMEOUT_MS=" + std::to_string(node_timeout.count());
+  TIERKV_ASSIGN_OR_RETURN(cluster->seeds_,
+                          RunCommand({"env", timeout_env, "bash", kClusterScript, "start", dir}));
   std::ifstream ports(dir + "/ports");
   for (uint32_t port = 0; ports >> port;) cluster->ports_.push_back(static_cast<uint16_t>(port));
   if (cluster->ports_.empty()) return Status::IOError("no ports recorded in " + dir);

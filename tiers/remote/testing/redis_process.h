@@ -76,7 +76,14 @@ class RedisServer {
 // A 3-master, 3-replica cluster in `dir` (scripts/redis-cluster.sh).
 class RedisCluster {
  public:
-  static Result<std::unique_ptr<RedisCluster>> Start(const std::string& dir);
+  // Long enough that a node starved by a loaded machine is not failed over;
+  // a test that kills a master asks for a shorter one.
+  static constexpr std::chrono::milliseconds kDefaultNodeTimeout{5000};
+
+  // `node_timeout` is the cluster-node-timeout: how long a master may be
+  // unreachable before its replica takes over.
+  static Result<std::unique_ptr<RedisCluster>> Start(
+      const std::string& dir, std::chrono::milliseconds node_timeout = kDefaultNodeTimeout);
   ~RedisCluster();  // stops it
 
   std::string url() const;  // redis-cluster://SEED,SEED,SEED
