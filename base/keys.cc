@@ -24,7 +24,7 @@ std::string ToHex(const Key128& key) {
   return out;
 }
 
-Key128 NextBlockKey(const Key128& parent, std::span<const TokenId> block_tokens) {
+Key128 NextBlockKey(const Key128& parent, Span<const TokenId> block_tokens) {
   static_assert(std::endian::native == std::endian::little, "keys assume a little-endian host");
   XXH128_hash_t h;
   if (block_tokens.size() <= kStackTokens) {
@@ -44,7 +44,7 @@ Key128 NextBlockKey(const Key128& parent, std::span<const TokenId> block_tokens)
   return Key128{h.low64, h.high64};
 }
 
-std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, std::span<const TokenId> tokens,
+std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, Span<const TokenId> tokens,
                                    uint32_t block_tokens) {
   std::vector<Key128> keys;
   if (block_tokens == 0) return keys;
@@ -58,7 +58,7 @@ std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, std::span<const T
   return keys;
 }
 
-uint64_t PayloadChecksum(std::span<const std::byte> payload) {
+uint64_t PayloadChecksum(Span<const std::byte> payload) {
   return XXH3_64bits(payload.data(), payload.size());
 }
 

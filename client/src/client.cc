@@ -42,8 +42,8 @@ Status CallWithChain(Connection& conn, MessageType type, const Request& fields,
   return conn.Call(type, head, tail, reply);
 }
 
-Status CheckTokens(const Namespace& ns, std::span<const Key128> keys,
-                   std::span<const TokenId> tokens) {
+Status CheckTokens(const Namespace& ns, Span<const Key128> keys,
+                   Span<const TokenId> tokens) {
   if (tokens.size() != keys.size() * ns.block_tokens) {
     return Status::InvalidArgument("need " + std::to_string(keys.size() * ns.block_tokens) +
                                    " tokens for " + std::to_string(keys.size()) +
@@ -163,7 +163,7 @@ Result<std::unique_ptr<Client>> Client::Connect(const ConnectOptions& options) {
 
 bool Client::is_local() const { return conn_->local(); }
 
-std::span<std::byte> Client::shared_pool() const {
+Span<std::byte> Client::shared_pool() const {
   if (!conn_->local()) return {};
   return {conn_->pool(), static_cast<size_t>(conn_->pool_bytes())};
 }
@@ -187,8 +187,8 @@ Result<Namespace> Client::OpenNamespace(const NamespaceSpec& spec) {
   return Namespace{reply.id, reply.handle, reply.block_tokens, reply.block_bytes};
 }
 
-Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128> keys,
-                                    std::span<const TokenId> tokens,
+Result<LookupResult> Client::Lookup(const Namespace& ns, Span<const Key128> keys,
+                                    Span<const TokenId> tokens,
                                     const LookupOptions& options) {
   TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
   wire::LookupRequest req;
@@ -207,8 +207,8 @@ Result<LookupResult> Client::Lookup(const Namespace& ns, std::span<const Key128>
   return out;
 }
 
-Result<Lease> Client::Acquire(const Namespace& ns, std::span<const Key128> keys,
-                              std::span<const TokenId> tokens, uint32_t max_blocks,
+Result<Lease> Client::Acquire(const Namespace& ns, Span<const Key128> keys,
+                              Span<const TokenId> tokens, uint32_t max_blocks,
                               const AcquireOptions& options) {
   TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
   wire::AcquireRequest req;
@@ -280,7 +280,7 @@ Result<GpuPoolInfo> Client::GpuPool() {
 }
 
 Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
-                                    std::span<const Key128> keys, std::span<const TokenId> tokens,
+                                    Span<const Key128> keys, Span<const TokenId> tokens,
                                     const ReserveOptions& options) {
   TIERKV_RETURN_IF_ERROR(CheckTokens(ns, keys, tokens));
   Reservation res;
@@ -322,8 +322,8 @@ Result<Reservation> Client::Reserve(const Namespace& ns, const Key128& parent,
   return res;
 }
 
-Status Client::Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
-                   std::span<const TokenId> tokens, std::span<const std::byte> payload) {
+Status Client::Put(const Namespace& ns, const Key128& parent, Span<const Key128> keys,
+                   Span<const TokenId> tokens, Span<const std::byte> payload) {
   if (payload.size() != keys.size() * ns.block_bytes) {
     return Status::InvalidArgument("payload holds " + std::to_string(payload.size()) +
                                    " bytes, want " + std::to_string(keys.size() * ns.block_bytes));
@@ -336,8 +336,8 @@ Status Client::Put(const Namespace& ns, const Key128& parent, std::span<const Ke
   return res.Commit();
 }
 
-Result<uint32_t> Client::Get(const Namespace& ns, std::span<const Key128> keys,
-                             std::span<const TokenId> tokens, std::span<std::byte> out) {
+Result<uint32_t> Client::Get(const Namespace& ns, Span<const Key128> keys,
+                             Span<const TokenId> tokens, Span<std::byte> out) {
   const uint32_t max_blocks = static_cast<uint32_t>(std::min<uint64_t>(
       keys.size(), ns.block_bytes ? out.size() / ns.block_bytes : 0));
   TIERKV_ASSIGN_OR_RETURN(Lease lease, Acquire(ns, keys, tokens, max_blocks));

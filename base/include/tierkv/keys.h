@@ -11,9 +11,10 @@
 
 #include <cstdint>
 #include <functional>
-#include <span>
 #include <string>
 #include <vector>
+
+#include "tierkv/span.h"
 
 namespace tierkv {
 
@@ -22,22 +23,23 @@ using TokenId = uint32_t;
 struct Key128 {
   uint64_t lo = 0;
   uint64_t hi = 0;
-  friend bool operator==(const Key128&, const Key128&) = default;
+  friend bool operator==(const Key128& a, const Key128& b) { return a.lo == b.lo && a.hi == b.hi; }
+  friend bool operator!=(const Key128& a, const Key128& b) { return !(a == b); }
 };
 
 // 32 lower-case hex digits, hi first.
 std::string ToHex(const Key128& key);
 
 // The key of the block that follows `parent` and holds `block_tokens`.
-Key128 NextBlockKey(const Key128& parent, std::span<const TokenId> block_tokens);
+Key128 NextBlockKey(const Key128& parent, Span<const TokenId> block_tokens);
 
 // Keys of every full block of `tokens`, rooted at `namespace_id`.
 // Returns tokens.size() / block_tokens keys; a trailing partial block gets none.
-std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, std::span<const TokenId> tokens,
+std::vector<Key128> ChainBlockKeys(const Key128& namespace_id, Span<const TokenId> tokens,
                                    uint32_t block_tokens);
 
 // A 64-bit checksum of a block payload (XXH3-64), as the daemon stores it.
-uint64_t PayloadChecksum(std::span<const std::byte> payload);
+uint64_t PayloadChecksum(Span<const std::byte> payload);
 
 // Mixes both halves (a murmur3 finalizer), so keys that differ only in a few
 // bits of either half, such as structured test keys, still spread.

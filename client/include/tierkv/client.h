@@ -20,12 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "tierkv/keys.h"
 #include "tierkv/namespace_spec.h"
+#include "tierkv/span.h"
 #include "tierkv/stats.h"
 #include "tierkv/status.h"
 #include "tierkv/tier_kind.h"
@@ -109,7 +109,7 @@ class Lease {
   TierKind location(size_t i) const { return locations_[i]; }
   uint64_t gpu_offset(size_t i) const { return gpu_offsets_[i]; }
   // Read-only view of block i's bytes (in the shared pool, or owned for TCP).
-  std::span<const std::byte> payload(size_t i) const { return payloads_[i]; }
+  Span<const std::byte> payload(size_t i) const { return payloads_[i]; }
   // Unpins now; the payload views become invalid. Idempotent.
   Status Release();
 
@@ -117,7 +117,7 @@ class Lease {
   friend class Client;
   Connection* conn_ = nullptr;
   uint64_t lease_id_ = 0;
-  std::vector<std::span<const std::byte>> payloads_;
+  std::vector<Span<const std::byte>> payloads_;
   std::vector<TierKind> locations_;
   std::vector<uint64_t> gpu_offsets_;    // 0 for blocks on the host
   std::vector<std::byte> inline_bytes_;  // TCP: the bytes came in the reply
@@ -135,7 +135,7 @@ class Reservation {
   ~Reservation();
 
   size_t size() const { return payloads_.size(); }
-  std::span<std::byte> payload(size_t i) { return payloads_[i]; }
+  Span<std::byte> payload(size_t i) { return payloads_[i]; }
   // Publishes the blocks: they become visible to lookups. Consumes the reservation.
   Status Commit();
   Status Abort();
@@ -145,7 +145,7 @@ class Reservation {
   Connection* conn_ = nullptr;
   uint64_t reservation_id_ = 0;
   uint32_t ns_handle_ = 0;
-  std::vector<std::span<std::byte>> payloads_;
+  std::vector<Span<std::byte>> payloads_;
   std::vector<std::byte> inline_bytes_;  // TCP: bytes are sent with the commit
   // TCP: what the commit names.
   Key128 inline_parent_;
@@ -171,19 +171,19 @@ class Client {
   // payload (Lease::payload, Reservation::payload) lies inside it, and it
   // stays mapped for the Client's lifetime, so it can be registered once for
   // device access (cudaHostRegister). Empty when not local (TCP).
-  std::span<std::byte> shared_pool() const;
+  Span<std::byte> shared_pool() const;
 
   Result<Namespace> OpenNamespace(const NamespaceSpec& spec);
 
   // Longest verified cached prefix of the chain. `tokens` holds keys.size() *
   // block_tokens token ids (the blocks' own tokens, checked by the daemon).
-  Result<LookupResult> Lookup(const Namespace& ns, std::span<const Key128> keys,
-                              std::span<const TokenId> tokens, const LookupOptions& options = {});
+  Result<LookupResult> Lookup(const Namespace& ns, Span<const Key128> keys,
+                              Span<const TokenId> tokens, const LookupOptions& options = {});
 
   // Pins the longest verified prefix of at most `max_blocks` blocks and returns
   // their payloads. The lease may hold fewer blocks than asked (a miss ends it).
-  Result<Lease> Acquire(const Namespace& ns, std::span<const Key128> keys,
-                        std::span<const TokenId> tokens, uint32_t max_blocks,
+  Result<Lease> Acquire(const Namespace& ns, Span<const Key128> keys,
+                        Span<const TokenId> tokens, uint32_t max_blocks,
                         const AcquireOptions& options = {});
 
   // The daemon's GPU tier pool (local connections). Unavailable, with the
@@ -195,17 +195,17 @@ class Client {
   // daemon checks that every key is the hash of its parent and tokens. A block
   // that is already stored gets an empty payload(i) span: there is nothing to write.
   Result<Reservation> Reserve(const Namespace& ns, const Key128& parent,
-                              std::span<const Key128> keys, std::span<const TokenId> tokens,
+                              Span<const Key128> keys, Span<const TokenId> tokens,
                               const ReserveOptions& options = {});
 
   // Convenience: Reserve, copy `payload` (keys.size() * block_bytes), Commit.
-  Status Put(const Namespace& ns, const Key128& parent, std::span<const Key128> keys,
-             std::span<const TokenId> tokens, std::span<const std::byte> payload);
+  Status Put(const Namespace& ns, const Key128& parent, Span<const Key128> keys,
+             Span<const TokenId> tokens, Span<const std::byte> payload);
 
   // Convenience: Acquire, copy into `out` (blocks * block_bytes), release.
   // Returns the number of blocks copied.
-  Result<uint32_t> Get(const Namespace& ns, std::span<const Key128> keys,
-                       std::span<const TokenId> tokens, std::span<std::byte> out);
+  Result<uint32_t> Get(const Namespace& ns, Span<const Key128> keys,
+                       Span<const TokenId> tokens, Span<std::byte> out);
 
   // The daemon's statistics document (tierkv/stats.h).
   Result<Stats> GetStats();
