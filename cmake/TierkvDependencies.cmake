@@ -30,6 +30,21 @@ if(tierkv_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
 
+# Python: Debian's interpreter (its dist-packages hold numpy, torch and
+# pytest), never whichever python3 is first on PATH; the Python package's
+# extension is built for it with pybind11. Sanitizer builds skip the package:
+# instrumented code cannot load into a plain interpreter.
+set(tierkv_PYTHON /usr/bin/python3 CACHE FILEPATH "The Python the package is built and tested for")
+set(Python3_EXECUTABLE ${tierkv_PYTHON})
+if(tierkv_BUILD_PYTHON AND NOT tierkv_SANITIZE)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter Development.Module)
+  find_package(pybind11 2.10 CONFIG REQUIRED)
+  set(tierkv_HAVE_PYTHON ON)
+else()
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  set(tierkv_HAVE_PYTHON OFF)
+endif()
+
 # CUDA is detected, not required.
 set(tierkv_HAVE_CUDA OFF)
 if(tierkv_ENABLE_CUDA)

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include "tierkv/namespace_spec.h"
+
 namespace tierkv {
 
 NamespaceRegistry::NamespaceRegistry(std::string secret,
@@ -26,7 +28,10 @@ Result<NamespaceInfo*> NamespaceRegistry::Open(const wire::OpenNamespaceRequest&
     return Status::InvalidArgument("namespace needs a model fingerprint");
   }
   if (spec.tenant.empty()) return Status::InvalidArgument("namespace needs a tenant");
-  if (spec.kv_dtype.empty()) return Status::InvalidArgument("namespace needs a kv dtype");
+  if (!IsKnownKvDtype(spec.kv_dtype)) {
+    return Status::InvalidArgument("unknown kv_dtype '" + spec.kv_dtype +
+                                   "' (known: " + KnownKvDtypeList() + ")");
+  }
   if (spec.block_tokens == 0 || spec.block_tokens > wire::kMaxBlockTokens) {
     return Status::InvalidArgument("block_tokens must be 1.." +
                                    std::to_string(wire::kMaxBlockTokens));

@@ -338,8 +338,12 @@ Status Client::Put(const Namespace& ns, const Key128& parent, Span<const Key128>
 
 Result<uint32_t> Client::Get(const Namespace& ns, Span<const Key128> keys,
                              Span<const TokenId> tokens, Span<std::byte> out) {
-  const uint32_t max_blocks = static_cast<uint32_t>(std::min<uint64_t>(
-      keys.size(), ns.block_bytes ? out.size() / ns.block_bytes : 0));
+  if (!keys.empty() && out.size() / keys.size() < ns.block_bytes) {
+    return Status::InvalidArgument("a buffer of " + std::to_string(out.size()) +
+                                   " bytes cannot hold " + std::to_string(keys.size()) +
+                                   " blocks of " + std::to_string(ns.block_bytes) + " bytes");
+  }
+  const auto max_blocks = static_cast<uint32_t>(keys.size());
   TIERKV_ASSIGN_OR_RETURN(Lease lease, Acquire(ns, keys, tokens, max_blocks));
   for (size_t i = 0; i < lease.size(); ++i) {
     std::memcpy(out.data() + i * ns.block_bytes, lease.payload(i).data(), ns.block_bytes);

@@ -202,8 +202,10 @@ class Client {
   Status Put(const Namespace& ns, const Key128& parent, Span<const Key128> keys,
              Span<const TokenId> tokens, Span<const std::byte> payload);
 
-  // Convenience: Acquire, copy into `out` (blocks * block_bytes), release.
-  // Returns the number of blocks copied.
+  // Convenience: Acquire, copy block i of the cached prefix to out[i *
+  // block_bytes], release. Returns the number of blocks copied. `out` smaller
+  // than keys.size() * block_bytes is InvalidArgument (pass fewer keys to read
+  // fewer blocks).
   Result<uint32_t> Get(const Namespace& ns, Span<const Key128> keys,
                        Span<const TokenId> tokens, Span<std::byte> out);
 
