@@ -8,6 +8,7 @@ under base/include/ or client/include/). And includes may only point down:
   base/                      includes nothing of the project but base/
   protocol/, tiers/, kernels/ include nothing of client/, daemon/, core/
   client/                    includes nothing of tiers/, daemon/, core/
+  python/                    includes only base/ and client/ (libtierkv's public API)
 
 Usage: check-layering.py [ROOT]     exits 1 and lists each violation
        check-layering.py --self-test proves that the check can fail
@@ -27,6 +28,7 @@ FORBIDDEN = {
     "tiers": {"client", "daemon", "core"},
     "kernels": {"client", "daemon", "core"},
     "client": {"tiers", "daemon", "core"},
+    "python": {"protocol", "tiers", "kernels", "daemon", "core", "tests", "bench", "fuzz"},
 }
 SKIPPED_DIRS = {".git", "build", "shared"}
 

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libopenblas-dev
   libhiredis-dev redis-server redis-tools
+  pybind11-dev python3-dev python3-pytest python3-numpy python3-torch
   e2fsprogs util-linux
   python3 python3-sentencepiece
 )

@@ -24,7 +24,11 @@ subclass of :class:`tierkv.Error` named after its status code
 ...).
 """
 
-from ._tierkv import KV_DTYPES, LIBRARY_VERSION
+try:
+    from ._tierkv import KV_DTYPES, LIBRARY_VERSION
+except ImportError as e:  # the sources in python/ rather than a build or an install
+    raise ImportError("tierkv's compiled core (_tierkv) is missing: import tierkv from a build "
+                      "(PYTHONPATH=build/python) or an installed prefix") from e
 from .client import (DEFAULT_ADDRESS, Buffer, Chain, Client, Lease, Namespace, Reservation,
                      Tokens, connect)
 from .errors import (AlreadyExists, Corruption, Error, Internal, InvalidArgument, IOError,

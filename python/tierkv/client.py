@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional, Sequence, Tuple, Union, overload
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple,
+                    Union, overload)
 
 from . import _tierkv
 from . import errors as _errors  # registers the exception classes with _tierkv
@@ -25,8 +26,8 @@ DEFAULT_TENANT = "default"
 #: Anything that holds bytes in place: bytes, bytearray, memoryview, a numpy
 #: array, array.array (any object with the buffer protocol), or a CPU torch tensor.
 Buffer = Any
-#: Token ids: a Chain, a list or tuple of ints, an integer numpy array or torch tensor.
-Tokens = Union["Chain", Sequence[int], "numpy.ndarray", "torch.Tensor"]
+#: Token ids: a Chain, or a list, tuple, integer numpy array or torch tensor of them.
+Tokens = Union["Chain", Iterable[int]]
 
 
 def connect(address: str = DEFAULT_ADDRESS, tenant: Optional[str] = None,
@@ -114,10 +115,7 @@ class Client:
         return Namespace(self, self._client.open_namespace(spec))
 
     def stats(self) -> Dict[str, Any]:
-        """The daemon's statistics (tiers, namespaces, counters) as a dict.
-
-        A tenant sees only its own namespaces.
-        """
+        """The daemon's statistics (tiers, namespaces, counters) as a dict."""
         return json.loads(self._client.stats_json())
 
     def health(self) -> Dict[str, Any]:

@@ -280,8 +280,8 @@ tierkv_status tierkv_abort(tierkv_reservation* reservation);
 
 /* ---- Observing and administering ---- */
 
-/* The daemon's statistics document (JSON; a tenant sees only its own
- * namespaces), NUL-terminated, into buf. *json_bytes, when not NULL, gets its
+/* The daemon's statistics document (JSON: tiers, namespaces, counters),
+ * NUL-terminated, into buf. *json_bytes, when not NULL, gets its
  * length without the NUL. buf_size below that length + 1 is
  * TIERKV_INVALID_ARGUMENT, with the length in *json_bytes. */
 tierkv_status tierkv_stats_json(tierkv_client* client, char* buf, size_t buf_size,
