@@ -51,9 +51,8 @@ for f in "$libdir/libtierkv.a" "$libdir/cmake/tierkv/tierkvConfig.cmake" \
          "$prefix/bin/tierkvd" "$prefix/bin/tierkv"; do
   [[ -e "$f" ]] || fail "missing $f"
 done
-if find "$prefix/include" -name '*.h' | grep -v '/include/tierkv/' | grep -q .; then
-  fail "headers outside include/tierkv: $(find "$prefix/include" -name '*.h' | grep -v /tierkv/)"
-fi
+stray="$(find "$prefix/include" -name '*.h' ! -path "$prefix/include/tierkv/*")"
+[[ -z "$stray" ]] || fail "headers outside include/tierkv: $stray"
 soname="$(readelf -d "$libdir/libtierkv.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')"
 [[ "$soname" =~ ^libtierkv\.so\.[0-9]+$ ]] || fail "SONAME is '$soname'"
 [[ -e "$libdir/$soname" ]] || fail "no $soname beside libtierkv.so"
@@ -85,11 +84,11 @@ step "out-of-tree programs: find_package(tierkv)"
 cmake -S "$consumer_src" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release >"$work/consumer.log" 2>&1 || fail "configure: $(cat "$work/consumer.log")"
 cmake --build "$work/consumer" -j 2 >>"$work/consumer.log" 2>&1 || fail "build: $(cat "$work/consumer.log")"
-ldd "$work/consumer/consumer_c" | grep -q "$libdir/libtierkv.so" \
-  || fail "consumer_c does not load the installed library: $(ldd "$work/consumer/consumer_c")"
-if ldd "$work/consumer/consumer_c_static" | grep -q libtierkv; then
-  fail "consumer_c_static links libtierkv dynamically"
-fi
+# (Output captured first: with pipefail, grep -q stopping early would fail ldd.)
+loaded="$(ldd "$work/consumer/consumer_c")"
+[[ "$loaded" == *"$libdir/libtierkv.so"* ]] || fail "consumer_c loads no installed library: $loaded"
+loaded="$(ldd "$work/consumer/consumer_c_static")"
+[[ "$loaded" != *libtierkv* ]] || fail "consumer_c_static links libtierkv dynamically"
 
 step "out-of-tree programs: pkg-config tierkv"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
