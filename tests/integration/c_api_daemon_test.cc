@@ -2,7 +2,6 @@
 // and over TCP: every call, and every refusal the header documents. Each
 // refusal is checked to leave the stored blocks as they were.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -10,6 +9,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -221,7 +222,9 @@ TEST_P(CApiDaemonTest, ReservationsAreWrittenInPlaceAndWhatAnotherClientReads) {
     ASSERT_EQ(tierkv_reservation_block(res, i, &slots[i]), TIERKV_OK);
   }
   // Block 0 is stored already (over TCP the client cannot know, and stages it).
-  if (!GetParam()) EXPECT_EQ(slots[0], nullptr);
+  if (!GetParam()) {
+    EXPECT_EQ(slots[0], nullptr);
+  }
   for (size_t i = 0; i < 3; ++i) {
     if (slots[i]) std::memcpy(slots[i], Bytes(i), kBlockBytes);
   }
@@ -260,7 +263,9 @@ TEST_P(CApiDaemonTest, AnAbortedReservationStoresNothingAndFreesItsSlots) {
   ASSERT_EQ(tierkv_reserve(client_, &ns_, ns_.id, keys_.data(), kBlocks, tokens_.data(), 0, &res),
             TIERKV_OK)
       << LastError();
-  if (!GetParam()) EXPECT_GT(HostUsedBytes(), used_before);
+  if (!GetParam()) {
+    EXPECT_GT(HostUsedBytes(), used_before);
+  }
   EXPECT_EQ(tierkv_abort(res), TIERKV_OK) << LastError();
   EXPECT_EQ(Matched(), 0u);
   EXPECT_EQ(HostUsedBytes(), used_before);
@@ -359,12 +364,222 @@ TEST_P(CApiDaemonTest, UnknownKvDtypeIsRefusedAndOpensNothing) {
     ASSERT_EQ(tierkv_open_namespace(client_, &spec, &ns), TIERKV_OK) << dtype << LastError();
     EXPECT_FALSE(ns.id.lo == ns_.id.lo && ns.id.hi == ns_.id.hi);
   }
-  spec = Spec();
-  spec.model_fingerprint = nullptr;
-  EXPECT_EQ(tierkv_open_namespace(client_, &spec, &ns), TIERKV_INVALID_ARGUMENT);
-  spec = Spec();
-  spec.block_bytes = 0;
-  EXPECT_EQ(tierkv_open_namespace(client_, &spec, &ns), TIERKV_INVALID_ARGUMENT);
+}
+
+TEST_P(CApiDaemonTest, EveryImpossibleSpecIsRefusedWithItsReasonAndOpensNothing) {
+  const size_t namespaces = Stats()["namespaces"].size();
+  constexpr uint64_t kSlabBytes = 8ull << 20;  // DaemonProcess's --slab-bytes
+  const struct {
+    const char* reason;
+    void (*change)(tierkv_namespace_spec*);
+  } cases[] = {
+      {"model_fingerprint is NULL",
+       [](tierkv_namespace_spec* s) { s->model_fingerprint = nullptr; }},
+      {"needs a model fingerprint", [](tierkv_namespace_spec* s) { s->model_fingerprint = ""; }},
+      {"needs a tenant", [](tierkv_namespace_spec* s) { s->tenant = ""; }},
+      {"block_tokens must be 1..4096", [](tierkv_namespace_spec* s) { s->block_tokens = 0; }},
+      {"block_tokens must be 1..4096", [](tierkv_namespace_spec* s) { s->block_tokens = 4097; }},
+      {"block_bytes must be 1..8388608 on this daemon, got 0",
+       [](tierkv_namespace_spec* s) { s->block_bytes = 0; }},
+      {"block_bytes must be 1..8388608 on this daemon, got 8388609",
+       [](tierkv_namespace_spec* s) { s->block_bytes = kSlabBytes + 1; }},
+  };
+  for (const auto& c : cases) {
+    tierkv_namespace_spec spec = Spec();
+    c.change(&spec);
+    tierkv_namespace ns{};
+    EXPECT_EQ(tierkv_open_namespace(client_, &spec, &ns), TIERKV_INVALID_ARGUMENT) << c.reason;
+    EXPECT_NE(LastError().find(c.reason), std::string::npos) << LastError();
+    EXPECT_EQ(ns.handle, 0u) << "a refused open fills nothing";
+  }
+  EXPECT_EQ(Stats()["namespaces"].size(), namespaces);
+  tierkv_namespace_spec spec = Spec();
+  spec.block_bytes = kSlabBytes;  // the largest block this daemon holds
+  tierkv_namespace ns;
+  EXPECT_EQ(tierkv_open_namespace(client_, &spec, &ns), TIERKV_OK) << LastError();
+}
+
+// Each pointer a call needs, NULL: refused with the call's and the pointer's
+// names, nothing sent, nothing stored changed.
+TEST_P(CApiDaemonTest, EveryMissingPointerIsRefusedByName) {
+  Put(2);
+  tierkv_reservation* res = nullptr;
+  ASSERT_EQ(tierkv_reserve(client_, &ns_, keys_[1], keys_.data() + 2, 1, Tokens(2), 0, &res),
+            TIERKV_OK);
+  tierkv_connect_options options;
+  tierkv_connect_options_init(&options);
+  const std::string address = Address();
+  options.address = address.c_str();
+  tierkv_connect_options no_address = options;
+  no_address.address = nullptr;
+  const tierkv_namespace_spec spec = Spec();
+  tierkv_namespace ns;
+  tierkv_client* c = client_;
+  const tierkv_key* keys = keys_.data();
+  const uint32_t* tokens = tokens_.data();
+  std::vector<uint8_t> buf(kBlockBytes);
+  tierkv_lease* lease = nullptr;
+  uint32_t count = 0;
+  size_t n = 0;
+  void* base = nullptr;
+  const struct {
+    const char* message;
+    std::function<tierkv_status()> call;
+  } cases[] = {
+      {"tierkv_connect_with: options is NULL", [&] { return tierkv_connect_with(nullptr, &c); }},
+      {"tierkv_connect_with: out is NULL", [&] { return tierkv_connect_with(&options, nullptr); }},
+      {"tierkv_connect_with: options->address is NULL",
+       [&] { return tierkv_connect_with(&no_address, &c); }},
+      {"tierkv_connect: address is NULL", [&] { return tierkv_connect(nullptr, &c); }},
+      {"tierkv_shared_pool: client is NULL",
+       [&] { return tierkv_shared_pool(nullptr, &base, &n); }},
+      {"tierkv_shared_pool: bytes is NULL", [&] { return tierkv_shared_pool(c, &base, nullptr); }},
+      {"tierkv_open_namespace: client is NULL",
+       [&] { return tierkv_open_namespace(nullptr, &spec, &ns); }},
+      {"tierkv_open_namespace: spec is NULL",
+       [&] { return tierkv_open_namespace(c, nullptr, &ns); }},
+      {"tierkv_open_namespace: out is NULL",
+       [&] { return tierkv_open_namespace(c, &spec, nullptr); }},
+      {"tierkv_chain_keys: ns is NULL",
+       [&] { return tierkv_chain_keys(nullptr, nullptr, tokens, 16, keys_.data(), 1, &n); }},
+      {"tierkv_chain_keys: n_keys is NULL",
+       [&] { return tierkv_chain_keys(&ns_, nullptr, tokens, 16, keys_.data(), 1, nullptr); }},
+      {"tierkv_chain_keys: tokens is NULL",
+       [&] { return tierkv_chain_keys(&ns_, nullptr, nullptr, 16, keys_.data(), 1, &n); }},
+      {"tierkv_chain_keys: keys is NULL",
+       [&] { return tierkv_chain_keys(&ns_, nullptr, tokens, 16, nullptr, 1, &n); }},
+      {"tierkv_lookup: client is NULL",
+       [&] { return tierkv_lookup(nullptr, &ns_, keys, 2, tokens, 0, &count, nullptr); }},
+      {"tierkv_lookup: ns is NULL",
+       [&] { return tierkv_lookup(c, nullptr, keys, 2, tokens, 0, &count, nullptr); }},
+      {"tierkv_lookup: matched_blocks is NULL",
+       [&] { return tierkv_lookup(c, &ns_, keys, 2, tokens, 0, nullptr, nullptr); }},
+      {"tierkv_lookup: keys is NULL",
+       [&] { return tierkv_lookup(c, &ns_, nullptr, 2, tokens, 0, &count, nullptr); }},
+      {"tierkv_lookup: tokens is NULL",
+       [&] { return tierkv_lookup(c, &ns_, keys, 2, nullptr, 0, &count, nullptr); }},
+      {"tierkv_get: client is NULL",
+       [&] { return tierkv_get(nullptr, &ns_, keys, 1, tokens, buf.data(), buf.size(), &count); }},
+      {"tierkv_get: ns is NULL",
+       [&] { return tierkv_get(c, nullptr, keys, 1, tokens, buf.data(), buf.size(), &count); }},
+      {"tierkv_get: blocks_copied is NULL",
+       [&] { return tierkv_get(c, &ns_, keys, 1, tokens, buf.data(), buf.size(), nullptr); }},
+      {"tierkv_get: keys is NULL",
+       [&] { return tierkv_get(c, &ns_, nullptr, 1, tokens, buf.data(), buf.size(), &count); }},
+      {"tierkv_get: out is NULL",
+       [&] { return tierkv_get(c, &ns_, keys, 1, tokens, nullptr, buf.size(), &count); }},
+      {"tierkv_acquire: client is NULL",
+       [&] { return tierkv_acquire(nullptr, &ns_, keys, 2, tokens, 2, 0, &lease); }},
+      {"tierkv_acquire: ns is NULL",
+       [&] { return tierkv_acquire(c, nullptr, keys, 2, tokens, 2, 0, &lease); }},
+      {"tierkv_acquire: out is NULL",
+       [&] { return tierkv_acquire(c, &ns_, keys, 2, tokens, 2, 0, nullptr); }},
+      {"tierkv_acquire: keys is NULL",
+       [&] { return tierkv_acquire(c, &ns_, nullptr, 2, tokens, 2, 0, &lease); }},
+      {"tierkv_lease_block: lease is NULL",
+       [&] { return tierkv_lease_block(nullptr, 0, nullptr, nullptr, nullptr); }},
+      {"tierkv_gpu_pool_info: client is NULL",
+       [&] { return tierkv_gpu_pool_info(nullptr, nullptr); }},
+      {"tierkv_gpu_pool_info: out is NULL", [&] { return tierkv_gpu_pool_info(c, nullptr); }},
+      {"tierkv_put: client is NULL",
+       [&] { return tierkv_put(nullptr, &ns_, ns_.id, keys, 1, tokens, buf.data(), buf.size()); }},
+      {"tierkv_put: ns is NULL",
+       [&] { return tierkv_put(c, nullptr, ns_.id, keys, 1, tokens, buf.data(), buf.size()); }},
+      {"tierkv_put: keys is NULL",
+       [&] { return tierkv_put(c, &ns_, ns_.id, nullptr, 1, tokens, buf.data(), buf.size()); }},
+      {"tierkv_put: tokens is NULL",
+       [&] { return tierkv_put(c, &ns_, ns_.id, keys, 1, nullptr, buf.data(), buf.size()); }},
+      {"tierkv_put: payload is NULL",
+       [&] { return tierkv_put(c, &ns_, ns_.id, keys, 1, tokens, nullptr, buf.size()); }},
+      {"tierkv_reserve: client is NULL",
+       [&] { return tierkv_reserve(nullptr, &ns_, ns_.id, keys, 1, tokens, 0, &res); }},
+      {"tierkv_reserve: ns is NULL",
+       [&] { return tierkv_reserve(c, nullptr, ns_.id, keys, 1, tokens, 0, &res); }},
+      {"tierkv_reserve: out is NULL",
+       [&] { return tierkv_reserve(c, &ns_, ns_.id, keys, 1, tokens, 0, nullptr); }},
+      {"tierkv_reserve: tokens is NULL",
+       [&] { return tierkv_reserve(c, &ns_, ns_.id, keys, 1, nullptr, 0, &res); }},
+      {"tierkv_reservation_block: reservation is NULL",
+       [&] { return tierkv_reservation_block(nullptr, 0, &base); }},
+      {"tierkv_reservation_block: bytes is NULL",
+       [&] { return tierkv_reservation_block(res, 0, nullptr); }},
+      {"tierkv_commit: reservation is NULL", [&] { return tierkv_commit(nullptr); }},
+      {"tierkv_stats_json: client is NULL",
+       [&] { return tierkv_stats_json(nullptr, nullptr, 0, &n); }},
+      {"tierkv_stats_json: buf is NULL", [&] { return tierkv_stats_json(c, nullptr, 16, &n); }},
+      {"tierkv_health: client is NULL", [&] { return tierkv_health(nullptr, nullptr); }},
+      {"tierkv_health: out is NULL", [&] { return tierkv_health(c, nullptr); }},
+      {"tierkv_evict: client is NULL", [&] { return tierkv_evict(nullptr, nullptr, nullptr); }},
+      {"tierkv_flush: client is NULL", [&] { return tierkv_flush(nullptr, nullptr); }},
+  };
+  for (const auto& test_case : cases) {
+    EXPECT_EQ(test_case.call(), TIERKV_INVALID_ARGUMENT) << test_case.message;
+    EXPECT_NE(LastError().find(test_case.message), std::string::npos)
+        << "wanted '" << test_case.message << "', got '" << LastError() << "'";
+  }
+  EXPECT_EQ(lease, nullptr);
+  EXPECT_EQ(c, client_);
+  ASSERT_EQ(tierkv_abort(res), TIERKV_OK);
+  EXPECT_EQ(Matched(), 2u);
+}
+
+// A daemon that dies under a connected client: every call that needs it says
+// Unavailable, and what the client holds is still freed without a crash.
+TEST_P(CApiDaemonTest, ADaemonThatDiedMakesEveryCallUnavailable) {
+  Put(2);
+  tierkv_lease* lease = nullptr;
+  ASSERT_EQ(tierkv_acquire(client_, &ns_, keys_.data(), 2, tokens_.data(), 2, 0, &lease),
+            TIERKV_OK);
+  tierkv_reservation* res = nullptr;
+  ASSERT_EQ(tierkv_reserve(client_, &ns_, keys_[1], keys_.data() + 2, 1, Tokens(2), 0, &res),
+            TIERKV_OK);
+  daemon_->Kill();
+  const tierkv_key* keys = keys_.data();
+  const uint32_t* tokens = tokens_.data();
+  std::vector<uint8_t> out(2 * kBlockBytes);
+  uint32_t count = 0;
+  const tierkv_namespace_spec spec = Spec("c-api-after-death");
+  tierkv_namespace ns;
+  tierkv_lease* no_lease = nullptr;
+  tierkv_reservation* no_res = nullptr;
+  tierkv_health_info health;
+  size_t bytes = 0;
+  const struct {
+    const char* name;
+    std::function<tierkv_status()> call;
+  } cases[] = {
+      {"open", [&] { return tierkv_open_namespace(client_, &spec, &ns); }},
+      {"lookup", [&] { return tierkv_lookup(client_, &ns_, keys, 2, tokens, 0, &count, nullptr); }},
+      {"get",
+       [&] { return tierkv_get(client_, &ns_, keys, 2, tokens, out.data(), out.size(), &count); }},
+      {"acquire", [&] { return tierkv_acquire(client_, &ns_, keys, 2, tokens, 2, 0, &no_lease); }},
+      {"put",
+       [&] { return tierkv_put(client_, &ns_, ns_.id, keys, 1, tokens, out.data(), kBlockBytes); }},
+      {"commit", [&] { return tierkv_commit(res); }},
+      {"stats", [&] { return tierkv_stats_json(client_, nullptr, 0, &bytes); }},
+      {"health", [&] { return tierkv_health(client_, &health); }},
+      {"evict", [&] { return tierkv_evict(client_, nullptr, nullptr); }},
+      {"flush", [&] { return tierkv_flush(client_, nullptr); }},
+  };
+  for (const auto& test_case : cases) {
+    EXPECT_EQ(test_case.call(), TIERKV_UNAVAILABLE) << test_case.name << ": " << LastError();
+    EXPECT_FALSE(LastError().empty()) << test_case.name;
+  }
+  EXPECT_EQ(no_lease, nullptr);
+  // Over TCP a reservation is staged here, and only its commit needs the daemon.
+  const tierkv_status reserved = tierkv_reserve(client_, &ns_, ns_.id, keys, 1, tokens, 0, &no_res);
+  if (GetParam()) {
+    ASSERT_EQ(reserved, TIERKV_OK) << LastError();
+    EXPECT_EQ(tierkv_commit(no_res), TIERKV_UNAVAILABLE);
+  } else {
+    EXPECT_EQ(reserved, TIERKV_UNAVAILABLE) << LastError();
+    EXPECT_EQ(no_res, nullptr);
+  }
+  // A local lease's blocks stay mapped (and readable) until released.
+  const void* block = nullptr;
+  ASSERT_EQ(tierkv_lease_block(lease, 1, nullptr, &block, nullptr), TIERKV_OK);
+  EXPECT_EQ(0, std::memcmp(block, Bytes(1), kBlockBytes));
+  tierkv_release(lease);
 }
 
 TEST_P(CApiDaemonTest, BadArgumentsGetClearErrorsAndChangeNothing) {
@@ -523,6 +738,18 @@ TEST_P(CApiTenantTest, ATenantWithItsTokenOpensItsNamespacesAndNoOneElseCan) {
   tierkv_namespace stolen;
   EXPECT_EQ(tierkv_open_namespace(intruder, &spec, &stolen), TIERKV_PERMISSION_DENIED);
   EXPECT_NE(LastError().find("do not allow tenant 'acme'"), std::string::npos) << LastError();
+  // No token at all, or the default tenant's client naming acme in the spec.
+  tierkv_client* tokenless = ConnectAs("acme", nullptr);
+  ASSERT_NE(tokenless, nullptr);
+  EXPECT_EQ(tierkv_open_namespace(tokenless, &spec, &stolen), TIERKV_PERMISSION_DENIED);
+  tierkv_close(tokenless);
+  tierkv_client* neighbour = ConnectAs(nullptr, nullptr);
+  ASSERT_NE(neighbour, nullptr);
+  tierkv_namespace_spec named = spec;
+  named.tenant = "acme";
+  EXPECT_EQ(tierkv_open_namespace(neighbour, &named, &stolen), TIERKV_PERMISSION_DENIED);
+  EXPECT_NE(LastError().find("do not allow tenant 'acme'"), std::string::npos) << LastError();
+  tierkv_close(neighbour);
   // Admin operations need the admin token.
   EXPECT_EQ(tierkv_evict(acme, nullptr, nullptr), TIERKV_PERMISSION_DENIED);
   EXPECT_EQ(tierkv_flush(acme, nullptr), TIERKV_PERMISSION_DENIED);
