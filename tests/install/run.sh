@@ -10,7 +10,8 @@
 #     static) and with pkg-config talk to a real daemon (the installed tierkvd)
 #     over its Unix socket and over TCP;
 #   - the installed Python package imports from the prefix, loads the
-#     installed libtierkv.so, and talks to the daemon.
+#     installed libtierkv.so, and talks to the daemon;
+#   - the README's C++ and Python examples build and run as written.
 # Usage: run.sh BUILD_DIR CONSUMER_SOURCE_DIR PYTHON HAVE_PYTHON(ON|OFF)
 set -euo pipefail
 
@@ -121,15 +122,45 @@ for address in "$socket" "tcp:127.0.0.1:$port"; do
   done
 done
 
+# The README's five-line examples, exactly as written there (with its socket
+# path replaced by this daemon's), around the variables they assume.
+readme="$consumer_src/../../README.md"
+readme_example() {  # the first indented block after the line that starts with $1
+  awk -v head="$1" 'index($0, head) == 1 { found = 1; next }
+    found && /^    / { print substr($0, 5); started = 1; next }
+    found && started { exit }' "$readme"
+}
+cxx_example="$(readme_example 'C++20 (')"
+py_example="$(readme_example 'Python (')"
+[[ "$(wc -l <<<"$cxx_example")" -eq 5 ]] || fail "README's C++ example is not 5 lines: $cxx_example"
+[[ "$(wc -l <<<"$py_example")" -eq 5 ]] || fail "README's Python example is not 5 lines: $py_example"
+
+step "the README's C++ example"
+{
+  echo '#include <tierkv/client.h>'
+  echo '#include <vector>'
+  echo 'int main() {'
+  echo '  std::vector<tierkv::TokenId> prompt(64);'
+  echo '  for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<tierkv::TokenId>(i + 11);'
+  echo '  std::vector<std::byte> kv(4 << 20, std::byte{0x3c}), out(kv.size());'
+  sed "s|/tmp/tierkv.sock|$socket|" <<<"$cxx_example"
+  echo '  return cached == 4 && out == kv ? 0 : 1;'
+  echo '}'
+} >"$work/readme_example.cc"
+# (Designated initializers leave the other fields at their defaults on purpose.)
+c++ -std=c++20 -Wall -Wextra -Wno-missing-field-initializers -Werror "$work/readme_example.cc" "${pc_flags[@]}" "$rpath" \
+  -o "$work/readme_example" || fail "the README's C++ example does not build"
+"$work/readme_example" || fail "the README's C++ example did not read back what it stored"
+
 if [[ "$have_python" == "ON" ]]; then
   step "the installed Python package"
   site="$(dirname "$(find "$prefix" -path '*-packages/tierkv/__init__.py' -print -quit)")"
   [[ -d "$site" ]] || fail "no Python package under $prefix"
-  PYTHONPATH="$(dirname "$site")" "$python" - "$socket" "$prefix" <<'EOF' || fail "python"
+  PYTHONPATH="$(dirname "$site")" "$python" - "$socket" "$prefix" "$py_example" <<'EOF' || fail "python"
 import sys
 import tierkv
 
-socket, prefix = sys.argv[1], sys.argv[2]
+socket, prefix, readme_example = sys.argv[1], sys.argv[2], sys.argv[3]
 assert tierkv.__file__.startswith(prefix), tierkv.__file__
 maps = open("/proc/self/maps").read()
 libs = {line.split()[-1] for line in maps.splitlines() if "libtierkv.so" in line}
@@ -140,6 +171,10 @@ with tierkv.connect(socket) as client:
     ns.put(tokens, bytes(range(256)) * 64)
     out = bytearray(4 * 4096)
     assert ns.get(tokens, out) == 4 and out == bytes(range(256)) * 64
+example = {"prompt": list(range(99, 99 + 64)), "kv": bytes(range(256)) * (1 << 14),
+           "out": bytearray(4 << 20)}
+exec(readme_example.replace("/tmp/tierkv.sock", socket), example)
+assert example["cached"] == 4 and example["out"] == example["kv"], "the README's Python example"
 print("consumer_py: ok", tierkv.__version__)
 EOF
 fi
