@@ -13,6 +13,9 @@ namespace tierkv {
 namespace {
 
 constexpr const char* kVersion = "tierkvd 0.1.0";
+// Smallest max_frame_bytes: a hello, a namespace open and a 64-block lookup fit.
+constexpr uint64_t kMinFrameBytes = 64 * 1024;
+constexpr uint64_t kMaxCount = 1ull << 32;
 
 }  // namespace
 
@@ -65,6 +68,18 @@ Status ReadTierSize(const toml::table& t, const char* key, uint64_t* out) {
   return ReadSize(t, key, out);
 }
 
+// A positive integer up to kMaxCount (counts and milliseconds).
+Status ReadCount(const toml::table& t, const char* key, uint64_t* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  const auto* i = n->as_integer();
+  if (!i || i->get() <= 0 || static_cast<uint64_t>(i->get()) > kMaxCount) {
+    return Status::InvalidArgument(std::string(key) + " must be a positive integer");
+  }
+  *out = static_cast<uint64_t>(i->get());
+  return Status::Ok();
+}
+
 Status ReadString(const toml::table& t, const char* key, std::string* out) {
   const toml::node* n = t.get(key);
   if (!n) return Status::Ok();
@@ -94,9 +109,22 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
                                    std::to_string(where.column) + ": " +
                                    std::string(e.description()));
   }
-  static const char* kKnown[] = {"socket",     "tcp",        "data_dir",        "host_bytes",
-                                 "slab_bytes", "nvme_bytes", "nvme_sync_index", "nvme_max_block_bytes", "log_level",
-                                 "admin_token", "tenants", "gpu_bytes", "gpu_device"};
+  static const char* kKnown[] = {"socket",
+                                 "tcp",
+                                 "data_dir",
+                                 "host_bytes",
+                                 "slab_bytes",
+                                 "nvme_bytes",
+                                 "nvme_sync_index",
+                                 "nvme_max_block_bytes",
+                                 "log_level",
+                                 "admin_token",
+                                 "tenants",
+                                 "gpu_bytes",
+                                 "gpu_device",
+                                 "max_frame_bytes",
+                                 "frame_idle_timeout_ms",
+                                 "max_connections"};
   for (const auto& [key, value] : t) {
     bool known = false;
     for (const char* k : kKnown) known |= key.str() == k;
@@ -112,6 +140,9 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
   TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "nvme_bytes", &config->nvme_bytes));
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_max_block_bytes", &config->nvme_max_block_bytes));
   TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "gpu_bytes", &config->gpu_bytes));
+  TIERKV_RETURN_IF_ERROR(ReadSize(t, "max_frame_bytes", &config->max_frame_bytes));
+  TIERKV_RETURN_IF_ERROR(ReadCount(t, "frame_idle_timeout_ms", &config->frame_idle_timeout_ms));
+  TIERKV_RETURN_IF_ERROR(ReadCount(t, "max_connections", &config->max_connections));
   if (const toml::node* n = t.get("gpu_device")) {
     const auto* i = n->as_integer();
     if (!i || i->get() < 0 || i->get() > 1024) {
@@ -145,7 +176,8 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                "and TCP. Runs with no config file; flags override the file's keys.",
                "tierkvd"};
   std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
-      admin_token, nvme_max_block_bytes, gpu_bytes;
+      admin_token, nvme_max_block_bytes, gpu_bytes, max_frame_bytes;
+  uint64_t frame_idle_timeout_ms = 0, max_connections = 0;
   int gpu_device = -1;
   bool nvme_sync_index = false;
   bool version = false;
@@ -168,6 +200,15 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
       ->check(CLI::Range(0, 1024));
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
   app.add_option("--admin-token", admin_token, "Token that evict and flush require");
+  app.add_option("--max-frame-bytes", max_frame_bytes,
+                 "Largest request frame, 64KiB to 272MiB [default: 272MiB]");
+  app.add_option("--frame-idle-timeout-ms", frame_idle_timeout_ms,
+                 "Close a connection that sent part of a frame, then nothing this long "
+                 "[default: 10000]")
+      ->check(CLI::Range(uint64_t{1}, kMaxCount));
+  app.add_option("--max-connections", max_connections,
+                 "Connections served at once; more are refused [default: 1024]")
+      ->check(CLI::Range(uint64_t{1}, kMaxCount));
   app.add_flag("--version", version, "Print the version and exit");
   // A flag given twice takes its last value, so wrappers can append overrides.
   for (CLI::Option* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -206,6 +247,15 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   if (gpu_device >= 0) config.gpu_device = gpu_device;
   if (!log_level.empty()) config.log_level = log_level;
   if (!admin_token.empty()) config.admin_token = admin_token;
+  if (!max_frame_bytes.empty()) {
+    TIERKV_ASSIGN_OR_RETURN(config.max_frame_bytes, ParseByteSize(max_frame_bytes));
+  }
+  if (frame_idle_timeout_ms > 0) config.frame_idle_timeout_ms = frame_idle_timeout_ms;
+  if (max_connections > 0) config.max_connections = max_connections;
+  if (config.max_frame_bytes < kMinFrameBytes || config.max_frame_bytes > kMaxFrameBytesCeiling) {
+    return Status::InvalidArgument("max_frame_bytes must be between 64KiB and 272MiB, got " +
+                                   std::to_string(config.max_frame_bytes));
+  }
   if (config.tcp == "off") config.tcp.clear();
   return config;
 }

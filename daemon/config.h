@@ -10,9 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/wire.h"
 #include "tierkv/status.h"
 
 namespace tierkv {
+
+// The protocol's own frame ceiling: the largest max_frame_bytes may be.
+inline constexpr uint64_t kMaxFrameBytesCeiling = wire::kMaxBodyBytes;
 
 struct DaemonConfig {
   std::string socket = "/tmp/tierkv.sock";  // Unix socket for local engines
@@ -32,6 +36,10 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::string admin_token;                   // needed for evict/flush when set
   std::map<std::string, std::string> tenant_tokens;  // tenant -> token ([tenants])
+  // Limits on what one client can hold (docs/security.md).
+  uint64_t max_frame_bytes = kMaxFrameBytesCeiling;  // largest request frame body
+  uint64_t frame_idle_timeout_ms = 10000;  // a partial frame with no bytes this long closes
+  uint64_t max_connections = 1024;         // connections served at once
 };
 
 // Parses "1073741824", "512MiB", "4GiB", "64k"... into bytes.

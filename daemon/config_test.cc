@@ -99,6 +99,42 @@ TEST(ConfigTest, SampleConfigParsesToTheDefaults) {
   EXPECT_EQ(sample.nvme_bytes, defaults.nvme_bytes);
   EXPECT_EQ(sample.nvme_max_block_bytes, defaults.nvme_max_block_bytes);
   EXPECT_EQ(sample.slab_bytes, defaults.slab_bytes);
+  EXPECT_EQ(sample.max_frame_bytes, defaults.max_frame_bytes);
+  EXPECT_EQ(sample.frame_idle_timeout_ms, defaults.frame_idle_timeout_ms);
+  EXPECT_EQ(sample.max_connections, defaults.max_connections);
+}
+
+Result<DaemonConfig> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "tierkvd");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool exit_now = false;
+  int code = 0;
+  return ParseDaemonArgs(static_cast<int>(argv.size()), argv.data(), &exit_now, &code);
+}
+
+TEST(ConfigTest, ConnectionLimitsFromFileAndFlags) {
+  const std::string path =
+      WriteTemp("max_frame_bytes = \"1MiB\"\nframe_idle_timeout_ms = 500\nmax_connections = 8\n");
+  auto c = Parse({"--config", path, "--max-connections", "16"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_frame_bytes, 1ull << 20);
+  EXPECT_EQ(c->frame_idle_timeout_ms, 500u);
+  EXPECT_EQ(c->max_connections, 16u);  // flag wins
+  unlink(path.c_str());
+}
+
+TEST(ConfigTest, ConnectionLimitsOutOfRangeAreRefusedWithTheRange) {
+  auto small = Parse({"--max-frame-bytes", "1KiB"});
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("between 64KiB and 272MiB"), std::string::npos);
+  EXPECT_FALSE(Parse({"--max-frame-bytes", "1GiB"}).ok());
+  DaemonConfig c;
+  const std::string zero = WriteTemp("max_connections = 0\n");
+  EXPECT_TRUE(LoadConfigFile(zero, &c).IsInvalidArgument());
+  const std::string text = WriteTemp("frame_idle_timeout_ms = \"soon\"\n");
+  EXPECT_TRUE(LoadConfigFile(text, &c).IsInvalidArgument());
+  for (const auto& p : {zero, text}) unlink(p.c_str());
 }
 
 }  // namespace

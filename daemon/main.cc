@@ -50,7 +50,11 @@ int Run(const tierkv::DaemonConfig& config) {
                          {config.admin_token, kServerVersion, gpu.off_reason});
 
   boost::asio::io_context io(1);
-  Server server(io, &store, &handler);
+  ServerLimits limits;
+  limits.max_connections = config.max_connections;
+  limits.connection.max_frame_bytes = static_cast<uint32_t>(config.max_frame_bytes);
+  limits.connection.frame_idle_timeout = std::chrono::milliseconds(config.frame_idle_timeout_ms);
+  Server server(io, &store, &handler, limits);
   if (Status s = server.ListenUnix(config.socket); !s.ok()) {
     spdlog::error("{}", s.ToString());
     return 1;

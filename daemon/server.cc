@@ -28,8 +28,9 @@ bool SocketIsLive(const std::string& path) {
 
 }  // namespace
 
-Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler)
-    : io_(io), store_(store), handler_(handler) {}
+Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler,
+               const ServerLimits& limits)
+    : io_(io), store_(store), handler_(handler), limits_(limits) {}
 
 Server::~Server() {
   Stop();
@@ -132,13 +133,40 @@ void Server::AcceptTcp() {
 }
 
 void Server::StartSession(Session::Socket socket, bool local) {
+  if (sessions_.size() >= limits_.max_connections) {
+    RefuseSession(std::move(socket), local);
+    return;
+  }
   auto session = std::make_shared<Session>(std::move(socket), local, store_, handler_,
-                                           [this](Session* s) {
+                                           limits_.connection, [this](Session* s) {
                                              sessions_.erase(s);
                                              handler_->set_connection_count(sessions_.size());
                                            });
   sessions_.emplace(session.get(), session);
   handler_->set_connection_count(sessions_.size());
+  session->Start();
+}
+
+void Server::RefuseSession(Session::Socket socket, bool local) {
+  uint64_t suppressed = 0;
+  if (refusal_log_.ShouldLog(&suppressed)) {
+    spdlog::warn(
+        "refusing a connection: {} connections are served (max_connections); "
+        "{} more refused since the last such line",
+        sessions_.size(), suppressed);
+  }
+  if (refusing_.size() >= kMaxRefusing) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto session =
+      std::make_shared<Session>(std::move(socket), local, store_, handler_, limits_.connection,
+                                [this](Session* s) { refusing_.erase(s); });
+  session->Refuse(Status::ResourceExhausted("tierkvd serves its limit of " +
+                                            std::to_string(limits_.max_connections) +
+                                            " connections (max_connections); try again later"));
+  refusing_.emplace(session.get(), session);
   session->Start();
 }
 
@@ -149,6 +177,8 @@ void Server::Stop() {
   // Closing ends each session's pending read; its handler then drops it.
   auto sessions = sessions_;
   for (auto& [raw, session] : sessions) session->Close();
+  auto refusing = refusing_;
+  for (auto& [raw, session] : refusing) session->Close();
 }
 
 }  // namespace tierkv

@@ -1,5 +1,11 @@
 // Accepts connections on the Unix socket and the TCP listener and runs one
 // Session per connection, all on one io_context thread.
+//
+// At most ServerLimits::max_connections sessions are served at once. A
+// connection beyond that is answered, at its first frame, with a
+// ResourceExhausted error that names the limit, and closed; while more than
+// kMaxRefusing such connections wait for their first frame, further ones are
+// closed at once.
 #pragma once
 
 #include <utility>
@@ -9,14 +15,23 @@
 #include <string>
 #include <unordered_map>
 
+#include "daemon/rate_limited_log.h"
 #include "daemon/request_handler.h"
 #include "daemon/session.h"
 
 namespace tierkv {
 
+struct ServerLimits {
+  size_t max_connections = 1024;
+  ConnectionLimits connection;
+};
+
 class Server {
  public:
-  Server(boost::asio::io_context& io, BlockStore* store, RequestHandler* handler);
+  static constexpr size_t kMaxRefusing = 64;
+
+  Server(boost::asio::io_context& io, BlockStore* store, RequestHandler* handler,
+         const ServerLimits& limits = {});
   ~Server();
 
   // Binds the Unix socket (owner and group only, mode 0660). A stale socket
@@ -32,14 +47,19 @@ class Server {
   void AcceptUnix();
   void AcceptTcp();
   void StartSession(Session::Socket socket, bool local);
+  void RefuseSession(Session::Socket socket, bool local);
 
   boost::asio::io_context& io_;
   BlockStore* store_;
   RequestHandler* handler_;
+  ServerLimits limits_;
+  RateLimitedLog refusal_log_;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> tcp_acceptor_;
   std::string unix_path_;
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+  // Connections over max_connections, waiting to be told so.
+  std::unordered_map<Session*, std::shared_ptr<Session>> refusing_;
 };
 
 }  // namespace tierkv

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "daemon/rate_limited_log.h"
+
 namespace tierkv {
 namespace {
 
@@ -16,14 +18,26 @@ constexpr size_t kInitialBufferBytes = 64 * 1024;
 // (inline puts) is given back after its frame.
 constexpr size_t kRetainedBufferBytes = 512 * 1024;
 
+// Shared by every connection: one log line per interval for each kind.
+RateLimitedLog& OversizedFrameLog() {
+  static RateLimitedLog log;
+  return log;
+}
+RateLimitedLog& IdleFrameLog() {
+  static RateLimitedLog log;
+  return log;
+}
+
 }  // namespace
 
 Session::Session(Socket socket, bool local, BlockStore* store, RequestHandler* handler,
-                 std::function<void(Session*)> on_close)
+                 const ConnectionLimits& limits, std::function<void(Session*)> on_close)
     : socket_(std::move(socket)),
       resources_(std::make_shared<ConnectionResources>(store, local)),
       handler_(handler),
+      limits_(limits),
       on_close_(std::move(on_close)),
+      idle_timer_(socket_.get_executor()),
       in_(kInitialBufferBytes) {}
 
 Session::~Session() = default;
@@ -33,7 +47,38 @@ void Session::Start() {
   resources_->set_deliver([weak](std::vector<uint8_t> reply) {
     if (auto self = weak.lock()) self->OnDeferredReply(std::move(reply));
   });
+  // A refused connection gets no longer than a partial frame to say hello.
+  if (!refusal_.ok()) ArmIdleTimer();
   ReadMore();
+}
+
+void Session::ArmIdleTimer() {
+  idle_timer_armed_ = true;
+  idle_timer_.expires_after(limits_.frame_idle_timeout);
+  idle_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: bytes came, or the session ended
+    if (auto self = weak.lock()) self->OnIdleTimer();
+  });
+}
+
+void Session::CancelIdleTimer() {
+  if (!idle_timer_armed_) return;
+  idle_timer_armed_ = false;
+  idle_timer_.cancel();
+}
+
+void Session::OnIdleTimer() {
+  idle_timer_armed_ = false;
+  if (finished_) return;
+  uint64_t suppressed = 0;
+  if (refusal_.ok() && IdleFrameLog().ShouldLog(&suppressed)) {
+    spdlog::warn(
+        "closing a connection that sent {} bytes of a frame and then nothing for {} ms "
+        "(frame_idle_timeout_ms; {} more since the last such line)",
+        in_end_ - in_begin_, limits_.frame_idle_timeout.count(), suppressed);
+  }
+  Close();
+  Finish();
 }
 
 void Session::OnDeferredReply(std::vector<uint8_t> reply) {
@@ -49,6 +94,7 @@ void Session::OnDeferredReply(std::vector<uint8_t> reply) {
 }
 
 void Session::Close() {
+  CancelIdleTimer();
   boost::system::error_code ignored;
   socket_.cancel(ignored);
   socket_.close(ignored);
@@ -63,6 +109,7 @@ void Session::ReadMore() {
     in_begin_ = 0;
   }
   if (in_end_ == in_.size()) in_.resize(in_.size() * 2);
+  if (in_end_ > 0 && refusal_.ok()) ArmIdleTimer();
   socket_.async_read_some(
       boost::asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
       [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
@@ -79,6 +126,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
     return;
   }
   in_end_ += n;
+  if (refusal_.ok()) CancelIdleTimer();
   ProcessBuffer();
 }
 
@@ -92,9 +140,31 @@ void Session::ProcessBuffer() {
       return;
     }
     const wire::FrameHeader header = wire::DecodeHeader(in_.data() + in_begin_);
+    if (!refusal_.ok()) {
+      out_.clear();
+      RequestHandler::AppendError(header, refusal_, &out_);
+      WriteReply(/*close_after=*/true);
+      return;
+    }
     if (Status s = wire::ValidateHeader(header); !s.ok()) {
       // Framing is lost: say why, then close.
       spdlog::warn("closing connection: {}", s.ToString());
+      out_.clear();
+      RequestHandler::AppendError(header, s, &out_);
+      WriteReply(/*close_after=*/true);
+      return;
+    }
+    if (header.body_bytes > limits_.max_frame_bytes) {
+      // Refused before its body is read, so framing is lost too.
+      const Status s = Status::ResourceExhausted("a frame of " + std::to_string(header.body_bytes) +
+                                                 " bytes exceeds this daemon's limit of " +
+                                                 std::to_string(limits_.max_frame_bytes) +
+                                                 " bytes (max_frame_bytes)");
+      uint64_t suppressed = 0;
+      if (OversizedFrameLog().ShouldLog(&suppressed)) {
+        spdlog::warn("closing connection: {} ({} more since the last such line)", s.ToString(),
+                     suppressed);
+      }
       out_.clear();
       RequestHandler::AppendError(header, s, &out_);
       WriteReply(/*close_after=*/true);
@@ -206,6 +276,7 @@ void Session::OnWrite(const boost::system::error_code& ec, bool close_after) {
 void Session::Finish() {
   if (finished_) return;
   finished_ = true;
+  CancelIdleTimer();
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (on_close_) on_close_(this);
