@@ -13,19 +13,27 @@
 #include <string>
 #include <vector>
 
+// Equality (for tests and change detection) is C++20's defaulted comparison;
+// engines that include this header as C++17 get the structs without it.
+#if __cplusplus >= 202002L
+#define TIERKV_STATS_EQUALITY(Type) friend bool operator==(const Type&, const Type&) = default;
+#else
+#define TIERKV_STATS_EQUALITY(Type)
+#endif
+
 namespace tierkv {
 
 // What only the host tier reports.
 struct HostTierStats {
   bool huge_pages = false;  // the shared pool is in huge pages
-  friend bool operator==(const HostTierStats&, const HostTierStats&) = default;
+  TIERKV_STATS_EQUALITY(HostTierStats)
 };
 
 // What only the GPU tier reports.
 struct GpuTierStats {
   uint64_t copies_in_flight = 0;  // host -> GPU copies not yet complete
   uint64_t copy_errors = 0;       // host -> GPU copies that failed
-  friend bool operator==(const GpuTierStats&, const GpuTierStats&) = default;
+  TIERKV_STATS_EQUALITY(GpuTierStats)
 };
 
 // What only the NVMe tier reports (its storage engine's figures).
@@ -42,7 +50,7 @@ struct NvmeTierStats {
   uint64_t corrupt_dropped = 0;  // blocks dropped because their checksum failed
   uint64_t loaded_blocks = 0;    // blocks found at start-up
   uint64_t dropped_at_load = 0;  // damaged index entries dropped at start-up
-  friend bool operator==(const NvmeTierStats&, const NvmeTierStats&) = default;
+  TIERKV_STATS_EQUALITY(NvmeTierStats)
 };
 
 struct TierStats {
@@ -60,7 +68,7 @@ struct TierStats {
   std::optional<HostTierStats> host;
   std::optional<GpuTierStats> gpu;
   std::optional<NvmeTierStats> nvme;
-  friend bool operator==(const TierStats&, const TierStats&) = default;
+  TIERKV_STATS_EQUALITY(TierStats)
 };
 
 struct NamespaceStats {
@@ -73,7 +81,7 @@ struct NamespaceStats {
   uint64_t blocks = 0;  // ready blocks, on any tier
   uint64_t hits = 0;
   uint64_t misses = 0;
-  friend bool operator==(const NamespaceStats&, const NamespaceStats&) = default;
+  TIERKV_STATS_EQUALITY(NamespaceStats)
 };
 
 // Whether the daemon runs a GPU tier: the device when it does, the reason
@@ -82,7 +90,7 @@ struct GpuTierState {
   bool enabled = false;
   std::optional<std::string> device;
   std::optional<std::string> reason;
-  friend bool operator==(const GpuTierState&, const GpuTierState&) = default;
+  TIERKV_STATS_EQUALITY(GpuTierState)
 };
 
 struct Stats {
@@ -100,7 +108,9 @@ struct Stats {
   // Client side: the whole document as the daemon sent it (it may carry
   // fields this client does not know).
   std::string raw_json;
-  friend bool operator==(const Stats&, const Stats&) = default;
+  TIERKV_STATS_EQUALITY(Stats)
 };
 
 }  // namespace tierkv
+
+#undef TIERKV_STATS_EQUALITY
