@@ -124,7 +124,8 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
                                  "gpu_device",
                                  "max_frame_bytes",
                                  "frame_idle_timeout_ms",
-                                 "max_connections"};
+                                 "max_connections",
+                                 "accept_backoff_ms"};
   for (const auto& [key, value] : t) {
     bool known = false;
     for (const char* k : kKnown) known |= key.str() == k;
@@ -143,6 +144,7 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
   TIERKV_RETURN_IF_ERROR(ReadSize(t, "max_frame_bytes", &config->max_frame_bytes));
   TIERKV_RETURN_IF_ERROR(ReadCount(t, "frame_idle_timeout_ms", &config->frame_idle_timeout_ms));
   TIERKV_RETURN_IF_ERROR(ReadCount(t, "max_connections", &config->max_connections));
+  TIERKV_RETURN_IF_ERROR(ReadCount(t, "accept_backoff_ms", &config->accept_backoff_ms));
   if (const toml::node* n = t.get("gpu_device")) {
     const auto* i = n->as_integer();
     if (!i || i->get() < 0 || i->get() > 1024) {
@@ -177,7 +179,7 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
                "tierkvd"};
   std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
       admin_token, nvme_max_block_bytes, gpu_bytes, max_frame_bytes;
-  uint64_t frame_idle_timeout_ms = 0, max_connections = 0;
+  uint64_t frame_idle_timeout_ms = 0, max_connections = 0, accept_backoff_ms = 0;
   int gpu_device = -1;
   bool nvme_sync_index = false;
   bool version = false;
@@ -208,6 +210,9 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
       ->check(CLI::Range(uint64_t{1}, kMaxCount));
   app.add_option("--max-connections", max_connections,
                  "Connections served at once; more are refused [default: 1024]")
+      ->check(CLI::Range(uint64_t{1}, kMaxCount));
+  app.add_option("--accept-backoff-ms", accept_backoff_ms,
+                 "Out of file descriptors: stop accepting for this long [default: 100]")
       ->check(CLI::Range(uint64_t{1}, kMaxCount));
   app.add_flag("--version", version, "Print the version and exit");
   // A flag given twice takes its last value, so wrappers can append overrides.
@@ -252,6 +257,7 @@ Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int*
   }
   if (frame_idle_timeout_ms > 0) config.frame_idle_timeout_ms = frame_idle_timeout_ms;
   if (max_connections > 0) config.max_connections = max_connections;
+  if (accept_backoff_ms > 0) config.accept_backoff_ms = accept_backoff_ms;
   if (config.max_frame_bytes < kMinFrameBytes || config.max_frame_bytes > kMaxFrameBytesCeiling) {
     return Status::InvalidArgument("max_frame_bytes must be between 64KiB and 272MiB, got " +
                                    std::to_string(config.max_frame_bytes));

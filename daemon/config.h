@@ -40,6 +40,7 @@ struct DaemonConfig {
   uint64_t max_frame_bytes = kMaxFrameBytesCeiling;  // largest request frame body
   uint64_t frame_idle_timeout_ms = 10000;  // a partial frame with no bytes this long closes
   uint64_t max_connections = 1024;         // connections served at once
+  uint64_t accept_backoff_ms = 100;        // out of descriptors: pause accepting this long
 };
 
 // Parses "1073741824", "512MiB", "4GiB", "64k"... into bytes.

@@ -102,6 +102,7 @@ TEST(ConfigTest, SampleConfigParsesToTheDefaults) {
   EXPECT_EQ(sample.max_frame_bytes, defaults.max_frame_bytes);
   EXPECT_EQ(sample.frame_idle_timeout_ms, defaults.frame_idle_timeout_ms);
   EXPECT_EQ(sample.max_connections, defaults.max_connections);
+  EXPECT_EQ(sample.accept_backoff_ms, defaults.accept_backoff_ms);
 }
 
 Result<DaemonConfig> Parse(std::vector<std::string> args) {

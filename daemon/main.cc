@@ -52,6 +52,7 @@ int Run(const tierkv::DaemonConfig& config) {
   boost::asio::io_context io(1);
   ServerLimits limits;
   limits.max_connections = config.max_connections;
+  limits.accept_backoff = std::chrono::milliseconds(config.accept_backoff_ms);
   limits.connection.max_frame_bytes = static_cast<uint32_t>(config.max_frame_bytes);
   limits.connection.frame_idle_timeout = std::chrono::milliseconds(config.frame_idle_timeout_ms);
   Server server(io, &store, &handler, limits);

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -30,7 +31,12 @@ bool SocketIsLive(const std::string& path) {
 
 Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler,
                const ServerLimits& limits)
-    : io_(io), store_(store), handler_(handler), limits_(limits) {}
+    : io_(io),
+      store_(store),
+      handler_(handler),
+      limits_(limits),
+      unix_backoff_(io),
+      tcp_backoff_(io) {}
 
 Server::~Server() {
   Stop();
@@ -98,36 +104,70 @@ Status Server::ListenTcp(const std::string& host_port) {
   return Status::Ok();
 }
 
-void Server::AcceptUnix() {
-  unix_acceptor_->async_accept([this](const boost::system::error_code& ec,
-                                      asio::local::stream_protocol::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      const int fd = socket.release();
-      StartSession(Session::Socket(io_, asio::generic::stream_protocol(AF_UNIX, 0), fd), true);
+Server::AcceptNext Server::OnAcceptError(const char* listener,
+                                         const boost::system::error_code& ec) {
+  // Closed by Stop (EBADF once the descriptor is gone): never re-arm, so that
+  // a stop always ends the loop.
+  if (stopped_ || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+    return AcceptNext::kStop;
+  }
+  const int err = ec.value();
+  const bool exhausted = ec.category() == boost::system::system_category() &&
+                         (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM);
+  uint64_t suppressed = 0;
+  if (accept_error_log_.ShouldLog(&suppressed)) {
+    if (exhausted) {
+      spdlog::warn(
+          "accept on {}: {}: not accepting for {} ms (accept_backoff_ms), connected clients "
+          "are still served; {} more such errors since the last such line",
+          listener, ec.message(), limits_.accept_backoff.count(), suppressed);
     } else {
-      spdlog::warn("accept on unix socket: {}", ec.message());
+      spdlog::warn("accept on {}: {} ({} more such errors since the last such line)", listener,
+                   ec.message(), suppressed);
     }
-    AcceptUnix();
+  }
+  return exhausted ? AcceptNext::kBackOff : AcceptNext::kRetryNow;
+}
+
+void Server::AcceptAgain(AcceptNext next, asio::steady_timer& backoff, void (Server::*accept)()) {
+  if (next == AcceptNext::kStop) return;
+  if (next == AcceptNext::kRetryNow) {
+    (this->*accept)();
+    return;
+  }
+  backoff.expires_after(limits_.accept_backoff);
+  backoff.async_wait([this, accept](const boost::system::error_code& ec) {
+    if (!ec && !stopped_) (this->*accept)();
   });
+}
+
+void Server::AcceptUnix() {
+  unix_acceptor_->async_accept(
+      [this](const boost::system::error_code& ec, asio::local::stream_protocol::socket socket) {
+        if (ec) {
+          AcceptAgain(OnAcceptError("unix socket", ec), unix_backoff_, &Server::AcceptUnix);
+          return;
+        }
+        const int fd = socket.release();
+        StartSession(Session::Socket(io_, asio::generic::stream_protocol(AF_UNIX, 0), fd), true);
+        AcceptUnix();
+      });
 }
 
 void Server::AcceptTcp() {
   tcp_acceptor_->async_accept([this](const boost::system::error_code& ec,
                                      asio::ip::tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      boost::system::error_code ignored;
-      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      const auto protocol = socket.local_endpoint(ignored).protocol();
-      const int fd = socket.release();
-      StartSession(Session::Socket(io_, asio::generic::stream_protocol(protocol.family(),
-                                                                       IPPROTO_TCP),
-                                   fd),
-                   false);
-    } else {
-      spdlog::warn("accept on tcp: {}", ec.message());
+    if (ec) {
+      AcceptAgain(OnAcceptError("tcp", ec), tcp_backoff_, &Server::AcceptTcp);
+      return;
     }
+    boost::system::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    const auto protocol = socket.local_endpoint(ignored).protocol();
+    const int fd = socket.release();
+    StartSession(
+        Session::Socket(io_, asio::generic::stream_protocol(protocol.family(), IPPROTO_TCP), fd),
+        false);
     AcceptTcp();
   });
 }
@@ -171,6 +211,9 @@ void Server::RefuseSession(Session::Socket socket, bool local) {
 }
 
 void Server::Stop() {
+  stopped_ = true;
+  unix_backoff_.cancel();
+  tcp_backoff_.cancel();
   boost::system::error_code ignored;
   if (unix_acceptor_) unix_acceptor_->close(ignored);
   if (tcp_acceptor_) tcp_acceptor_->close(ignored);

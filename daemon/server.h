@@ -6,11 +6,17 @@
 // ResourceExhausted error that names the limit, and closed; while more than
 // kMaxRefusing such connections wait for their first frame, further ones are
 // closed at once.
+//
+// Out of descriptors (EMFILE, ENFILE) or kernel memory, a listener stops
+// accepting for accept_backoff and logs once per interval; connected clients
+// go on being served. After Stop nothing re-arms, so the loop always ends.
 #pragma once
 
+// <utility> first: this Boost's asio headers use std::exchange without it.
 #include <utility>
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -23,6 +29,7 @@ namespace tierkv {
 
 struct ServerLimits {
   size_t max_connections = 1024;
+  std::chrono::milliseconds accept_backoff{100};
   ConnectionLimits connection;
 };
 
@@ -44,8 +51,12 @@ class Server {
   size_t session_count() const { return sessions_.size(); }
 
  private:
+  enum class AcceptNext { kStop, kRetryNow, kBackOff };
   void AcceptUnix();
   void AcceptTcp();
+  // Logs a failed accept (rate-limited) and says what the listener does next.
+  AcceptNext OnAcceptError(const char* listener, const boost::system::error_code& ec);
+  void AcceptAgain(AcceptNext next, boost::asio::steady_timer& backoff, void (Server::*accept)());
   void StartSession(Session::Socket socket, bool local);
   void RefuseSession(Session::Socket socket, bool local);
 
@@ -54,6 +65,10 @@ class Server {
   RequestHandler* handler_;
   ServerLimits limits_;
   RateLimitedLog refusal_log_;
+  RateLimitedLog accept_error_log_;
+  boost::asio::steady_timer unix_backoff_;
+  boost::asio::steady_timer tcp_backoff_;
+  bool stopped_ = false;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> tcp_acceptor_;
   std::string unix_path_;

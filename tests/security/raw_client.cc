@@ -115,6 +115,13 @@ bool RawClient::ClosedByPeerWithin(int timeout_ms) {
   return ::recv(fd_, &byte, 1, MSG_DONTWAIT) == 0;
 }
 
+pid_t RawClient::PeerPid() const {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+  return cred.pid;
+}
+
 bool RawClient::ReadAll(uint8_t* out, size_t n) {
   size_t got = 0;
   while (got < n) {

@@ -3,6 +3,8 @@
 // did not open. Over the Unix socket or TCP, blocking, with a receive timeout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,6 +43,8 @@ class RawClient {
   // Waits up to `timeout_ms` for the daemon to close the connection (true)
   // rather than send anything or keep it open (false).
   bool ClosedByPeerWithin(int timeout_ms);
+  // The peer's process id (SO_PEERCRED, Unix socket only); -1 otherwise.
+  pid_t PeerPid() const;
 
  private:
   bool ReadAll(uint8_t* out, size_t n);
