@@ -135,9 +135,14 @@ void Server::AcceptAgain(AcceptNext next, asio::steady_timer& backoff, void (Ser
     (this->*accept)();
     return;
   }
+  // Out of descriptors: free the reserve first, so that what runs while the
+  // listener waits (this timer, the log, a sanitizer's checks) has some.
+  descriptor_reserve_.Release();
   backoff.expires_after(limits_.accept_backoff);
   backoff.async_wait([this, accept](const boost::system::error_code& ec) {
-    if (!ec && !stopped_) (this->*accept)();
+    if (ec || stopped_) return;
+    descriptor_reserve_.Acquire();
+    (this->*accept)();
   });
 }
 

@@ -9,7 +9,9 @@
 //
 // Out of descriptors (EMFILE, ENFILE) or kernel memory, a listener stops
 // accepting for accept_backoff and logs once per interval; connected clients
-// go on being served. After Stop nothing re-arms, so the loop always ends.
+// go on being served. While it waits, the descriptors the server held in
+// reserve are free for the rest of the daemon; it takes them back before it
+// accepts again. After Stop nothing re-arms, so the loop always ends.
 #pragma once
 
 // <utility> first: this Boost's asio headers use std::exchange without it.
@@ -21,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "daemon/descriptor_reserve.h"
 #include "daemon/rate_limited_log.h"
 #include "daemon/request_handler.h"
 #include "daemon/session.h"
@@ -66,6 +69,7 @@ class Server {
   ServerLimits limits_;
   RateLimitedLog refusal_log_;
   RateLimitedLog accept_error_log_;
+  DescriptorReserve descriptor_reserve_;
   boost::asio::steady_timer unix_backoff_;
   boost::asio::steady_timer tcp_backoff_;
   bool stopped_ = false;
