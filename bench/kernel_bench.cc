@@ -55,13 +55,6 @@ Result<double> TimeIt(int iters, Fn&& fn) {
   return ms / 1e3 / iters;
 }
 
-Result<KvDtype> ParseDtype(const std::string& s) {
-  if (s == "f32") return KvDtype::kF32;
-  if (s == "f16") return KvDtype::kF16;
-  if (s == "bf16") return KvDtype::kBf16;
-  return Status::InvalidArgument("--dtype must be f32, f16 or bf16");
-}
-
 std::vector<int32_t> ShuffledPages(int n, uint32_t seed) {
   std::vector<int32_t> pages(n);
   std::iota(pages.begin(), pages.end(), 0);
@@ -93,7 +86,7 @@ Result<double> MeasureD2DBytesPerSec(int iters) {
 // separate pools, block tables into shuffled pages.
 struct DecodePages {
   DeviceBuffer k, v, tables, lens;
-  DevicePagedKv kv;
+  PagedKv kv;
   int max_blocks = 0;
 };
 
@@ -103,7 +96,7 @@ Result<DecodePages> MakeDecodePages(const Options& o, KvDtype dtype, int n_seqs)
   p.max_blocks = (o.context + o.block_tokens - 1) / o.block_tokens;
   const int n_pages = p.max_blocks * n_seqs;
   const size_t pool_bytes =
-      static_cast<size_t>(n_pages) * o.block_tokens * kv_dim * KvDtypeBytes(dtype);
+      static_cast<size_t>(n_pages) * o.block_tokens * KvRowBytes(dtype, kv_dim);
   TIERKV_ASSIGN_OR_RETURN(p.k, DeviceBuffer::Allocate(pool_bytes));
   TIERKV_ASSIGN_OR_RETURN(p.v, DeviceBuffer::Allocate(pool_bytes));
   // Zero K and V give a uniform softmax: the kernels' work does not depend on values.
@@ -111,7 +104,7 @@ Result<DecodePages> MakeDecodePages(const Options& o, KvDtype dtype, int n_seqs)
   TIERKV_CUDA_RETURN_IF_ERROR(cudaMemset(p.v.get(), 0, pool_bytes));
   TIERKV_ASSIGN_OR_RETURN(p.tables, UploadInts(ShuffledPages(n_pages, 1)));
   TIERKV_ASSIGN_OR_RETURN(p.lens, UploadInts(std::vector<int32_t>(n_seqs, o.context)));
-  p.kv = {p.k.get(),      p.v.get(), static_cast<int64_t>(o.block_tokens) * kv_dim,
+  p.kv = {p.k.get(),      p.v.get(), o.block_tokens * KvRowUnits(dtype, kv_dim),
           o.block_tokens, kv_dim,    dtype};
   return p;
 }
@@ -135,7 +128,7 @@ Status BenchDecode(const Options& o, KvDtype dtype, double d2d) {
                                   p.lens.as<int32_t>(), o.context, p.kv, shape, plan, ws.get(),
                                   ws_bytes, out.as<float>(), nullptr);
                             }));
-    const double kv_bytes = 2.0 * n_seqs * o.context * p.kv.kv_dim * KvDtypeBytes(dtype);
+    const double kv_bytes = 2.0 * n_seqs * o.context * KvRowBytes(dtype, p.kv.kv_dim);
     std::printf(
         "decode   batch %2d x %d tokens %-4s  %8.1f us  %7.1f GB/s KV read   d2d copy %7.1f GB/s  "
         "(%.2fx; %d splits of %d)\n",
@@ -199,8 +192,8 @@ Status BenchPrefill(const Options& o, KvDtype dtype) {
 // copy bandwidth (read + write bytes, as the scatter reads and writes each).
 Status BenchPrefixLoad(const Options& o, KvDtype dtype) {
   const int n_blocks = o.context / o.block_tokens;
-  const size_t page_bytes = static_cast<size_t>(o.layers) * 2 * o.block_tokens * o.n_head_kv *
-                            o.head_dim * KvDtypeBytes(dtype);
+  const size_t page_bytes = static_cast<size_t>(o.layers) * 2 * o.block_tokens *
+                            KvRowBytes(dtype, o.n_head_kv * o.head_dim);
   const size_t bytes = page_bytes * n_blocks;
   TIERKV_ASSIGN_OR_RETURN(PinnedBuffer host, PinnedBuffer::Allocate(bytes));
   std::fill_n(static_cast<char*>(host.get()), bytes, 0);
@@ -253,7 +246,7 @@ Status BenchPrefixLoad(const Options& o, KvDtype dtype) {
 }
 
 Status Run(const Options& o) {
-  TIERKV_ASSIGN_OR_RETURN(KvDtype dtype, ParseDtype(o.dtype));
+  TIERKV_ASSIGN_OR_RETURN(KvDtype dtype, ParseKvDtype(o.dtype));
   cudaDeviceProp prop{};
   TIERKV_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&prop, 0));
   std::printf("device   %s, %d SMs, %.0f GiB\n", prop.name, prop.multiProcessorCount,
@@ -277,7 +270,7 @@ int main(int argc, char** argv) {
   app.add_option("--block-tokens", o.block_tokens, "Tokens per page")->capture_default_str();
   app.add_option("--layers", o.layers, "Layers per page, for the prefix load")
       ->capture_default_str();
-  app.add_option("--dtype", o.dtype, "KV dtype: f32, f16 or bf16")->capture_default_str();
+  app.add_option("--dtype", o.dtype, "KV dtype: f32, f16, bf16 or q8_0")->capture_default_str();
   app.add_option("--iters", o.iters, "Timed runs per figure")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 

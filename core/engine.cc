@@ -1,12 +1,16 @@
 #include "core/engine.h"
 
+#include <string>
 #include <vector>
 
 namespace tierkv::core {
 namespace {
 
-KvCacheShape ShapeFor(const LlamaModel& model, int block_tokens) {
-  return {model.config().n_layers, model.config().kv_dim(), block_tokens};
+// The widest head the CPU attention kernels take (paged_attention_ref.h).
+constexpr int kMaxHeadDim = 256;
+
+KvCacheShape ShapeFor(const LlamaModel& model, const EngineOptions& o) {
+  return {model.config().n_layers, model.config().kv_dim(), o.block_tokens, o.kv_dtype};
 }
 
 int PagesFor(const LlamaModel& model, const EngineOptions& o) {
@@ -16,23 +20,35 @@ int PagesFor(const LlamaModel& model, const EngineOptions& o) {
 
 }  // namespace
 
+Status CheckEngineOptions(const LlamaModel& model, const EngineOptions& options) {
+  if (options.block_tokens <= 0) return Status::InvalidArgument("block_tokens must be positive");
+  const int head_dim = model.config().head_dim();
+  if (head_dim > kMaxHeadDim) {
+    return Status::InvalidArgument("head_dim " + std::to_string(head_dim) +
+                                   " is wider than the attention kernels' 256");
+  }
+  return kernels::CheckKvRow(options.kv_dtype, head_dim);
+}
+
 Engine::Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
     : options_(options),
-      pool_(ShapeFor(model, options.block_tokens), PagesFor(model, options)),
+      options_status_(CheckEngineOptions(model, options)),
+      pool_(ShapeFor(model, options), options_status_.ok() ? PagesFor(model, options) : 0),
       runner_(model),
       loop_(model.config(), options.block_tokens, cache, this) {}
 
-NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, int block_tokens) {
+NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, const EngineOptions& options) {
   NamespaceSpec spec;
   spec.model_fingerprint = model.fingerprint();
-  spec.kv_dtype = kKvDtype;
+  spec.kv_dtype = std::string(kernels::KvDtypeName(options.kv_dtype));
   spec.kv_layout = kKvLayout;
-  spec.block_tokens = static_cast<uint32_t>(block_tokens);
-  spec.block_bytes = ShapeFor(model, block_tokens).page_bytes();
+  spec.block_tokens = static_cast<uint32_t>(options.block_tokens);
+  spec.block_bytes = ShapeFor(model, options).page_bytes();
   return spec;
 }
 
 Status Engine::StartSequence() {
+  TIERKV_RETURN_IF_ERROR(options_status_);
   seq_.emplace(&pool_);
   return Status::Ok();
 }

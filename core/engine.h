@@ -16,27 +16,41 @@
 #include "core/llama_model.h"
 #include "core/llama_runner.h"
 #include "core/prefix_cache.h"
+#include "kernels/kv_dtype.h"
 #include "tierkv/namespace_spec.h"
 #include "tierkv/status.h"
 
 namespace tierkv::core {
 
 inline constexpr int kDefaultBlockTokens = 16;
-inline constexpr char kKvDtype[] = "f32";
+// f16, as llama.cpp and vLLM store KV by default: half of f32's bytes, so
+// every tier holds twice the prefixes, and greedy tokens equal f32's on the
+// test prompts (docs/inference-core.md).
+inline constexpr kernels::KvDtype kDefaultKvDtype = kernels::KvDtype::kF16;
 inline constexpr char kKvLayout[] = "layer-major:k-v:token:head";
 
 struct EngineOptions {
   int block_tokens = kDefaultBlockTokens;
   int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
+  kernels::KvDtype kv_dtype = kDefaultKvDtype;
 };
+
+// InvalidArgument when `options` cannot run `model`: block_tokens not
+// positive, or a KV dtype whose rows cannot hold the model's heads (q8_0
+// needs head_dim to be a multiple of 32), or heads wider than the attention
+// kernels take.
+Status CheckEngineOptions(const LlamaModel& model, const EngineOptions& options);
 
 class Engine : public GenerateEngine, private GenerateBackend {
  public:
-  // `cache` may be null (always cold); it must outlive the engine.
+  // `cache` may be null (always cold); it must outlive the engine. Options
+  // that CheckEngineOptions refuses make every Generate() fail with its error.
   Engine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache);
 
-  // What one KV block of `model` is, to open the cache namespace with.
-  static NamespaceSpec NamespaceFor(const LlamaModel& model, int block_tokens);
+  // What one KV block of `model` is under `options` (block_tokens and
+  // kv_dtype), to open the cache namespace with: blocks of another dtype or
+  // size are in another namespace and never mix.
+  static NamespaceSpec NamespaceFor(const LlamaModel& model, const EngineOptions& options);
 
   Result<GenerateResult> Generate(std::span<const TokenId> prompt,
                                   const GenerateOptions& options) override {
@@ -59,6 +73,7 @@ class Engine : public GenerateEngine, private GenerateBackend {
   void EndSequence() override { seq_.reset(); }
 
   EngineOptions options_;
+  Status options_status_;  // CheckEngineOptions's verdict
   PagePool pool_;
   LlamaRunner runner_;
   std::optional<KvSequence> seq_;

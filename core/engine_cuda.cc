@@ -13,15 +13,15 @@ Result<std::unique_ptr<CudaEngine>> CudaEngine::Create(const LlamaModel& model,
                                                        const EngineOptions& options,
                                                        PrefixCache* cache) {
   const LlamaConfig& c = model.config();
-  if (options.block_tokens <= 0) return Status::InvalidArgument("block_tokens must be positive");
+  TIERKV_RETURN_IF_ERROR(CheckEngineOptions(model, options));
   std::unique_ptr<CudaEngine> e(new CudaEngine(model, options, cache));
   TIERKV_ASSIGN_OR_RETURN(e->runner_, CudaLlamaRunner::Create(model));
   const int pages = options.kv_pages > 0
                         ? options.kv_pages
                         : (c.context_length + options.block_tokens - 1) / options.block_tokens;
-  TIERKV_ASSIGN_OR_RETURN(e->pool_,
-                          CudaPagePool::Create(c.n_layers, c.kv_dim(), options.block_tokens,
-                                               kernels::KvDtype::kF32, pages));
+  TIERKV_ASSIGN_OR_RETURN(
+      e->pool_,
+      CudaPagePool::Create(c.n_layers, c.kv_dim(), options.block_tokens, options.kv_dtype, pages));
   TIERKV_ASSIGN_OR_RETURN(e->staging_,
                           kernels::PinnedBuffer::Allocate(e->pool_->page_bytes() * pages));
   void* device_view = nullptr;

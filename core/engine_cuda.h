@@ -1,9 +1,10 @@
 // The inference engine on the GPU: GenerateLoop (generate_loop.h) over
 // CudaLlamaRunner, with the KV pages in device memory.
 //
-// Pages stay f32 in the engine's layout, so a block is byte for byte what the
-// CPU engine stores: both open the same namespace (Engine::NamespaceFor) and
-// reuse each other's blocks.
+// Pages are in the engine's layout and KV dtype (EngineOptions::kv_dtype), so
+// a block is byte for byte what the CPU engine stores with the same options:
+// both open the same namespace (Engine::NamespaceFor) and reuse each other's
+// blocks.
 //
 // Cached blocks reach their pages through scatter kernels on a copy stream of
 // their own. When the cache has a shared host region (tierkvd's pool mapped

@@ -51,7 +51,7 @@ class CudaEngineTest : public ::testing::Test {
     TIERKV_SKIP_WITHOUT_GPU();
     model_ = testing::MakeTinyModel(WeightFormat::kF32, 5, GpuConfig());
     ASSERT_NE(model_, nullptr);
-    spec_ = Engine::NamespaceFor(*model_, kBlockTokens);
+    spec_ = Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens});
   }
 
   GenerateResult Cpu(PrefixCache* cache, const std::vector<TokenId>& prompt) {

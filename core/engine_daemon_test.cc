@@ -36,7 +36,8 @@ class EngineDaemonTest : public ::testing::Test {
   std::unique_ptr<DaemonPrefixCache> OpenCache(const std::string& address) {
     ConnectOptions o;
     o.address = address;
-    auto cache = DaemonPrefixCache::Open(o, Engine::NamespaceFor(*model_, kBlockTokens));
+    auto cache =
+        DaemonPrefixCache::Open(o, Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens}));
     EXPECT_TRUE(cache.ok()) << cache.status().ToString();
     return cache.ok() ? std::move(cache).value() : nullptr;
   }
@@ -104,7 +105,7 @@ TEST_F(EngineDaemonTest, EvictedPrefixAndUnreachableDaemonRunCold) {
   ExpectSame(after_evict, Run(nullptr, prompt));
 
   EXPECT_EQ(OpenEngineCache(daemon_->dir() + "/no-such.sock",
-                            Engine::NamespaceFor(*model_, kBlockTokens)),
+                            Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens})),
             nullptr);
   // The daemon going away mid-life degrades to cold generation, not an error.
   daemon_->Kill();

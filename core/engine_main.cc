@@ -2,6 +2,7 @@
 //
 //   tierkv-engine generate --model M (--prompt TEXT | --prompt-file F | --prompt-tokens 1,2,3 |
 //                          --prompt-tokens-file F) --max-new-tokens N [--json] [--device cpu|cuda]
+//                          [--kv-dtype f32|f16|bf16|q8_0]
 //   tierkv-engine tokenize --model M (--text TEXT | --file F) [--bos] [--json]
 //   tierkv-engine detokenize --model M (--ids 1,2,3 | --file F) [--json]
 //   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
@@ -52,8 +53,14 @@ struct CommonFlags {
   std::string socket = ConnectOptions().address;  // tierkvd's default socket
   bool no_cache = false;
   int block_tokens = kDefaultBlockTokens;
+  std::string kv_dtype{kernels::KvDtypeName(kDefaultKvDtype)};
   bool json = false;
   std::string device = "cpu";
+
+  // The engine these flags ask for (the dtype was checked by the parser).
+  EngineOptions engine_options() const {
+    return {.block_tokens = block_tokens, .kv_dtype = kernels::ParseKvDtype(kv_dtype).value()};
+  }
 };
 
 void AddCommon(CLI::App* cmd, CommonFlags& f) {
@@ -62,6 +69,11 @@ void AddCommon(CLI::App* cmd, CommonFlags& f) {
       ->capture_default_str();
   cmd->add_flag("--no-cache", f.no_cache, "Do not use tierkvd: always prefill cold");
   cmd->add_option("--block-tokens", f.block_tokens, "Tokens per KV block")->capture_default_str();
+  cmd->add_option("--kv-dtype", f.kv_dtype,
+                  "KV cache element type: f32, f16, bf16, or q8_0 (8-bit blocks with an f16 "
+                  "scale per 32 values); blocks of each type live in their own namespace")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+      ->capture_default_str();
   cmd->add_flag("--json", f.json, "Print JSON");
   cmd->add_option("--device", f.device, "cpu, or cuda: weights and KV pages on the GPU")
       ->check(CLI::IsMember({"cpu", "cuda"}))
@@ -74,6 +86,7 @@ Result<std::unique_ptr<GenerateEngine>> StartEngine(const std::string& device,
                                                     const LlamaModel& model,
                                                     const EngineOptions& options,
                                                     PrefixCache* cache) {
+  TIERKV_RETURN_IF_ERROR(CheckEngineOptions(model, options));
   std::unique_ptr<GenerateEngine> engine;
   if (device == "cuda") {
 #if TIERKV_HAVE_CUDA
@@ -119,9 +132,9 @@ int RunGenerate(const CommonFlags& f, const PromptFlags& p, const GenerateOption
   if (!prompt.ok()) return Fail(prompt.status());
   auto model = LoadModel(f.model);
   if (!model.ok()) return Fail(model.status());
-  std::unique_ptr<PrefixCache> cache =
-      OpenEngineCache(f.no_cache ? "" : f.socket, Engine::NamespaceFor(**model, f.block_tokens));
-  auto engine = StartEngine(f.device, **model, {.block_tokens = f.block_tokens}, cache.get());
+  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.engine_options());
+  std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.no_cache ? "" : f.socket, spec);
+  auto engine = StartEngine(f.device, **model, f.engine_options(), cache.get());
   if (!engine.ok()) return Fail(engine.status());
   auto r = (*engine)->Generate(*prompt, options);
   if (!r.ok()) return Fail(r.status());
@@ -137,7 +150,9 @@ int RunGenerate(const CommonFlags& f, const PromptFlags& p, const GenerateOption
                         {"ttft_ms", r->ttft_ms},
                         {"cache_load_ms", r->cache_load_ms},
                         {"decode_tokens_per_s", r->decode_tokens_per_s},
-                        {"stored_blocks", r->stored_blocks}};
+                        {"stored_blocks", r->stored_blocks},
+                        {"kv_dtype", spec.kv_dtype},
+                        {"block_bytes", spec.block_bytes}};
     if (tokenizer.ok()) j["text"] = text;
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
@@ -166,7 +181,7 @@ nlohmann::json PassJson(const char* name, const PassStats& p) {
 Result<PassStats> RunPass(const CommonFlags& f, const LlamaModel& model, PrefixCache* cache,
                           const WorkloadOptions& w) {
   TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<GenerateEngine> engine,
-                          StartEngine(f.device, model, {.block_tokens = f.block_tokens}, cache));
+                          StartEngine(f.device, model, f.engine_options(), cache));
   return RunSharedPrefixWorkload(*engine, w, model.config().vocab);
 }
 
@@ -176,7 +191,7 @@ int RunBench(const CommonFlags& f, const WorkloadOptions& w) {
   auto cold = RunPass(f, **model, nullptr, w);
   if (!cold.ok()) return Fail(cold.status());
   // Warm: through tierkvd when reachable, else an in-process cache.
-  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.block_tokens);
+  const NamespaceSpec spec = Engine::NamespaceFor(**model, f.engine_options());
   std::unique_ptr<PrefixCache> cache = OpenEngineCache(f.no_cache ? "" : f.socket, spec);
   if (cache == nullptr) cache = std::make_unique<InProcessPrefixCache>(spec);
   auto warm = RunPass(f, **model, cache.get(), w);

@@ -43,7 +43,8 @@ class EngineTest : public ::testing::Test {
   void SetUp() override {
     model_ = testing::MakeTinyModel();
     ASSERT_NE(model_, nullptr);
-    cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
+    cache_ = std::make_unique<InProcessPrefixCache>(
+        Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens}));
   }
 
   GenerateResult Run(PrefixCache* cache, const std::vector<TokenId>& prompt, int new_tokens = 6) {
@@ -84,7 +85,8 @@ TEST_F(EngineTest, WarmEqualsColdWithF16Weights) {
   // path, the cold prefill through f32 sgemm: same model, same answer.
   model_ = testing::MakeTinyModel(WeightFormat::kF16);
   ASSERT_NE(model_, nullptr);
-  cache_ = std::make_unique<InProcessPrefixCache>(Engine::NamespaceFor(*model_, kBlockTokens));
+  cache_ = std::make_unique<InProcessPrefixCache>(
+      Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens}));
   const std::vector<TokenId> prompt = Prompt(20, 6);
   Run(cache_.get(), prompt);
   ExpectWarmEqualsCold(prompt, 19);
@@ -132,7 +134,7 @@ class StoreRecordingCache : public InProcessPrefixCache {
 };
 
 TEST_F(EngineTest, EachBlockIsStoredAsDecodingFillsIt) {
-  StoreRecordingCache cache(Engine::NamespaceFor(*model_, kBlockTokens));
+  StoreRecordingCache cache(Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens}));
   const GenerateResult r = Run(&cache, Prompt(10, 4), 12);
   // The prompt's 2 full blocks after the prefill, then one store per block
   // decoding completes (positions 12, 16 and 20), not one at the end.
@@ -153,8 +155,9 @@ TEST_F(EngineTest, OtherModelMissesTheCache) {
   const std::vector<TokenId> prompt = Prompt(17, 5);
   Run(cache_.get(), prompt, 1);
   auto other = testing::MakeTinyModel(WeightFormat::kF32, /*seed=*/2);
-  const NamespaceSpec spec = Engine::NamespaceFor(*other, kBlockTokens);
-  EXPECT_NE(spec.model_fingerprint, Engine::NamespaceFor(*model_, kBlockTokens).model_fingerprint);
+  const NamespaceSpec spec = Engine::NamespaceFor(*other, {.block_tokens = kBlockTokens});
+  EXPECT_NE(spec.model_fingerprint,
+            Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens}).model_fingerprint);
   EXPECT_FALSE(LocalNamespaceId(spec) == cache_->namespace_id());
 }
 

@@ -6,9 +6,7 @@
 namespace tierkv::core {
 
 PagePool::PagePool(const KvCacheShape& shape, int n_pages)
-    : shape_(shape),
-      n_pages_(n_pages),
-      storage_(static_cast<size_t>(shape.page_floats()) * n_pages) {
+    : shape_(shape), n_pages_(n_pages), storage_(shape.page_bytes() * n_pages) {
   free_.reserve(n_pages);
   for (int32_t p = n_pages - 1; p >= 0; --p) free_.push_back(p);
 }
@@ -26,14 +24,15 @@ Result<int32_t> PagePool::Allocate() {
 void PagePool::Free(int32_t page) { free_.push_back(page); }
 
 std::span<std::byte> PagePool::page_bytes(int32_t page) {
-  return {reinterpret_cast<std::byte*>(storage_.data() + page * shape_.page_floats()),
-          shape_.page_bytes()};
+  return {storage_.data() + static_cast<size_t>(page) * shape_.page_bytes(), shape_.page_bytes()};
 }
 
-kernels::PagedKvLayer PagePool::layer(int layer) {
-  const int64_t kv_floats = static_cast<int64_t>(shape_.block_tokens) * shape_.kv_dim;
-  float* k = storage_.data() + layer * 2 * kv_floats;
-  return {k, k + kv_floats, shape_.page_floats(), shape_.block_tokens, shape_.kv_dim};
+kernels::PagedKv PagePool::layer(int layer) {
+  const size_t rows_bytes = static_cast<size_t>(shape_.block_tokens) * shape_.row_bytes();
+  std::byte* k = storage_.data() + static_cast<size_t>(layer) * 2 * rows_bytes;
+  const int64_t page_units =
+      static_cast<int64_t>(shape_.page_bytes() / kernels::KvUnitBytes(shape_.dtype));
+  return {k, k + rows_bytes, page_units, shape_.block_tokens, shape_.kv_dim, shape_.dtype};
 }
 
 KvSequence::KvSequence(KvSequence&& other) noexcept

@@ -1,10 +1,11 @@
 // The paged KV cache: a pool of fixed-size pages and per-sequence block tables.
 //
 // One page holds block_tokens tokens of K and V for every layer, laid out
-//   [layer][K | V][token][n_head_kv * head_dim]   (f32)
+//   [layer][K | V][token][n_head_kv * head_dim]   (KV dtype, kernels/kv_dtype.h)
 // which is byte for byte the payload of one block in tierkvd: a page goes to
 // or comes from the daemon with a single copy. page_bytes = n_layers * 2 *
-// block_tokens * kv_dim * sizeof(float).
+// block_tokens * KvRowBytes(dtype, kv_dim): kv_dim * 4 bytes a row in f32,
+// * 2 in f16 and bf16, * 34 / 32 in q8_0.
 //
 // Thread safety: none; a PagePool and its sequences belong to one engine thread.
 #pragma once
@@ -23,9 +24,12 @@ struct KvCacheShape {
   int n_layers = 0;
   int kv_dim = 0;  // n_head_kv * head_dim
   int block_tokens = 0;
+  kernels::KvDtype dtype = kernels::KvDtype::kF16;
 
-  int64_t page_floats() const { return static_cast<int64_t>(n_layers) * 2 * block_tokens * kv_dim; }
-  size_t page_bytes() const { return static_cast<size_t>(page_floats()) * sizeof(float); }
+  size_t row_bytes() const { return kernels::KvRowBytes(dtype, kv_dim); }
+  size_t page_bytes() const {
+    return static_cast<size_t>(n_layers) * 2 * block_tokens * row_bytes();
+  }
 };
 
 class PagePool {
@@ -44,12 +48,12 @@ class PagePool {
 
   std::span<std::byte> page_bytes(int32_t page);
   // Where layer `layer`'s K and V sit in the pool, for the attention kernels.
-  kernels::PagedKvLayer layer(int layer);
+  kernels::PagedKv layer(int layer);
 
  private:
   KvCacheShape shape_;
   int n_pages_;
-  std::vector<float> storage_;
+  std::vector<std::byte> storage_;
   std::vector<int32_t> free_;  // a stack: recently freed pages are reused first (warm in cache)
 };
 

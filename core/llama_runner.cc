@@ -109,7 +109,7 @@ void LlamaRunner::Attention(int layer, KvSequence& seq, int n_new, int n_past) {
   const LlamaConfig& c = model_.config();
   const kernels::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim(),
                                       1.0f / std::sqrt(static_cast<float>(c.head_dim()))};
-  const kernels::PagedKvLayer kv = seq.pool().layer(layer);
+  const kernels::PagedKv kv = seq.pool().layer(layer);
   if (n_new == 1) {
     const int32_t context_len = n_past + 1;
     kernels::PagedAttentionDecodeRef(q_.data(), 1, seq.block_table().data(),

@@ -42,7 +42,7 @@ Result<std::unique_ptr<CudaPagePool>> CudaPagePool::Create(int n_layers, int kv_
   pool->dtype_ = dtype;
   pool->n_pages_ = n_pages;
   pool->page_bytes_ =
-      static_cast<size_t>(n_layers) * 2 * block_tokens * kv_dim * kernels::KvDtypeBytes(dtype);
+      static_cast<size_t>(n_layers) * 2 * block_tokens * kernels::KvRowBytes(dtype, kv_dim);
   TIERKV_ASSIGN_OR_RETURN(pool->pages_, DeviceBuffer::Allocate(pool->page_bytes_ * n_pages));
   // Highest index on top: pages are handed out 0, 1, 2, ... from a fresh pool.
   for (int p = n_pages - 1; p >= 0; --p) pool->free_.push_back(p);
@@ -60,12 +60,12 @@ Result<int32_t> CudaPagePool::Allocate() {
 
 void CudaPagePool::Free(int32_t page) { free_.push_back(page); }
 
-kernels::DevicePagedKv CudaPagePool::layer(int layer) {
-  const int64_t rows = static_cast<int64_t>(block_tokens_) * kv_dim_;
-  const size_t elem = kernels::KvDtypeBytes(dtype_);
-  std::byte* k = base() + static_cast<size_t>(layer) * 2 * rows * elem;
-  return {k,       k + rows * elem, static_cast<int64_t>(n_layers_) * 2 * rows, block_tokens_,
-          kv_dim_, dtype_};
+kernels::PagedKv CudaPagePool::layer(int layer) {
+  const size_t rows_bytes =
+      static_cast<size_t>(block_tokens_) * kernels::KvRowBytes(dtype_, kv_dim_);
+  std::byte* k = base() + static_cast<size_t>(layer) * 2 * rows_bytes;
+  const auto page_units = static_cast<int64_t>(page_bytes_ / kernels::KvUnitBytes(dtype_));
+  return {k, k + rows_bytes, page_units, block_tokens_, kv_dim_, dtype_};
 }
 
 CudaKvSequence::~CudaKvSequence() {
@@ -246,7 +246,7 @@ Status CudaLlamaRunner::Forward(CudaKvSequence& seq, std::span<const TokenId> to
 
 Status CudaLlamaRunner::Attention(int layer, CudaKvSequence& seq, int n_new, int n_past) {
   const kernels::AttentionShape shape = ShapeOf(model_.config());
-  const kernels::DevicePagedKv kv = seq.pool().layer(layer);
+  const kernels::PagedKv kv = seq.pool().layer(layer);
   if (n_new > 1) {
     return kernels::PagedAttentionPrefillCuda(q_.as<float>(), n_new, n_past,
                                               seq.device_block_table(), kv, shape, att_.as<float>(),

@@ -1,6 +1,6 @@
 // Runs a LlamaModel's forward pass on the GPU over device-resident pages: the
 // CUDA counterpart of LlamaRunner, with the same numerics (f32 weights and
-// activations, KV pages in f32, f16 or bf16, f32 accumulation everywhere).
+// activations, KV pages in f32, f16, bf16 or q8_0, f32 accumulation everywhere).
 //
 // CudaPagePool holds the pages in device memory in the engine's layout
 //   [layer][K | V][token][n_head_kv * head_dim]   (kv dtype)
@@ -44,7 +44,7 @@ class CudaPagePool {
   void Free(int32_t page);
   std::byte* page_data(int32_t page) { return pages_.as<std::byte>() + page * page_bytes_; }
   std::byte* base() { return pages_.as<std::byte>(); }
-  kernels::DevicePagedKv layer(int layer);
+  kernels::PagedKv layer(int layer);
 
  private:
   CudaPagePool() = default;

@@ -113,7 +113,8 @@ class LlamaRunnerTest : public ::testing::Test {
     model_ = testing::MakeTinyModel();
     ASSERT_NE(model_, nullptr);
     const LlamaConfig& c = model_->config();
-    pool_ = std::make_unique<PagePool>(KvCacheShape{c.n_layers, c.kv_dim(), kBlockTokens}, 64);
+    pool_ = std::make_unique<PagePool>(
+        KvCacheShape{c.n_layers, c.kv_dim(), kBlockTokens, kernels::KvDtype::kF32}, 64);
   }
   std::unique_ptr<LlamaModel> model_;
   std::unique_ptr<PagePool> pool_;

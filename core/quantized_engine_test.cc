@@ -140,7 +140,8 @@ TEST(QuantizedModelTest, WarmThroughTheDaemonEqualsCold) {
     ASSERT_NE(model, nullptr);
     ConnectOptions o;
     o.address = daemon.socket_path();
-    auto cache = DaemonPrefixCache::Open(o, Engine::NamespaceFor(*model, kBlockTokens));
+    auto cache =
+        DaemonPrefixCache::Open(o, Engine::NamespaceFor(*model, {.block_tokens = kBlockTokens}));
     ASSERT_TRUE(cache.ok()) << cache.status().ToString();
     for (int len : {16, 23}) {
       const std::vector<TokenId> prompt = Prompt(len, len);

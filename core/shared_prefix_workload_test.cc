@@ -22,7 +22,7 @@ TEST(SharedPrefixWorkloadTest, WarmPassHitsTheSystemPromptAndHistory) {
   Engine cold_engine(*model, options, nullptr);
   auto cold = RunSharedPrefixWorkload(cold_engine, w, model->config().vocab);
   ASSERT_TRUE(cold.ok()) << cold.status().ToString();
-  InProcessPrefixCache cache(Engine::NamespaceFor(*model, options.block_tokens));
+  InProcessPrefixCache cache(Engine::NamespaceFor(*model, options));
   Engine warm_engine(*model, options, &cache);
   auto warm = RunSharedPrefixWorkload(warm_engine, w, model->config().vocab);
   ASSERT_TRUE(warm.ok()) << warm.status().ToString();

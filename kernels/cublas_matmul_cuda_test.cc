@@ -1,30 +1,33 @@
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "kernels/cublas_matmul.h"
 #include "kernels/cuda_test_util.h"
+#include "kernels/kernel_cases.h"
 #include "kernels/matmul_ref.h"
 #include "kernels/test_util.h"
 
-namespace tierkv::kernels {
+namespace tierkv::kernels::testing {
 namespace {
 
-using testing::Download;
-using testing::EncodeAs;
-using testing::NormalizedError;
-using testing::RandomVector;
-using testing::RoundToDtype;
-using testing::Upload;
+// Inputs are identical on both sides and both accumulate in f32 (cuBLAS
+// without TF32); only summation order differs, growing with sqrt(k).
+constexpr double kMatMulBound = 1e-5;
 
 struct GemmCase {
   int m, n, k;
 };
 
-void RunMatMul(CublasMatMul& blas, const GemmCase& c, KvDtype dtype, bool accumulate,
-               uint64_t seed) {
-  SCOPED_TRACE(::testing::Message() << c.m << "x" << c.n << "x" << c.k << " " << KvDtypeName(dtype)
-                                    << (accumulate ? " +=" : ""));
+GemmDtype GemmDtypeFor(KvDtype dtype) {
+  return dtype == KvDtype::kF32   ? GemmDtype::kF32
+         : dtype == KvDtype::kF16 ? GemmDtype::kF16
+                                  : GemmDtype::kBf16;
+}
+
+Result<CaseOutputs> RunMatMul(const GemmCase& c, KvDtype dtype, bool accumulate, uint64_t seed) {
+  TIERKV_ASSIGN_OR_RETURN(CublasMatMul blas, CublasMatMul::Create(nullptr));
   std::vector<float> x = RandomVector(static_cast<size_t>(c.m) * c.k, seed);
   std::vector<float> w = RandomVector(static_cast<size_t>(c.n) * c.k, seed + 1);
   RoundToDtype(x, dtype);
@@ -34,31 +37,38 @@ void RunMatMul(CublasMatMul& blas, const GemmCase& c, KvDtype dtype, bool accumu
   MatMulRef(x.data(), c.k, w.data(), y.data(), c.n, c.m, c.n, c.k, accumulate);
   DeviceBuffer d_x = Upload(EncodeAs(x, dtype));
   DeviceBuffer d_w = Upload(EncodeAs(w, dtype));
-  const GemmDtype gemm = dtype == KvDtype::kF32   ? GemmDtype::kF32
-                         : dtype == KvDtype::kF16 ? GemmDtype::kF16
-                                                  : GemmDtype::kBf16;
-  ASSERT_TRUE(
-      blas.MatMul(gemm, d_x.get(), c.k, d_w.get(), d_y.as<float>(), c.n, c.m, c.n, c.k, accumulate)
-          .ok());
-  // Inputs are identical on both sides and both accumulate in f32 (cuBLAS
-  // without TF32); only summation order differs, growing with sqrt(k).
-  EXPECT_LT(NormalizedError(Download<float>(d_y, y.size()), y), 1e-5);
+  TIERKV_RETURN_IF_ERROR(blas.MatMul(GemmDtypeFor(dtype), d_x.get(), c.k, d_w.get(),
+                                     d_y.as<float>(), c.n, c.m, c.n, c.k, accumulate));
+  return CaseOutputs{Download<float>(d_y, y.size()), std::move(y)};
 }
 
-TEST(CublasMatMulTest, MatchesReference) {
-  TIERKV_SKIP_WITHOUT_GPU();
-  auto blas = CublasMatMul::Create(nullptr);
-  ASSERT_TRUE(blas.ok()) << blas.status().ToString();
-  const GemmCase cases[] = {{1, 4096, 4096}, {37, 1024, 4096}, {512, 14336, 512}, {3, 5, 7}};
+}  // namespace
+
+// cuBLAS products against MatMulRef, as harness cases (kernel_cases.h): decode's
+// single row, a ragged batch, a wide FFN-like product and a tiny odd one, in
+// each GEMM input type, overwriting and accumulating.
+std::vector<KernelCase> CublasMatMulCases() {
+  std::vector<KernelCase> cases;
   uint64_t seed = 1;
-  for (const GemmCase& c : cases) {
+  for (const GemmCase& c : {GemmCase{1, 4096, 4096}, GemmCase{37, 1024, 4096},
+                            GemmCase{512, 14336, 512}, GemmCase{3, 5, 7}}) {
     for (KvDtype dtype : {KvDtype::kF32, KvDtype::kF16, KvDtype::kBf16}) {
-      RunMatMul(*blas, c, dtype, false, seed);
-      RunMatMul(*blas, c, dtype, true, seed + 10);
-      seed += 20;
+      for (bool accumulate : {false, true}) {
+        const uint64_t sd = seed;
+        seed += 10;
+        cases.push_back({"cublas " + std::to_string(c.m) + "x" + std::to_string(c.n) + "x" +
+                             std::to_string(c.k) + (accumulate ? " +=" : "") + " " +
+                             std::string(KvDtypeName(dtype)),
+                         kMatMulBound, [c, dtype, accumulate, sd] {
+                           return RunMatMul(c, dtype, accumulate, sd);
+                         }});
+      }
     }
   }
+  return cases;
 }
+
+namespace {
 
 TEST(CublasMatMulTest, BadShapesAreInvalidArgument) {
   TIERKV_SKIP_WITHOUT_GPU();
@@ -84,4 +94,4 @@ TEST(CublasMatMulTest, CreateWorksWithADeviceAndIsUnavailableWithout) {
 }
 
 }  // namespace
-}  // namespace tierkv::kernels
+}  // namespace tierkv::kernels::testing

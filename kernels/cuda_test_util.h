@@ -1,17 +1,16 @@
 // Helpers shared by the GPU kernel tests: skipping without a device, moving
-// vectors to and from device memory, and KV values in f32, f16 or bf16.
+// vectors to and from device memory, and values in any KV dtype.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "kernels/cuda_util.h"
-#include "kernels/half.h"
 #include "kernels/kernel_args.h"
 #include "kernels/kernel_cases.h"
+#include "kernels/kv_dtype.h"
 
 // Skips the current test, naming the reason, when no CUDA device can be used.
 #define TIERKV_SKIP_WITHOUT_GPU()                                \
@@ -43,25 +42,17 @@ std::vector<T> Download(const DeviceBuffer& buf, size_t n) {
 }
 
 // Rounds every value to what `dtype` can hold, so that the CPU reference and
-// the kernel see the same KV and the comparison measures only the kernel.
+// the kernel see the same values and the comparison measures only the kernel.
 inline void RoundToDtype(std::vector<float>& v, KvDtype dtype) {
-  for (float& x : v) {
-    if (dtype == KvDtype::kF16) x = F16ToF32(F32ToF16(x));
-    if (dtype == KvDtype::kBf16) x = Bf16ToF32(F32ToBf16(x));
-  }
+  std::vector<std::byte> stored(KvRowBytes(dtype, static_cast<int>(v.size())));
+  F32ToKv(dtype, v.data(), stored.data(), static_cast<int>(v.size()));
+  KvToF32(dtype, stored.data(), v.data(), static_cast<int>(v.size()));
 }
 
 // The bytes of `v` stored as `dtype`.
 inline std::vector<std::byte> EncodeAs(const std::vector<float>& v, KvDtype dtype) {
-  std::vector<std::byte> out(v.size() * KvDtypeBytes(dtype));
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (dtype == KvDtype::kF32) {
-      std::memcpy(out.data() + 4 * i, &v[i], 4);
-      continue;
-    }
-    const uint16_t h = dtype == KvDtype::kF16 ? F32ToF16(v[i]) : F32ToBf16(v[i]);
-    std::memcpy(out.data() + 2 * i, &h, 2);
-  }
+  std::vector<std::byte> out(KvRowBytes(dtype, static_cast<int>(v.size())));
+  F32ToKv(dtype, v.data(), out.data(), static_cast<int>(v.size()));
   return out;
 }
 

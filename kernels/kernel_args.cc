@@ -13,29 +13,6 @@ std::string Fmt(std::string_view what, int64_t value) {
 
 }  // namespace
 
-size_t KvDtypeBytes(KvDtype dtype) {
-  switch (dtype) {
-    case KvDtype::kF32:
-      return 4;
-    case KvDtype::kF16:
-    case KvDtype::kBf16:
-      return 2;
-  }
-  return 0;
-}
-
-std::string_view KvDtypeName(KvDtype dtype) {
-  switch (dtype) {
-    case KvDtype::kF32:
-      return "f32";
-    case KvDtype::kF16:
-      return "f16";
-    case KvDtype::kBf16:
-      return "bf16";
-  }
-  return "unknown";
-}
-
 bool BlockCopyVectorizable(const void* pool, const void* staging, size_t page_bytes) {
   return page_bytes % kBlockCopyChunk == 0 &&
          reinterpret_cast<uintptr_t>(pool) % kBlockCopyChunk == 0 &&
@@ -63,7 +40,7 @@ Status CheckAttentionShape(const AttentionShape& shape) {
   return Status::Ok();
 }
 
-Status CheckPagedKv(const DevicePagedKv& kv, const AttentionShape& shape) {
+Status CheckPagedKv(const PagedKv& kv, const AttentionShape& shape) {
   if (kv.k == nullptr || kv.v == nullptr) {
     return Status::InvalidArgument("paged kv: null K or V pool");
   }
@@ -75,12 +52,10 @@ Status CheckPagedKv(const DevicePagedKv& kv, const AttentionShape& shape) {
                                    " != n_head_kv * head_dim " +
                                    std::to_string(shape.n_head_kv * shape.head_dim));
   }
-  if (kv.page_stride < static_cast<int64_t>(kv.block_tokens) * kv.kv_dim) {
+  TIERKV_RETURN_IF_ERROR(CheckKvRow(kv.dtype, shape.head_dim));
+  if (kv.page_stride < static_cast<int64_t>(kv.block_tokens) * kv.row_units()) {
     return Status::InvalidArgument(
         Fmt("paged kv: page_stride is smaller than one page of rows", kv.page_stride));
-  }
-  if (KvDtypeBytes(kv.dtype) == 0) {
-    return Status::InvalidArgument("paged kv: unknown dtype");
   }
   return Status::Ok();
 }

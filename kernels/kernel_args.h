@@ -12,40 +12,10 @@
 #include <string_view>
 
 #include "kernels/paged_attention_ref.h"
+#include "kernels/paged_kv.h"
 #include "tierkv/status.h"
 
-#if defined(__CUDACC__)
-#define TIERKV_HOST_DEVICE __host__ __device__
-#else
-#define TIERKV_HOST_DEVICE
-#endif
-
 namespace tierkv::kernels {
-
-// Element type of the K and V pages. Attention always accumulates in f32.
-enum class KvDtype : uint8_t { kF32 = 0, kF16 = 1, kBf16 = 2 };
-
-size_t KvDtypeBytes(KvDtype dtype);
-std::string_view KvDtypeName(KvDtype dtype);  // "f32", "f16", "bf16"
-
-// PagedKvLayer for device memory and any KV dtype: the same layout (see
-// paged_kv.h), with `page_stride` counted in elements of `dtype`.
-struct DevicePagedKv {
-  void* k = nullptr;
-  void* v = nullptr;
-  int64_t page_stride = 0;
-  int block_tokens = 0;
-  int kv_dim = 0;
-  KvDtype dtype = KvDtype::kF32;
-};
-
-// Element offset of the K (or V) row of absolute position `pos`, from row 0 of
-// page 0. The paged attention and cache-write kernels address rows this way.
-TIERKV_HOST_DEVICE inline int64_t PagedRowOffset(const int32_t* block_table, int64_t page_stride,
-                                                 int block_tokens, int kv_dim, int pos) {
-  return static_cast<int64_t>(block_table[pos / block_tokens]) * page_stride +
-         static_cast<int64_t>(pos % block_tokens) * kv_dim;
-}
 
 // The block copies move pages in chunks of this many bytes (one 16-byte vector
 // per thread) when page_bytes and both base pointers allow it.
@@ -77,8 +47,9 @@ inline constexpr int kAttentionHeadDimStep = 32;
 Status CheckAttentionShape(const AttentionShape& shape);
 
 // `kv` agrees with `shape` (kv_dim == n_head_kv * head_dim), has both pools,
-// positive block_tokens and a page_stride of at least block_tokens rows.
-Status CheckPagedKv(const DevicePagedKv& kv, const AttentionShape& shape);
+// positive block_tokens, a page_stride of at least block_tokens rows and a
+// dtype whose rows hold whole heads (CheckKvRow).
+Status CheckPagedKv(const PagedKv& kv, const AttentionShape& shape);
 
 // RoPE: even rot_dim within head_dim, rows wide enough for every head.
 Status CheckRopeArgs(int n_tokens, int n_heads, int head_dim, int row_stride, int rot_dim,

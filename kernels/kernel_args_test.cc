@@ -33,17 +33,24 @@ TEST(KernelArgsTest, AttentionShapeChecks) {
 TEST(KernelArgsTest, PagedKvChecks) {
   int dummy = 0;
   const AttentionShape shape = Shape(8, 2, 64);
-  DevicePagedKv kv{&dummy, &dummy, 2 * 16 * 128, 16, 128, KvDtype::kF16};
+  PagedKv kv{&dummy, &dummy, 2 * 16 * 128, 16, 128, KvDtype::kF16};
   EXPECT_TRUE(CheckPagedKv(kv, shape).ok());
-  DevicePagedKv narrow = kv;
+  PagedKv narrow = kv;
   narrow.page_stride = 16 * 128 - 1;
   EXPECT_TRUE(CheckPagedKv(narrow, shape).IsInvalidArgument());
-  DevicePagedKv wrong_dim = kv;
+  PagedKv wrong_dim = kv;
   wrong_dim.kv_dim = 256;
   EXPECT_TRUE(CheckPagedKv(wrong_dim, shape).IsInvalidArgument());
-  DevicePagedKv no_v = kv;
+  PagedKv no_v = kv;
   no_v.v = nullptr;
   EXPECT_TRUE(CheckPagedKv(no_v, shape).IsInvalidArgument());
+  // q8_0 pages are counted in bytes: 128 values are 4 blocks of 34.
+  PagedKv q8{&dummy, &dummy, 2 * 16 * 136, 16, 128, KvDtype::kQ8_0};
+  EXPECT_TRUE(CheckPagedKv(q8, shape).ok());
+  q8.page_stride = 16 * 136 - 1;
+  EXPECT_TRUE(CheckPagedKv(q8, shape).IsInvalidArgument());
+  PagedKv q8_odd_heads{&dummy, &dummy, 2 * 16 * 136, 16, 96, KvDtype::kQ8_0};
+  EXPECT_TRUE(CheckPagedKv(q8_odd_heads, Shape(4, 2, 48)).IsInvalidArgument());
 }
 
 TEST(KernelArgsTest, RopeAndRmsNormChecks) {

@@ -4,17 +4,66 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/cuda_test_util.h"
+#include "kernels/kernel_cases.h"
 #include "kernels/kv_block_copy.cuh"
 #include "kernels/kv_block_copy_ref.h"
+#include "kernels/kv_cases.h"
 
-namespace tierkv::kernels {
+namespace tierkv::kernels::testing {
+
+// Gather and scatter against KvBlockGatherRef / KvBlockScatterRef, as harness
+// cases (kernel_cases.h), byte for byte: the 8-layer model's 256 KiB page,
+// small aligned pages, and odd sizes that take the byte-wise path; a scatter
+// is compared over the whole pool, untouched pages included.
+std::vector<KernelCase> KvBlockCopyCases() {
+  std::vector<KernelCase> cases;
+  uint64_t seed = 1;
+  for (size_t page_bytes : {size_t{256} * 1024, size_t{4096}, size_t{1000}, size_t{17}}) {
+    for (int n_blocks : {1, 7, 64}) {
+      const BlockCopySpec s{page_bytes, n_blocks};
+      const uint64_t sd = seed++;
+      const std::string shape = std::to_string(page_bytes) + "B x" + std::to_string(n_blocks);
+      cases.push_back({"gather " + shape, 0.0, [s, sd]() -> Result<CaseOutputs> {
+                         const BlockCopyInputs in = MakeBlockCopyInputs(s, sd);
+                         std::vector<std::byte> expected(in.staging.size());
+                         KvBlockGatherRef(in.pool.data(), s.page_bytes, in.pages.data(), s.n_blocks,
+                                          expected.data());
+                         DeviceBuffer d_pool = Upload(in.pool);
+                         DeviceBuffer d_pages = Upload(in.pages);
+                         TIERKV_ASSIGN_OR_RETURN(DeviceBuffer d_staging,
+                                                 DeviceBuffer::Allocate(expected.size()));
+                         TIERKV_RETURN_IF_ERROR(KvBlockGatherCuda(
+                             d_pool.as<std::byte>(), s.page_bytes, d_pages.as<int32_t>(),
+                             s.n_blocks, d_staging.as<std::byte>(), nullptr));
+                         return CaseOutputs{
+                             BytesAsFloats(Download<std::byte>(d_staging, expected.size())),
+                             BytesAsFloats(expected)};
+                       }});
+      cases.push_back({"scatter " + shape, 0.0, [s, sd]() -> Result<CaseOutputs> {
+                         const BlockCopyInputs in = MakeBlockCopyInputs(s, sd);
+                         std::vector<std::byte> expected = in.pool;
+                         KvBlockScatterRef(in.staging.data(), s.page_bytes, in.pages.data(),
+                                           s.n_blocks, expected.data());
+                         DeviceBuffer d_pool = Upload(in.pool);
+                         DeviceBuffer d_pages = Upload(in.pages);
+                         DeviceBuffer d_src = Upload(in.staging);
+                         TIERKV_RETURN_IF_ERROR(KvBlockScatterCuda(
+                             d_src.as<std::byte>(), s.page_bytes, d_pages.as<int32_t>(), s.n_blocks,
+                             d_pool.as<std::byte>(), nullptr));
+                         return CaseOutputs{
+                             BytesAsFloats(Download<std::byte>(d_pool, expected.size())),
+                             BytesAsFloats(expected)};
+                       }});
+    }
+  }
+  return cases;
+}
+
 namespace {
-
-using testing::Download;
-using testing::Upload;
 
 std::vector<std::byte> RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -29,44 +78,6 @@ std::vector<int32_t> ShuffledPages(int n_pages, int n_blocks, uint64_t seed) {
   std::shuffle(pages.begin(), pages.end(), std::mt19937(seed));
   pages.resize(n_blocks);
   return pages;
-}
-
-// Page sizes: the 8-layer model's 256 KiB page, one small aligned page, and
-// odd sizes that take the byte-wise path.
-constexpr size_t kPageSizes[] = {256 * 1024, 4096, 1000, 17};
-
-TEST(KvBlockCopyCudaTest, GatherAndScatterMatchReference) {
-  TIERKV_SKIP_WITHOUT_GPU();
-  uint64_t seed = 1;
-  for (size_t page_bytes : kPageSizes) {
-    for (int n_blocks : {1, 7, 64}) {
-      SCOPED_TRACE(::testing::Message() << page_bytes << " B x " << n_blocks);
-      const int n_pages = n_blocks + 5;
-      const std::vector<std::byte> pool = RandomBytes(page_bytes * n_pages, seed++);
-      const std::vector<int32_t> pages = ShuffledPages(n_pages, n_blocks, seed++);
-      std::vector<std::byte> expected(page_bytes * n_blocks);
-      KvBlockGatherRef(pool.data(), page_bytes, pages.data(), n_blocks, expected.data());
-
-      DeviceBuffer d_pool = Upload(pool);
-      DeviceBuffer d_pages = Upload(pages);
-      auto d_staging = DeviceBuffer::Allocate(expected.size());
-      ASSERT_TRUE(d_staging.ok());
-      ASSERT_TRUE(KvBlockGatherCuda(d_pool.as<std::byte>(), page_bytes, d_pages.as<int32_t>(),
-                                    n_blocks, d_staging->as<std::byte>(), nullptr)
-                      .ok());
-      EXPECT_EQ(Download<std::byte>(*d_staging, expected.size()), expected);
-
-      // Scatter fresh bytes back and compare the whole pool, untouched pages included.
-      const std::vector<std::byte> staging = RandomBytes(expected.size(), seed++);
-      std::vector<std::byte> scattered = pool;
-      KvBlockScatterRef(staging.data(), page_bytes, pages.data(), n_blocks, scattered.data());
-      DeviceBuffer d_src = Upload(staging);
-      ASSERT_TRUE(KvBlockScatterCuda(d_src.as<std::byte>(), page_bytes, d_pages.as<int32_t>(),
-                                     n_blocks, d_pool.as<std::byte>(), nullptr)
-                      .ok());
-      EXPECT_EQ(Download<std::byte>(d_pool, pool.size()), scattered);
-    }
-  }
 }
 
 // The daemon's pool reaches the kernel as pinned host memory: the kernel
@@ -103,4 +114,4 @@ TEST(KvBlockCopyCudaTest, BadArgumentsAreInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace tierkv::kernels
+}  // namespace tierkv::kernels::testing

@@ -35,7 +35,7 @@ TEST(KvBlockCopyRefTest, GatherThenScatterRestoresPages) {
 TEST(KvCacheWriteRefTest, RowsLandAtTheirPositions) {
   const int bt = 2, kv_dim = 3;
   std::vector<float> pool(4 * 2 * bt * kv_dim, -1.0f);
-  PagedKvLayer layer{pool.data(), pool.data() + bt * kv_dim, 2 * bt * kv_dim, bt, kv_dim};
+  PagedKv layer{pool.data(), pool.data() + bt * kv_dim, 2 * bt * kv_dim, bt, kv_dim, KvDtype::kF32};
   const int32_t table[] = {2, 0, 3};
   std::vector<float> k(3 * kv_dim), v(3 * kv_dim);
   for (int i = 0; i < 3 * kv_dim; ++i) {

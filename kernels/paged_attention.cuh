@@ -1,6 +1,6 @@
 // Paged attention on the GPU: the contracts of PagedAttentionPrefillRef and
-// PagedAttentionDecodeRef (paged_attention_ref.h) over DevicePagedKv pages in
-// f32, f16 or bf16, always accumulating in f32. `q` and `out` are f32.
+// PagedAttentionDecodeRef (paged_attention_ref.h) over PagedKv pages in
+// f32, f16, bf16 or q8_0, always accumulating in f32. `q` and `out` are f32.
 //
 // Every pointer (q, out, block tables, context lengths, pages, workspace) is
 // device memory; the work is queued on `stream`. Shapes are checked first
@@ -24,7 +24,7 @@ namespace tierkv::kernels {
 // block takes a tile of queries of one head and streams K/V tiles through
 // shared memory with an online softmax, so no score matrix is materialized.
 Status PagedAttentionPrefillCuda(const float* q, int n_new, int n_past, const int32_t* block_table,
-                                 const DevicePagedKv& kv, const AttentionShape& shape, float* out,
+                                 const PagedKv& kv, const AttentionShape& shape, float* out,
                                  cudaStream_t stream);
 
 // The split plan PagedAttentionDecodeCuda should use on the current device for
@@ -40,9 +40,8 @@ Result<DecodeSplitPlan> PlanDecodeForDevice(int max_context_len, int n_seqs, int
 // (DecodeWorkspaceBytes(...) bytes; may be null when plan.n_splits == 1).
 Status PagedAttentionDecodeCuda(const float* q, int n_seqs, const int32_t* block_tables,
                                 int max_blocks_per_seq, const int32_t* context_lens,
-                                int max_context_len, const DevicePagedKv& kv,
-                                const AttentionShape& shape, const DecodeSplitPlan& plan,
-                                void* workspace, size_t workspace_bytes, float* out,
-                                cudaStream_t stream);
+                                int max_context_len, const PagedKv& kv, const AttentionShape& shape,
+                                const DecodeSplitPlan& plan, void* workspace,
+                                size_t workspace_bytes, float* out, cudaStream_t stream);
 
 }  // namespace tierkv::kernels

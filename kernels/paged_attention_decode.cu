@@ -23,13 +23,13 @@ constexpr size_t kDefaultSharedLimit = 48 * 1024;
 // tail of uneven sequence lengths.
 constexpr int kCtasPerSm = 4;
 
-template <typename T>
+template <typename T, typename Unit = typename cuda::KvStorage<T>::Unit>
 __global__ void __launch_bounds__(kThreads)
     DecodeSplitKernel(const float* __restrict__ q, const int32_t* __restrict__ block_tables,
                       int max_blocks_per_seq, const int32_t* __restrict__ context_lens,
-                      const T* __restrict__ k_pool, const T* __restrict__ v_pool,
-                      int64_t page_stride, int block_tokens, int kv_dim, int n_head, int head_dim,
-                      int group, float scale, int split_tokens, int n_splits,
+                      const Unit* __restrict__ k_pool, const Unit* __restrict__ v_pool,
+                      int64_t page_stride, int block_tokens, int64_t row_units, int n_head,
+                      int head_dim, int group, float scale, int split_tokens, int n_splits,
                       float* __restrict__ partial, float* __restrict__ out) {
   extern __shared__ float smem[];
   // p_s holds [group][split_tokens] scores, then probabilities, and at the end
@@ -59,12 +59,13 @@ __global__ void __launch_bounds__(kThreads)
 
   // Scores: one warp per position, lanes across head_dim (coalesced row reads).
   for (int t = warp; t < n; t += kWarps) {
-    const T* k_row = k_pool + PagedRowOffset(table, page_stride, block_tokens, kv_dim, begin + t) +
-                     static_cast<int64_t>(kvh) * head_dim;
+    const Unit* k_row =
+        k_pool + PagedRowOffset(table, page_stride, block_tokens, row_units, begin + t);
     float k_reg[kMaxDimsPerLane];
 #pragma unroll
     for (int j = 0; j < kMaxDimsPerLane; ++j) {
-      k_reg[j] = j * 32 < head_dim ? cuda::ToF32(k_row[lane + 32 * j]) : 0.0f;
+      k_reg[j] = j * 32 < head_dim ? cuda::KvStorage<T>::Load(k_row, kvh * head_dim + lane + 32 * j)
+                                   : 0.0f;
     }
     for (int g = 0; g < group; ++g) {
       const float* qg = q_s + g * head_dim;
@@ -110,10 +111,9 @@ __global__ void __launch_bounds__(kThreads)
   for (int g = 0; g < kDecodeMaxGroup; ++g) acc[g] = 0.0f;
   if (active) {
     for (int t = t_lane; t < n; t += n_lanes) {
-      const T* v_row = v_pool +
-                       PagedRowOffset(table, page_stride, block_tokens, kv_dim, begin + t) +
-                       static_cast<int64_t>(kvh) * head_dim;
-      const float v = cuda::ToF32(v_row[d]);
+      const Unit* v_row =
+          v_pool + PagedRowOffset(table, page_stride, block_tokens, row_units, begin + t);
+      const float v = cuda::KvStorage<T>::Load(v_row, kvh * head_dim + d);
 #pragma unroll
       for (int g = 0; g < kDecodeMaxGroup; ++g) {
         if (g < group) acc[g] += p_s[g * split_tokens + t] * v;
@@ -189,9 +189,8 @@ __global__ void DecodeMergeKernel(const float* __restrict__ partial, int n_head,
 
 template <typename T>
 Status LaunchDecode(const float* q, int n_seqs, const int32_t* block_tables, int max_blocks_per_seq,
-                    const int32_t* context_lens, const DevicePagedKv& kv,
-                    const AttentionShape& shape, const DecodeSplitPlan& plan, float* partial,
-                    float* out, cudaStream_t stream) {
+                    const int32_t* context_lens, const PagedKv& kv, const AttentionShape& shape,
+                    const DecodeSplitPlan& plan, float* partial, float* out, cudaStream_t stream) {
   const int group = shape.n_head / shape.n_head_kv;
   const size_t smem =
       sizeof(float) *
@@ -202,9 +201,10 @@ Status LaunchDecode(const float* q, int n_seqs, const int32_t* block_tables, int
         DecodeSplitKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
   }
   const dim3 grid(plan.n_splits, shape.n_head_kv, n_seqs);
+  using Unit = typename cuda::KvStorage<T>::Unit;
   DecodeSplitKernel<T><<<grid, kThreads, smem, stream>>>(
-      q, block_tables, max_blocks_per_seq, context_lens, static_cast<const T*>(kv.k),
-      static_cast<const T*>(kv.v), kv.page_stride, kv.block_tokens, kv.kv_dim, shape.n_head,
+      q, block_tables, max_blocks_per_seq, context_lens, static_cast<const Unit*>(kv.k),
+      static_cast<const Unit*>(kv.v), kv.page_stride, kv.block_tokens, kv.row_units(), shape.n_head,
       shape.head_dim, group, shape.scale, plan.split_tokens, plan.n_splits, partial, out);
   TIERKV_RETURN_IF_ERROR(LaunchStatus("DecodeSplitKernel"));
   if (plan.n_splits == 1) return Status::Ok();
@@ -225,10 +225,9 @@ Result<DecodeSplitPlan> PlanDecodeForDevice(int max_context_len, int n_seqs, int
 
 Status PagedAttentionDecodeCuda(const float* q, int n_seqs, const int32_t* block_tables,
                                 int max_blocks_per_seq, const int32_t* context_lens,
-                                int max_context_len, const DevicePagedKv& kv,
-                                const AttentionShape& shape, const DecodeSplitPlan& plan,
-                                void* workspace, size_t workspace_bytes, float* out,
-                                cudaStream_t stream) {
+                                int max_context_len, const PagedKv& kv, const AttentionShape& shape,
+                                const DecodeSplitPlan& plan, void* workspace,
+                                size_t workspace_bytes, float* out, cudaStream_t stream) {
   TIERKV_RETURN_IF_ERROR(CheckAttentionShape(shape));
   TIERKV_RETURN_IF_ERROR(CheckPagedKv(kv, shape));
   TIERKV_RETURN_IF_ERROR(
@@ -249,6 +248,9 @@ Status PagedAttentionDecodeCuda(const float* q, int n_seqs, const int32_t* block
     case KvDtype::kBf16:
       return LaunchDecode<__nv_bfloat16>(q, n_seqs, block_tables, max_blocks_per_seq, context_lens,
                                          kv, shape, plan, partial, out, stream);
+    case KvDtype::kQ8_0:
+      return LaunchDecode<cuda::KvQ8_0>(q, n_seqs, block_tables, max_blocks_per_seq, context_lens,
+                                        kv, shape, plan, partial, out, stream);
   }
   return Status::InvalidArgument("decode: unknown KV dtype");
 }

@@ -1,7 +1,7 @@
 // Prefill attention (flash-attention style, on CUDA cores): one thread block
 // per (tile of kTileQ queries, query head) streams the causal range of K/V in
-// tiles of kTileK positions through shared memory, converting f16/bf16 to f32
-// on load, and keeps an online softmax per query row so the score matrix never
+// tiles of kTileK positions through shared memory, converting f16/bf16/q8_0
+// to f32 on load, and keeps an online softmax per query row so the score matrix never
 // reaches device memory.
 #include <cmath>
 
@@ -30,12 +30,13 @@ size_t PrefillSharedBytes(int head_dim) {
                           static_cast<size_t>(kTileQ) * (kTileK + 1));
 }
 
-template <typename T>
+template <typename T, typename Unit = typename cuda::KvStorage<T>::Unit>
 __global__ void __launch_bounds__(kThreads)
     PrefillKernel(const float* __restrict__ q, int n_new, int n_past,
-                  const int32_t* __restrict__ table, const T* __restrict__ k_pool,
-                  const T* __restrict__ v_pool, int64_t page_stride, int block_tokens, int kv_dim,
-                  int n_head, int head_dim, int group, float scale, float* __restrict__ out) {
+                  const int32_t* __restrict__ table, const Unit* __restrict__ k_pool,
+                  const Unit* __restrict__ v_pool, int64_t page_stride, int block_tokens,
+                  int64_t row_units, int n_head, int head_dim, int group, float scale,
+                  float* __restrict__ out) {
   extern __shared__ float smem[];
   const int ld = PaddedDim(head_dim);
   float* q_s = smem;               // [kTileQ][ld], pre-scaled
@@ -76,10 +77,9 @@ __global__ void __launch_bounds__(kThreads)
       float kx = 0.0f;
       float vx = 0.0f;
       if (pos < kv_end) {
-        const int64_t off = PagedRowOffset(table, page_stride, block_tokens, kv_dim, pos) +
-                            static_cast<int64_t>(kvh) * head_dim + d;
-        kx = cuda::ToF32(k_pool[off]);
-        vx = cuda::ToF32(v_pool[off]);
+        const int64_t row = PagedRowOffset(table, page_stride, block_tokens, row_units, pos);
+        kx = cuda::KvStorage<T>::Load(k_pool + row, kvh * head_dim + d);
+        vx = cuda::KvStorage<T>::Load(v_pool + row, kvh * head_dim + d);
       }
       k_s[c * ld + d] = kx;
       v_s[c * ld + d] = vx;
@@ -145,7 +145,7 @@ __global__ void __launch_bounds__(kThreads)
 
 template <typename T>
 Status LaunchPrefill(const float* q, int n_new, int n_past, const int32_t* block_table,
-                     const DevicePagedKv& kv, const AttentionShape& shape, float* out,
+                     const PagedKv& kv, const AttentionShape& shape, float* out,
                      cudaStream_t stream) {
   const size_t smem = PrefillSharedBytes(shape.head_dim);
   if (smem > kDefaultSharedLimit) {
@@ -153,9 +153,10 @@ Status LaunchPrefill(const float* q, int n_new, int n_past, const int32_t* block
         PrefillKernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
   }
   const dim3 grid((n_new + kTileQ - 1) / kTileQ, shape.n_head);
+  using Unit = typename cuda::KvStorage<T>::Unit;
   PrefillKernel<T><<<grid, kThreads, smem, stream>>>(
-      q, n_new, n_past, block_table, static_cast<const T*>(kv.k), static_cast<const T*>(kv.v),
-      kv.page_stride, kv.block_tokens, kv.kv_dim, shape.n_head, shape.head_dim,
+      q, n_new, n_past, block_table, static_cast<const Unit*>(kv.k), static_cast<const Unit*>(kv.v),
+      kv.page_stride, kv.block_tokens, kv.row_units(), shape.n_head, shape.head_dim,
       shape.n_head / shape.n_head_kv, shape.scale, out);
   return LaunchStatus("PrefillKernel");
 }
@@ -163,7 +164,7 @@ Status LaunchPrefill(const float* q, int n_new, int n_past, const int32_t* block
 }  // namespace
 
 Status PagedAttentionPrefillCuda(const float* q, int n_new, int n_past, const int32_t* block_table,
-                                 const DevicePagedKv& kv, const AttentionShape& shape, float* out,
+                                 const PagedKv& kv, const AttentionShape& shape, float* out,
                                  cudaStream_t stream) {
   TIERKV_RETURN_IF_ERROR(CheckAttentionShape(shape));
   TIERKV_RETURN_IF_ERROR(CheckPagedKv(kv, shape));
@@ -181,6 +182,8 @@ Status PagedAttentionPrefillCuda(const float* q, int n_new, int n_past, const in
       return LaunchPrefill<__half>(q, n_new, n_past, block_table, kv, shape, out, stream);
     case KvDtype::kBf16:
       return LaunchPrefill<__nv_bfloat16>(q, n_new, n_past, block_table, kv, shape, out, stream);
+    case KvDtype::kQ8_0:
+      return LaunchPrefill<cuda::KvQ8_0>(q, n_new, n_past, block_table, kv, shape, out, stream);
   }
   return Status::InvalidArgument("prefill: unknown KV dtype");
 }

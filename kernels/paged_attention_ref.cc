@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -19,22 +20,33 @@ namespace {
 constexpr int kQueryTile = 256;
 // Below this many attention scores, thread start-up costs more than it saves.
 constexpr int64_t kMinParallelScores = 1 << 16;
+// The widest head the decode's per-row conversion buffer holds (the CUDA
+// kernels' limit too).
+constexpr int kMaxHeadDim = 256;
 
-int64_t RowOffset(const int32_t* block_table, const PagedKvLayer& kv, int pos) {
-  return block_table[pos / kv.block_tokens] * kv.page_stride +
-         static_cast<int64_t>(pos % kv.block_tokens) * kv.kv_dim;
+// KV head `head`'s slice of the K or V row of position `pos` as f32: read in
+// place for f32 pages, converted into `scratch` (head_dim floats) otherwise.
+const float* HeadSlice(const void* base, const int32_t* block_table, const PagedKv& kv, int pos,
+                       int head, int head_dim, float* scratch) {
+  const int64_t unit =
+      PagedRowOffset(block_table, kv.page_stride, kv.block_tokens, kv.row_units(), pos) +
+      KvRowUnitOffset(kv.dtype, head * head_dim);
+  const auto* row = static_cast<const std::byte*>(base) + unit * KvUnitBytes(kv.dtype);
+  if (kv.dtype == KvDtype::kF32) return reinterpret_cast<const float*>(row);
+  KvToF32(kv.dtype, row, scratch, head_dim);
+  return scratch;
 }
 
-// Splits rows [0, len) of `base` by KV head into dst[head][len][head_dim], in
-// one front-to-back pass over the pages.
-void GatherHeads(const float* base, const int32_t* block_table, const PagedKvLayer& kv, int n_heads,
+// Splits rows [0, len) of `base` by KV head into f32 dst[head][len][head_dim],
+// in one front-to-back pass over the pages.
+void GatherHeads(const void* base, const int32_t* block_table, const PagedKv& kv, int n_heads,
                  int head_dim, int len, float* dst) {
   const int64_t head_floats = static_cast<int64_t>(len) * head_dim;
   for (int p = 0; p < len; ++p) {
-    const float* row = base + RowOffset(block_table, kv, p);
     for (int h = 0; h < n_heads; ++h) {
-      std::memcpy(dst + h * head_floats + static_cast<int64_t>(p) * head_dim, row + h * head_dim,
-                  sizeof(float) * head_dim);
+      float* out = dst + h * head_floats + static_cast<int64_t>(p) * head_dim;
+      const float* slice = HeadSlice(base, block_table, kv, p, h, head_dim, out);
+      if (slice != out) std::memcpy(out, slice, sizeof(float) * head_dim);
     }
   }
 }
@@ -81,7 +93,7 @@ void PrefillHeads(const float* q, int n_new, int n_past, const float* keys, cons
 }  // namespace
 
 void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32_t* block_table,
-                              const PagedKvLayer& kv, const AttentionShape& shape, float* out) {
+                              const PagedKv& kv, const AttentionShape& shape, float* out) {
   EnsureBlasSetUp();
   const int hd = shape.head_dim;
   const int total = n_past + n_new;
@@ -125,9 +137,10 @@ void PagedAttentionPrefillRef(const float* q, int n_new, int n_past, const int32
 }
 
 void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_tables,
-                             int max_blocks_per_seq, const int32_t* context_lens,
-                             const PagedKvLayer& kv, const AttentionShape& shape, float* out) {
+                             int max_blocks_per_seq, const int32_t* context_lens, const PagedKv& kv,
+                             const AttentionShape& shape, float* out) {
   const int hd = shape.head_dim;
+  assert(hd <= kMaxHeadDim);
   const int group = shape.n_head / shape.n_head_kv;
   const int row_stride = shape.n_head * hd;
   thread_local std::vector<float> scores;  // [n_head][len]
@@ -142,8 +155,9 @@ void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_ta
     // front to back, for every query head of the group.
     ParallelFor(shape.n_head_kv, [&](int g) {
       const int h0 = g * group;
+      float slice[kMaxHeadDim];
       for (int p = 0; p < len; ++p) {
-        const float* kh = kv.k + RowOffset(table, kv, p) + g * hd;
+        const float* kh = HeadSlice(kv.k, table, kv, p, g, hd, slice);
         for (int h = h0; h < h0 + group; ++h) {
           const float* qh = qs + h * hd;
           float dot = 0.0f;
@@ -155,7 +169,7 @@ void PagedAttentionDecodeRef(const float* q, int n_seqs, const int32_t* block_ta
       SoftmaxRef(sc + static_cast<size_t>(h0) * len, group, len, len);
       std::fill(os + h0 * hd, os + (h0 + group) * hd, 0.0f);
       for (int p = 0; p < len; ++p) {
-        const float* vh = kv.v + RowOffset(table, kv, p) + g * hd;
+        const float* vh = HeadSlice(kv.v, table, kv, p, g, hd, slice);
         for (int h = h0; h < h0 + group; ++h) {
           const float w = sc[static_cast<size_t>(h) * len + p];
           float* oh = os + h * hd;
