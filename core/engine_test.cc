@@ -14,6 +14,11 @@ namespace {
 using kernels::testing::NormalizedError;
 
 constexpr int kBlockTokens = 4;
+// Warm and cold runs compute the new tokens' K and V in batches of different
+// sizes (sgemm blocking differs in the last bit), and a last-bit difference
+// can round a value stored in f16 KV pages the other way (one f16 step, 5e-4
+// relative): warm logits stay within this of cold ones (1.1e-5 measured).
+constexpr double kWarmColdLogitsBound = 1e-4;
 
 std::vector<TokenId> Prompt(int n, uint32_t salt = 0) {
   std::vector<TokenId> t(n);
@@ -62,7 +67,7 @@ class EngineTest : public ::testing::Test {
     EXPECT_EQ(warm.cached_tokens, expect_cached) << "prompt of " << prompt.size();
     EXPECT_EQ(warm.prefill_tokens, static_cast<int>(prompt.size()) - expect_cached);
     EXPECT_EQ(warm.tokens, cold.tokens);
-    EXPECT_LT(NormalizedError(warm.first_logits, cold.first_logits), 1e-5);
+    EXPECT_LT(NormalizedError(warm.first_logits, cold.first_logits), kWarmColdLogitsBound);
   }
 
   std::unique_ptr<LlamaModel> model_;
