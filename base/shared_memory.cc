@@ -82,15 +82,27 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
   return shm;
 }
 
-Result<SharedMemory> SharedMemory::Map(int fd, uint64_t bytes, bool touch_every_page) {
+Result<SharedMemory> SharedMemory::Map(int fd, uint64_t bytes, Prefault prefault) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) return Status::FromErrno(errno, "mmap daemon pool");
   SharedMemory shm;
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
-  PopulateWritable(shm.data_, bytes, touch_every_page);
+  if (prefault != Prefault::kNone) {
+    PopulateWritable(shm.data_, bytes, prefault == Prefault::kTouchEveryPage);
+  }
   return shm;
+}
+
+void SharedMemory::PrefaultRange(std::span<const std::byte> bytes, bool for_write) {
+  if (bytes.empty()) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
+  const auto end = reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size();
+  // Failure (EINVAL before Linux 5.14) only means the accesses fault as usual.
+  (void)madvise(reinterpret_cast<void*>(begin), end - begin,
+                for_write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tierkv/status.h"
 
@@ -16,14 +17,31 @@ class SharedMemory {
   // to a fresh page costs ~13 us on the VMs we run on, far too slow for a put.
   // Tries huge pages first and falls back to normal pages.
   static Result<SharedMemory> Create(uint64_t bytes, const char* name);
-  // Maps a region another process created (read-write, shared), with every
-  // page-table entry faulted in for writing so puts never take page faults.
-  // With `touch_every_page`, each page is also accessed once from this
-  // process: under shadow paging (our VMs' PVM hypervisor) populated page
-  // tables do not spare a process its first access to a page, a ~7 us trap
-  // per 4 KiB page that no fault counter shows; touching moves that cost from
-  // the first reads of cached blocks to here. Takes ownership of `fd`.
-  static Result<SharedMemory> Map(int fd, uint64_t bytes, bool touch_every_page = false);
+  // How Map() prepares the pages of a region another process created.
+  enum class Prefault {
+    // Every page-table entry faulted in for writing, so puts never take
+    // page faults.
+    kPageTables,
+    // As kPageTables, and each page also accessed once from this process:
+    // under shadow paging (our VMs' PVM hypervisor) populated page tables do
+    // not spare a process its first access to a page, a ~7 us trap per 4 KiB
+    // page that no fault counter shows; touching moves that cost from the
+    // first reads of cached blocks to here.
+    kTouchEveryPage,
+    // Nothing: the process maps only the pages it goes on to use (an engine
+    // reading a few prefixes of a large pool; PrefaultRange on what it reads).
+    kNone,
+  };
+  // Maps a region another process created (read-write, shared), prepared as
+  // `prefault` says. Takes ownership of `fd`.
+  static Result<SharedMemory> Map(int fd, uint64_t bytes,
+                                  Prefault prefault = Prefault::kPageTables);
+
+  // Faults in the page-table entries of the pages `bytes` spans, for reading
+  // or for writing, in one call (MADV_POPULATE_READ/WRITE); a no-op where the
+  // kernel lacks them (the access then faults page by page, as it would).
+  // For a region mapped with Prefault::kNone.
+  static void PrefaultRange(std::span<const std::byte> bytes, bool for_write);
 
   SharedMemory() = default;
   SharedMemory(SharedMemory&& other) noexcept;

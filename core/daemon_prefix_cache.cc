@@ -1,9 +1,12 @@
 #include "core/daemon_prefix_cache.h"
 
 #include <cstring>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "base/shared_memory.h"
 
 namespace tierkv::core {
 namespace {
@@ -17,14 +20,37 @@ class LeaseHold : public BorrowedBlocks::Hold {
   Lease lease_;
 };
 
+// Faults in the pages of the blocks of a lease (or reservation) in one call
+// per run of adjacent blocks, rather than one fault per page as the copy
+// reaches it. Empty payloads (GPU blocks, slots already stored) are skipped.
+template <typename PayloadAt>
+void PrefaultBlocks(size_t n, PayloadAt payload_at, bool for_write) {
+  const std::byte* run_begin = nullptr;
+  const std::byte* run_end = nullptr;
+  for (size_t i = 0; i <= n; ++i) {
+    std::span<const std::byte> p;
+    if (i < n) p = payload_at(i);
+    if (i < n && !p.empty() && p.data() == run_end) {
+      run_end += p.size();
+      continue;
+    }
+    if (run_begin != nullptr) {
+      SharedMemory::PrefaultRange({run_begin, static_cast<size_t>(run_end - run_begin)}, for_write);
+    }
+    run_begin = p.empty() ? nullptr : p.data();
+    run_end = p.empty() ? nullptr : p.data() + p.size();
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DaemonPrefixCache>> DaemonPrefixCache::Open(const ConnectOptions& options,
                                                                    const NamespaceSpec& spec) {
-  // An engine reads cached prefixes on its first request: pay the pool's
-  // first-touch cost at start-up instead (ConnectOptions::touch_pool).
+  // An engine reads a few prefixes of what may be a large pool: it maps only
+  // the pages of the blocks it reads or writes (PrefaultRange on each lease
+  // and reservation), not the whole pool at connect.
   ConnectOptions engine_options = options;
-  engine_options.touch_pool = true;
+  engine_options.map_pool_lazily = true;
   auto client = Client::Connect(engine_options);
   if (!client.ok()) return client.status();
   auto ns = (*client)->OpenNamespace(spec);
@@ -48,6 +74,10 @@ Result<uint32_t> DaemonPrefixCache::Load(std::span<const Key128> keys,
   auto lease = client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(dst.size()));
   if (!lease.ok()) return lease.status();
   const size_t n = std::min(lease->size(), dst.size());
+  if (client_->is_local()) {
+    PrefaultBlocks(
+        n, [&](size_t i) { return lease->payload(i); }, /*for_write=*/false);
+  }
   for (size_t i = 0; i < n; ++i) {
     const std::span<const std::byte> p = lease->payload(i);
     if (p.size() != dst[i].size()) {
@@ -69,6 +99,10 @@ Result<BorrowedBlocks> DaemonPrefixCache::Borrow(std::span<const Key128> keys,
   TIERKV_ASSIGN_OR_RETURN(Lease lease,
                           client_->Acquire(ns_, keys, tokens, static_cast<uint32_t>(keys.size()),
                                            AcquireOptions{.gpu = options.device_pool}));
+  if (client_->is_local()) {
+    PrefaultBlocks(
+        lease.size(), [&](size_t i) { return lease.payload(i); }, /*for_write=*/false);
+  }
   std::vector<BorrowedBlock> blocks(lease.size());
   for (size_t i = 0; i < lease.size(); ++i) {
     if (lease.location(i) == TierKind::kGpu) {
@@ -99,6 +133,11 @@ Status DaemonPrefixCache::Store(std::span<const Key128> keys, std::span<const To
       ns_, ns_.id, keys, tokens,
       ReserveOptions{.gpu = stores_to_device_pool_.load(std::memory_order_relaxed)});
   if (!res.ok()) return res.status();
+  if (client_->is_local()) {
+    PrefaultBlocks(
+        res->size(), [&](size_t i) -> std::span<const std::byte> { return res->payload(i); },
+        /*for_write=*/true);
+  }
   for (size_t i = 0; i < res->size(); ++i) {
     const std::span<std::byte> slot = res->payload(i);
     if (slot.empty()) continue;  // already stored

@@ -256,7 +256,11 @@ Status Connection::Hello(const ConnectOptions& options) {
       if (fd >= 0) ::close(fd);
       return Status::ProtocolError("daemon did not pass its shared pool");
     }
-    auto pool = SharedMemory::Map(fd, reply.pool_bytes, options.touch_pool);
+    const SharedMemory::Prefault prefault = options.map_pool_lazily ? SharedMemory::Prefault::kNone
+                                            : options.touch_pool
+                                                ? SharedMemory::Prefault::kTouchEveryPage
+                                                : SharedMemory::Prefault::kPageTables;
+    auto pool = SharedMemory::Map(fd, reply.pool_bytes, prefault);
     if (!pool.ok()) {
       ::close(fd);
       return pool.status();

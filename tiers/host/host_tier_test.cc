@@ -60,7 +60,7 @@ TEST(HostTierTest, MappingThatTouchesEveryPageKeepsTheBytesAsTheyAre) {
   ASSERT_TRUE(tier.ok());
   for (uint64_t i = 0; i < (*tier)->pool_bytes(); ++i) (*tier)->At(i)[0] = std::byte(i * 13 + 1);
   auto shm = SharedMemory::Map(dup((*tier)->fd()), (*tier)->pool_bytes(),
-                               /*touch_every_page=*/true);
+                               SharedMemory::Prefault::kTouchEveryPage);
   ASSERT_TRUE(shm.ok()) << shm.status().ToString();
   for (uint64_t i = 0; i < shm->size(); ++i) {
     ASSERT_EQ(shm->data()[i], std::byte(i * 13 + 1)) << "byte " << i;
