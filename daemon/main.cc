@@ -1,12 +1,15 @@
 // tierkvd: the tierkv daemon. See docs/architecture.md.
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <utility>
 #include <boost/asio.hpp>
 #include <csignal>
 
 #include "daemon/block_store.h"
 #include "daemon/config.h"
+#include "daemon/data_dir_modes.h"
 #include "daemon/daemon_secret.h"
 #include "daemon/event_fd_pump.h"
 #include "daemon/gpu_setup.h"
@@ -20,9 +23,30 @@ namespace {
 
 constexpr const char* kServerVersion = "tierkvd 0.1.0";
 
+// Older versions left the data dir readable by others: fix that and say so.
+void RestrictDataDir(const std::string& data_dir) {
+  const tierkv::DataDirModeFix fix = tierkv::RestrictDataDirModes(data_dir);
+  if (fix.fixed > 0) {
+    spdlog::warn("data dir {}: {} files and directories were readable by others; made them "
+                 "the daemon's user's only (0600 files, 0700 directories)",
+                 data_dir, fix.fixed);
+  }
+  if (fix.shared_dir_left) {
+    spdlog::warn("data dir {} is a shared directory (sticky bit): only the daemon's own "
+                 "entries in it are made owner-only; give tierkvd a directory of its own",
+                 data_dir);
+  }
+  if (!fix.first_error.ok()) {
+    spdlog::warn("data dir {}: could not make everything owner-only: {}", data_dir,
+                 fix.first_error.ToString());
+  }
+}
+
 int Run(const tierkv::DaemonConfig& config) {
   using namespace tierkv;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  ::umask(kOwnerOnlyUmask);
+  RestrictDataDir(config.data_dir);
   auto secret = LoadOrCreateSecret(config.data_dir);
   if (!secret.ok()) {
     spdlog::error("{}", secret.status().ToString());

@@ -29,10 +29,14 @@ int UniqueFd::Release() {
 
 namespace {
 
+// The tier holds every tenant's KV: readable by the daemon's user only.
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kFileMode = 0600;
+
 class PosixFileSystem final : public FileSystem {
  public:
   Status CreateDirIfMissing(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return Status::Ok();
+    if (::mkdir(dir.c_str(), kDirMode) == 0 || errno == EEXIST) return Status::Ok();
     return Status::FromErrno(errno, "mkdir " + dir);
   }
 
@@ -50,7 +54,7 @@ class PosixFileSystem final : public FileSystem {
 
   Result<UniqueFd> OpenDirect(const std::string& path, bool create) override {
     int flags = O_RDWR | O_DIRECT | O_CLOEXEC | (create ? O_CREAT : 0);
-    int fd = ::open(path.c_str(), flags, 0644);
+    int fd = ::open(path.c_str(), flags, kFileMode);
     if (fd < 0) return Status::FromErrno(errno, "open " + path);
     return UniqueFd(fd);
   }
