@@ -28,6 +28,29 @@ Result<std::unique_ptr<nvme::NvmeStore>> OpenNvmeTier(const DaemonConfig& config
   const auto t0 = std::chrono::steady_clock::now();
   const std::string dir = config.data_dir + "/nvme";
   auto opened = nvme::NvmeStore::Open(dir, options, load);
+  if (!opened.ok() && opened.status().IsCorruption()) {
+    // A damaged index does not stop the daemon: keep it aside, repair what
+    // RocksDB can, and load again (the payloads still verify on every read).
+    spdlog::error("nvme tier: the index is damaged: {}", opened.status().ToString());
+    records.clear();
+    std::string kept_aside;
+    const Status repaired = nvme::NvmeStore::RepairIndex(dir, options, &kept_aside);
+    if (!repaired.ok() && !repaired.IsCorruption()) return repaired;
+    if (repaired.ok()) {
+      spdlog::warn(
+          "nvme tier: index repaired with RocksDB's RepairDB; the damaged copy is kept "
+          "in {}",
+          kept_aside);
+    } else {
+      spdlog::error("nvme tier: {}; the damaged copy is kept in {}", repaired.ToString(),
+                    kept_aside);
+    }
+    opened = nvme::NvmeStore::Open(dir, options, load);
+    if (opened.ok()) {
+      spdlog::warn("nvme tier: {} blocks recovered from the damaged index",
+                   (*opened)->Stats().loaded_blocks);
+    }
+  }
   if (!opened.ok()) return opened.status();
   std::sort(records.begin(), records.end(),
             [](const auto& a, const auto& b) { return a.last_access < b.last_access; });

@@ -1,6 +1,7 @@
-// Damage to the NVMe tier under a real tierkvd: a slab file cut short and an
-// index whose write-ahead log was damaged after a crash, both found at
-// start-up; and a disk that fills up under the tier. Damaged entries are
+// Damage to the NVMe tier under a real tierkvd: a slab file cut short, an
+// index whose write-ahead log was damaged after a crash, and an index whose
+// tables, MANIFEST or CURRENT were damaged (kept aside and repaired), all
+// found at start-up; and a disk that fills up under the tier. Damaged entries are
 // dropped (and counted), everything else is served, and nothing served is
 // ever different from what was written.
 #include <fcntl.h>
@@ -161,6 +162,85 @@ TEST(NvmeDamageTest, DamagedIndexLogAfterACrashServesOnlyExactBlocks) {
   // It goes on storing and serving.
   const auto more = PutPrompts(*client, ns, 2, kPromptBlocks, /*first=*/kSingleBlockPrompts);
   EXPECT_EQ(CheckServedIsExact(*client, ns, more), 2 * kPromptBlocks);
+}
+
+// What a damaged RocksDB index looks like on disk (issue 11).
+enum class IndexDamage { kTableByte, kManifestByte, kGarbledCurrent };
+
+const char* Name(IndexDamage d) {
+  switch (d) {
+    case IndexDamage::kTableByte: return "a flipped byte in the .sst";
+    case IndexDamage::kManifestByte: return "a flipped byte in the MANIFEST";
+    case IndexDamage::kGarbledCurrent: return "a garbled CURRENT";
+  }
+  return "";
+}
+
+void FlipByteInTheMiddle(const fs::path& file) {
+  ASSERT_FALSE(file.empty());
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  const auto at = static_cast<std::streamoff>(fs::file_size(file) / 2);
+  f.seekg(at);
+  char byte = 0;
+  f.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x5a);
+  f.seekp(at);
+  f.write(&byte, 1);
+}
+
+void Damage(const fs::path& index, IndexDamage d) {
+  switch (d) {
+    case IndexDamage::kTableByte: FlipByteInTheMiddle(LargestFile(index, ".sst")); return;
+    case IndexDamage::kManifestByte: {
+      fs::path manifest;
+      for (const auto& f : fs::directory_iterator(index)) {
+        if (f.path().filename().string().rfind("MANIFEST-", 0) == 0) manifest = f.path();
+      }
+      FlipByteInTheMiddle(manifest);
+      return;
+    }
+    case IndexDamage::kGarbledCurrent: {
+      std::ofstream(index / "CURRENT", std::ios::trunc) << "\x01garbled";
+      return;
+    }
+  }
+}
+
+TEST(NvmeDamageTest, ADamagedIndexIsKeptAsideRepairedAndServesOnlyExactBlocks) {
+  constexpr size_t kBlocks = 16;
+  for (IndexDamage d :
+       {IndexDamage::kTableByte, IndexDamage::kManifestByte, IndexDamage::kGarbledCurrent}) {
+    SCOPED_TRACE(Name(d));
+    DaemonProcess daemon({"--nvme-bytes", "256MiB"});
+    ASSERT_TRUE(daemon.Start()) << daemon.log();
+    // A restart replays the index's log into a table: the records are in an .sst.
+    const std::vector<Stored> stored = StoreAndStop(daemon, kBlocks);
+    ASSERT_TRUE(daemon.Start()) << daemon.log();
+    ASSERT_EQ(daemon.Stop(), 0) << daemon.log();
+    const fs::path nvme_dir = daemon.dir() + "/data/nvme";
+    Damage(nvme_dir / "index", d);
+    ASSERT_TRUE(daemon.Start()) << "a damaged index must not stop the daemon\n" << daemon.log();
+    const std::string log = daemon.log();
+    EXPECT_NE(log.find("the index is damaged"), std::string::npos) << log;
+    EXPECT_NE(log.find("the damaged copy is kept in"), std::string::npos) << log;
+    size_t kept = 0;
+    for (const auto& f : fs::directory_iterator(nvme_dir)) {
+      if (f.path().filename().string().rfind("index.damaged-", 0) == 0) ++kept;
+    }
+    EXPECT_EQ(kept, 1u) << "the damaged copy was not kept aside";
+    auto client = std::move(daemon.Connect()).value();
+    const Namespace ns = *client->OpenNamespace(TestSpec(kBlockBytes));
+    const uint64_t loaded = TierJson(*client, "nvme").at("loaded_blocks").get<uint64_t>();
+    EXPECT_NE(log.find(std::to_string(loaded) + " blocks recovered"), std::string::npos) << log;
+    // RepairDB rebuilds the MANIFEST and CURRENT from the tables: nothing is
+    // lost. A damaged table loses the records it can no longer read.
+    if (d != IndexDamage::kTableByte) EXPECT_EQ(loaded, kBlocks);
+    // Whatever was recovered is served, byte-exact; nothing else is.
+    EXPECT_EQ(CheckServedIsExact(*client, ns, stored), loaded);
+    // It goes on storing and serving.
+    const auto more = PutPrompts(*client, ns, 1, kPromptBlocks, /*first=*/kBlocks);
+    EXPECT_EQ(CheckServedIsExact(*client, ns, more), kPromptBlocks);
+  }
 }
 
 // Mounts a small tmpfs (needs root); unmounts it on destruction.

@@ -4,6 +4,8 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 namespace tierkv::nvme {
@@ -17,15 +19,7 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(msg);
 }
 
-}  // namespace
-
-BlockIndex::BlockIndex(std::unique_ptr<rocksdb::DB> db, const BlockIndexOptions& options)
-    : db_(std::move(db)), options_(options) {}
-
-BlockIndex::~BlockIndex() = default;
-
-Result<std::unique_ptr<BlockIndex>> BlockIndex::Open(const std::string& dir,
-                                                     const BlockIndexOptions& options) {
+rocksdb::Options DbOptions(const BlockIndexOptions& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.write_buffer_size = options.write_buffer_bytes;
@@ -37,10 +31,40 @@ Result<std::unique_ptr<BlockIndex>> BlockIndex::Open(const std::string& dir,
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 2;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  return db_options;
+}
+
+}  // namespace
+
+BlockIndex::BlockIndex(std::unique_ptr<rocksdb::DB> db, const BlockIndexOptions& options)
+    : db_(std::move(db)), options_(options) {}
+
+BlockIndex::~BlockIndex() = default;
+
+Result<std::unique_ptr<BlockIndex>> BlockIndex::Open(const std::string& dir,
+                                                     const BlockIndexOptions& options) {
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(options), dir, &raw);
+  // With create_if_missing, a missing file is one the database names: damage.
+  if (s.IsPathNotFound()) s = rocksdb::Status::Corruption(s.ToString());
   if (!s.ok()) return FromRocks(s, "open " + dir);
   return std::unique_ptr<BlockIndex>(new BlockIndex(std::unique_ptr<rocksdb::DB>(raw), options));
+}
+
+Status BlockIndex::Repair(const std::string& dir, const std::string& kept_aside,
+                          const BlockIndexOptions& options) {
+  std::error_code ec;
+  std::filesystem::copy(dir, kept_aside, std::filesystem::copy_options::recursive, ec);
+  if (ec) {
+    return Status::FromErrno(ec.value(), "nvme index: keep a copy of " + dir + " in " + kept_aside);
+  }
+  const rocksdb::Options db_options = DbOptions(options);
+  const rocksdb::Status repaired = rocksdb::RepairDB(dir, db_options);
+  if (repaired.ok()) return Status::Ok();
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return Status::FromErrno(ec.value(), "nvme index: remove " + dir);
+  return Status::Corruption("nvme index " + dir + " could not be repaired (" + repaired.ToString() +
+                            "): it starts empty");
 }
 
 Status BlockIndex::Put(std::span<const BlockRecord> records) {

@@ -42,9 +42,18 @@ struct IndexScanStats {
 
 class BlockIndex {
  public:
-  // Opens or creates the database in `dir`.
+  // Opens or creates the database in `dir`. A database that is damaged (a
+  // flipped byte in a table or the MANIFEST, a garbled CURRENT, a file it
+  // names missing) is Corruption, and so is damage that Scan finds.
   static Result<std::unique_ptr<BlockIndex>> Open(const std::string& dir,
                                                   const BlockIndexOptions& options);
+  // For a damaged database in `dir` (not open): copies it whole to
+  // `kept_aside` (which must not exist), then repairs it in place with
+  // RocksDB's RepairDB, which keeps every record it can still read. When
+  // even that fails the database is replaced by an empty one: Corruption
+  // says so, and the damaged copy is still in `kept_aside`.
+  static Status Repair(const std::string& dir, const std::string& kept_aside,
+                       const BlockIndexOptions& options);
   ~BlockIndex();
 
   Status Put(std::span<const BlockRecord> records);

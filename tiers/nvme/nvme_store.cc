@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -59,6 +61,21 @@ Result<std::unique_ptr<NvmeStore>> NvmeStore::Open(const std::string& dir,
       new NvmeStore(options, std::move(slabs), std::move(index), std::move(engine)));
   TIERKV_RETURN_IF_ERROR(store->Load(load));
   return store;
+}
+
+Status NvmeStore::RepairIndex(const std::string& dir, const NvmeStoreOptions& options,
+                              std::string* kept_aside) {
+  const std::string index = dir + "/index";
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string stem =
+      index + ".damaged-" +
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  std::string aside = stem;
+  for (int n = 1; std::filesystem::exists(aside); ++n) aside = stem + "-" + std::to_string(n);
+  BlockIndexOptions index_options;
+  index_options.sync_writes = options.sync_index;
+  *kept_aside = aside;
+  return BlockIndex::Repair(index, aside, index_options);
 }
 
 Status NvmeStore::Load(const LoadCallbacks& load) {

@@ -135,6 +135,14 @@ class NvmeStore {
                                                  const NvmeStoreOptions& options,
                                                  const LoadCallbacks& load,
                                                  std::unique_ptr<IoEngine> engine);
+  // For a tier whose Open failed with Corruption from its index (RocksDB
+  // damaged): keeps a copy of the damaged index in `*kept_aside` (under `dir`)
+  // and repairs it (BlockIndex::Repair); Open again then loads what was
+  // recovered. Corruption when the index could not be repaired and starts
+  // empty. Every payload read is still checked against its record's checksum,
+  // so a recovered record whose bytes were reused is dropped, never served.
+  static Status RepairIndex(const std::string& dir, const NvmeStoreOptions& options,
+                            std::string* kept_aside);
   // Waits for payload requests in the kernel without running their callbacks;
   // unfinished writes are simply not indexed. Call Drain() first to finish them.
   ~NvmeStore();
