@@ -22,6 +22,9 @@ int PagesFor(const LlamaModel& model, const EngineOptions& o) {
 
 Status CheckEngineOptions(const LlamaModel& model, const EngineOptions& options) {
   if (options.block_tokens <= 0) return Status::InvalidArgument("block_tokens must be positive");
+  if (options.min_cached_tokens < kAutoMinCachedTokens) {
+    return Status::InvalidArgument("min_cached_tokens must be a count of tokens, or auto");
+  }
   const int head_dim = model.config().head_dim();
   if (head_dim > kMaxHeadDim) {
     return Status::InvalidArgument("head_dim " + std::to_string(head_dim) +
@@ -35,7 +38,14 @@ Engine::Engine(const LlamaModel& model, const EngineOptions& options, PrefixCach
       options_status_(CheckEngineOptions(model, options)),
       pool_(ShapeFor(model, options), options_status_.ok() ? PagesFor(model, options) : 0),
       runner_(model),
-      loop_(model.config(), options.block_tokens, cache, this) {}
+      loop_(model.config(), options.block_tokens, MinCachedTokensFor(model, options), cache, this) {
+}
+
+int Engine::MinCachedTokensFor(const LlamaModel& model, const EngineOptions& options) {
+  if (options.min_cached_tokens != kAutoMinCachedTokens) return options.min_cached_tokens;
+  return BreakEvenCachedTokens(model.config(), ShapeFor(model, options).page_bytes(),
+                               options.block_tokens, kCpuPrefixHitCosts);
+}
 
 NamespaceSpec Engine::NamespaceFor(const LlamaModel& model, const EngineOptions& options) {
   NamespaceSpec spec;

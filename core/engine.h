@@ -16,6 +16,7 @@
 #include "core/llama_model.h"
 #include "core/llama_runner.h"
 #include "core/prefix_cache.h"
+#include "core/prefix_hit_policy.h"
 #include "kernels/kv_dtype.h"
 #include "tierkv/namespace_spec.h"
 #include "tierkv/status.h"
@@ -33,12 +34,16 @@ struct EngineOptions {
   int block_tokens = kDefaultBlockTokens;
   int kv_pages = 0;  // 0: enough for one sequence of the model's whole context
   kernels::KvDtype kv_dtype = kDefaultKvDtype;
+  // The shortest cached prefix worth loading, in tokens: kAutoMinCachedTokens
+  // (the device's break-even for the model, prefix_hit_policy.h), 0 (every
+  // hit), or a count; a shorter hit is recomputed.
+  int min_cached_tokens = kAutoMinCachedTokens;
 };
 
 // InvalidArgument when `options` cannot run `model`: block_tokens not
-// positive, or a KV dtype whose rows cannot hold the model's heads (q8_0
-// needs head_dim to be a multiple of 32), or heads wider than the attention
-// kernels take.
+// positive, min_cached_tokens below kAutoMinCachedTokens, a KV dtype whose
+// rows cannot hold the model's heads (q8_0 needs head_dim to be a multiple of
+// 32), or heads wider than the attention kernels take.
 Status CheckEngineOptions(const LlamaModel& model, const EngineOptions& options);
 
 class Engine : public GenerateEngine, private GenerateBackend {
@@ -52,6 +57,10 @@ class Engine : public GenerateEngine, private GenerateBackend {
   // size are in another namespace and never mix.
   static NamespaceSpec NamespaceFor(const LlamaModel& model, const EngineOptions& options);
 
+  // The shortest hit this engine loads: options.min_cached_tokens, or, for
+  // kAutoMinCachedTokens, BreakEvenCachedTokens on the CPU's costs.
+  static int MinCachedTokensFor(const LlamaModel& model, const EngineOptions& options);
+
   Result<GenerateResult> Generate(std::span<const TokenId> prompt,
                                   const GenerateOptions& options) override {
     return loop_.Generate(prompt, options);
@@ -60,6 +69,7 @@ class Engine : public GenerateEngine, private GenerateBackend {
   // One throwaway token, as llama.cpp does at startup: the first forward of a
   // process pays for BLAS thread start-up, scratch allocation and cold caches.
   Status Warmup() override { return loop_.Warmup(); }
+  int min_cached_tokens() const override { return loop_.min_cached_tokens(); }
 
  private:
   // GenerateBackend, over seq_.

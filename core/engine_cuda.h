@@ -62,6 +62,7 @@ class CudaEngine : public GenerateEngine, private GenerateBackend {
   }
   // One throwaway token: cuBLAS and kernel start-up belong to start-up.
   Status Warmup() override { return loop_.Warmup(); }
+  int min_cached_tokens() const override { return loop_.min_cached_tokens(); }
 
   // Whether cached blocks are read in place from the cache's shared memory
   // (registered with CUDA at creation) rather than through staging.
@@ -72,7 +73,14 @@ class CudaEngine : public GenerateEngine, private GenerateBackend {
 
  private:
   CudaEngine(const LlamaModel& model, const EngineOptions& options, PrefixCache* cache)
-      : options_(options), loop_(model.config(), options.block_tokens, cache, this) {}
+      : options_(options),
+        loop_(model.config(), options.block_tokens, MinCachedTokens(options), cache, this) {}
+
+  // No GPU has measured its break-even yet: auto uses every hit there.
+  static int MinCachedTokens(const EngineOptions& options) {
+    return options.min_cached_tokens == kAutoMinCachedTokens ? 0 : options.min_cached_tokens;
+  }
+
   void RegisterSharedRegion(std::span<std::byte> region);
   void OpenDevicePool(PrefixCache& cache);
 

@@ -19,6 +19,9 @@ namespace tierkv::core {
 namespace {
 
 constexpr int kBlockTokens = 16;
+// Every hit is loaded by both engines: the tiny model's break-even on the CPU
+// is beyond its context.
+constexpr EngineOptions kEveryHit{.block_tokens = kBlockTokens, .min_cached_tokens = 0};
 
 // head_dim 32: the CUDA attention kernels take multiples of 32.
 LlamaConfig GpuConfig() {
@@ -55,14 +58,14 @@ class CudaEngineTest : public ::testing::Test {
   }
 
   GenerateResult Cpu(PrefixCache* cache, const std::vector<TokenId>& prompt) {
-    Engine engine(*model_, {.block_tokens = kBlockTokens}, cache);
+    Engine engine(*model_, kEveryHit, cache);
     auto r = engine.Generate(prompt, kGreedy);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : GenerateResult{};
   }
 
   GenerateResult Gpu(PrefixCache* cache, const std::vector<TokenId>& prompt) {
-    auto engine = CudaEngine::Create(*model_, {.block_tokens = kBlockTokens}, cache);
+    auto engine = CudaEngine::Create(*model_, kEveryHit, cache);
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     if (!engine.ok()) return {};
     auto r = (*engine)->Generate(prompt, kGreedy);
@@ -143,7 +146,7 @@ TEST_F(CudaEngineTest, WarmInPlaceFromTheDaemonsSharedPool) {
   const GenerateResult cold = Cpu(nullptr, prompt);
   Cpu(cache->get(), prompt);
 
-  auto engine = CudaEngine::Create(*model_, {.block_tokens = kBlockTokens}, cache->get());
+  auto engine = CudaEngine::Create(*model_, kEveryHit, cache->get());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   EXPECT_TRUE((*engine)->reads_cache_in_place());
   auto warm = (*engine)->Generate(prompt, kGreedy);
@@ -169,7 +172,7 @@ TEST_F(CudaEngineTest, WarmFromTheDaemonsGpuTierDeviceToDevice) {
   const GenerateResult cold = Cpu(nullptr, prompt);
   Cpu(cache->get(), prompt);
 
-  auto engine = CudaEngine::Create(*model_, {.block_tokens = kBlockTokens}, cache->get());
+  auto engine = CudaEngine::Create(*model_, kEveryHit, cache->get());
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   ASSERT_TRUE((*engine)->reads_device_pool());
   // The first warm run reads the host pool and starts the copies up; later

@@ -2,7 +2,7 @@
 //
 //   tierkv-engine generate --model M (--prompt TEXT | --prompt-file F | --prompt-tokens 1,2,3 |
 //                          --prompt-tokens-file F) --max-new-tokens N [--json] [--device cpu|cuda]
-//                          [--kv-dtype f32|f16|bf16|q8_0]
+//                          [--kv-dtype f32|f16|bf16|q8_0] [--min-cached-tokens auto|N]
 //   tierkv-engine tokenize --model M (--text TEXT | --file F) [--bos] [--json]
 //   tierkv-engine detokenize --model M (--ids 1,2,3 | --file F) [--json]
 //   tierkv-engine bench --model M [--system-tokens 512 --conversations 4 --turns 3]
@@ -48,18 +48,24 @@ int Fail(const Status& s) {
   return 1;
 }
 
+inline constexpr char kAutoFlag[] = "auto";
+
 struct CommonFlags {
   std::string model;
   std::string socket = ConnectOptions().address;  // tierkvd's default socket
   bool no_cache = false;
   int block_tokens = kDefaultBlockTokens;
   std::string kv_dtype{kernels::KvDtypeName(kDefaultKvDtype)};
+  std::string min_cached_tokens = kAutoFlag;
   bool json = false;
   std::string device = "cpu";
 
   // The engine these flags ask for (the dtype was checked by the parser).
   EngineOptions engine_options() const {
-    return {.block_tokens = block_tokens, .kv_dtype = kernels::ParseKvDtype(kv_dtype).value()};
+    return {.block_tokens = block_tokens,
+            .kv_dtype = kernels::ParseKvDtype(kv_dtype).value(),
+            .min_cached_tokens = min_cached_tokens == kAutoFlag ? kAutoMinCachedTokens
+                                                                : std::stoi(min_cached_tokens)};
   }
 };
 
@@ -73,6 +79,12 @@ void AddCommon(CLI::App* cmd, CommonFlags& f) {
                   "KV cache element type: f32, f16, bf16, or q8_0 (8-bit blocks with an f16 "
                   "scale per 32 values); blocks of each type live in their own namespace")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+      ->capture_default_str();
+  cmd->add_option("--min-cached-tokens", f.min_cached_tokens,
+                  "Shortest cached prefix worth loading instead of recomputing: auto (the "
+                  "break-even for this model and device, docs/inference-core.md) or a count of "
+                  "tokens (0: every hit)")
+      ->check(CLI::IsMember({kAutoFlag}) | (CLI::TypeValidator<int>() & CLI::NonNegativeNumber))
       ->capture_default_str();
   cmd->add_flag("--json", f.json, "Print JSON");
   cmd->add_option("--device", f.device, "cpu, or cuda: weights and KV pages on the GPU")
@@ -146,6 +158,8 @@ int RunGenerate(const CommonFlags& f, const PromptFlags& p, const GenerateOption
   if (f.json) {
     nlohmann::json j = {{"tokens", r->tokens},
                         {"cached_tokens", r->cached_tokens},
+                        {"skipped_cached_tokens", r->skipped_cached_tokens},
+                        {"min_cached_tokens", (*engine)->min_cached_tokens()},
                         {"prefill_tokens", r->prefill_tokens},
                         {"ttft_ms", r->ttft_ms},
                         {"cache_load_ms", r->cache_load_ms},

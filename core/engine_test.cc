@@ -14,6 +14,9 @@ namespace {
 using kernels::testing::NormalizedError;
 
 constexpr int kBlockTokens = 4;
+// Every hit is loaded: these tests check the hit path on a model far too small
+// for a hit to pay for itself (its break-even is beyond its context).
+constexpr EngineOptions kEveryHit{.block_tokens = kBlockTokens, .min_cached_tokens = 0};
 // Warm and cold runs compute the new tokens' K and V in batches of different
 // sizes (sgemm blocking differs in the last bit), and a last-bit difference
 // can round a value stored in f16 KV pages the other way (one f16 step, 5e-4
@@ -53,7 +56,11 @@ class EngineTest : public ::testing::Test {
   }
 
   GenerateResult Run(PrefixCache* cache, const std::vector<TokenId>& prompt, int new_tokens = 6) {
-    Engine engine(*model_, {.block_tokens = kBlockTokens}, cache);
+    return Run(cache, prompt, kEveryHit, new_tokens);
+  }
+  GenerateResult Run(PrefixCache* cache, const std::vector<TokenId>& prompt,
+                     const EngineOptions& options, int new_tokens = 6) {
+    Engine engine(*model_, options, cache);
     auto r = engine.Generate(prompt, {.max_new_tokens = new_tokens, .sampling = {}});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : GenerateResult{};
@@ -126,6 +133,95 @@ TEST_F(EngineTest, DecodedBlocksAreStoredForTheNextTurn) {
   ExpectWarmEqualsCold(turn2, 20);
 }
 
+// Counts lookups and loads: whether the engine asked for a prefix and took it.
+class CountingCache : public InProcessPrefixCache {
+ public:
+  using InProcessPrefixCache::InProcessPrefixCache;
+  Result<uint32_t> Lookup(std::span<const Key128> keys, std::span<const TokenId> tokens) override {
+    ++lookups;
+    return InProcessPrefixCache::Lookup(keys, tokens);
+  }
+  Result<uint32_t> Load(std::span<const Key128> keys, std::span<const TokenId> tokens,
+                        std::span<const std::span<std::byte>> dst) override {
+    ++loads;
+    return InProcessPrefixCache::Load(keys, tokens, dst);
+  }
+  int lookups = 0;
+  int loads = 0;
+};
+
+TEST_F(EngineTest, HitBelowMinCachedTokensIsRecomputed) {
+  CountingCache cache(Engine::NamespaceFor(*model_, kEveryHit));
+  const EngineOptions three_blocks{.block_tokens = kBlockTokens,
+                                   .min_cached_tokens = 3 * kBlockTokens};
+  const std::vector<TokenId> stored = Prompt(17, 8);
+  Run(&cache, stored, 1);  // stores 4 blocks
+  const GenerateResult cold = Run(nullptr, stored, three_blocks);
+
+  // A prompt of 2 full blocks is not even looked up, though both are stored.
+  cache.lookups = 0;
+  const std::vector<TokenId> short_prompt(stored.begin(), stored.begin() + 10);
+  GenerateResult r = Run(&cache, short_prompt, three_blocks);
+  EXPECT_EQ(cache.lookups, 0);
+  EXPECT_EQ(r.cached_tokens, 0);
+  EXPECT_EQ(r.tokens, Run(nullptr, short_prompt).tokens);
+
+  // A 2-block hit in a longer prompt is found, skipped, and recomputed.
+  std::vector<TokenId> parted = stored;
+  parted[9] = (parted[9] + 1) % testing::TinyConfig().vocab;  // differs inside block 3
+  r = Run(&cache, parted, three_blocks);
+  EXPECT_EQ(cache.lookups, 1);
+  EXPECT_EQ(cache.loads, 0);
+  EXPECT_EQ(r.cached_tokens, 0);
+  EXPECT_EQ(r.skipped_cached_tokens, 2 * kBlockTokens);
+  EXPECT_EQ(r.prefill_tokens, 17);
+  EXPECT_EQ(r.tokens, Run(nullptr, parted).tokens);
+
+  // A hit of 4 blocks reaches the threshold and is loaded.
+  r = Run(&cache, stored, three_blocks);
+  EXPECT_EQ(cache.loads, 1);
+  EXPECT_EQ(r.cached_tokens, 4 * kBlockTokens);
+  EXPECT_EQ(r.skipped_cached_tokens, 0);
+  EXPECT_EQ(r.tokens, cold.tokens);
+}
+
+TEST_F(EngineTest, AutoBreakEvenSkipsHitsOfATinyModelOnly) {
+  // On the tiny model a block saves less prefill than its lease costs: by
+  // default even a fully cached prompt is recomputed, without a lookup.
+  const EngineOptions automatic{.block_tokens = kBlockTokens};
+  EXPECT_GT(Engine::MinCachedTokensFor(*model_, automatic), testing::TinyConfig().context_length);
+  CountingCache cache(Engine::NamespaceFor(*model_, automatic));
+  const std::vector<TokenId> prompt = Prompt(17, 9);
+  Run(&cache, prompt, 1);
+  cache.lookups = 0;
+  const GenerateResult r = Run(&cache, prompt, automatic);
+  EXPECT_EQ(cache.lookups, 0);
+  EXPECT_EQ(r.cached_tokens, 0);
+  EXPECT_EQ(r.prefill_tokens, 17);
+
+  // The 8-layer 1024-wide model of docs/performance.md: one block of 16
+  // tokens pays in every KV dtype, so every hit is used there.
+  const LlamaConfig eight{.n_layers = 8,
+                          .dim = 1024,
+                          .n_head = 16,
+                          .n_head_kv = 4,
+                          .ffn_dim = 2816,
+                          .vocab = 32000,
+                          .context_length = 8192,
+                          .rot_dim = 64};
+  for (kernels::KvDtype dtype :
+       {kernels::KvDtype::kF32, kernels::KvDtype::kF16, kernels::KvDtype::kQ8_0}) {
+    const size_t block_bytes = 8 * 2 * 16 * kernels::KvRowBytes(dtype, eight.kv_dim());
+    EXPECT_EQ(BreakEvenCachedTokens(eight, block_bytes, 16, kCpuPrefixHitCosts), 16)
+        << kernels::KvDtypeName(dtype);
+  }
+  // A block that costs more to load than to compute never pays.
+  EXPECT_EQ(BreakEvenCachedTokens(testing::TinyConfig(), size_t{1} << 30, kBlockTokens,
+                                  kCpuPrefixHitCosts),
+            kHitNeverPays);
+  EXPECT_TRUE(CheckEngineOptions(*model_, {.min_cached_tokens = -2}).IsInvalidArgument());
+}
+
 // Records how many blocks each Store() call carried.
 class StoreRecordingCache : public InProcessPrefixCache {
  public:
@@ -167,7 +263,7 @@ TEST_F(EngineTest, OtherModelMissesTheCache) {
 }
 
 TEST_F(EngineTest, SamplingIsSeeded) {
-  Engine engine(*model_, {.block_tokens = kBlockTokens}, nullptr);
+  Engine engine(*model_, kEveryHit, nullptr);
   const GenerateOptions o{.max_new_tokens = 8,
                           .sampling = {.temperature = 1.5f, .top_p = 0.9f, .seed = 3}};
   auto a = engine.Generate(Prompt(9), o);

@@ -22,6 +22,9 @@ struct GenerateOptions {
 struct GenerateResult {
   std::vector<TokenId> tokens;  // generated ids
   int cached_tokens = 0;        // prompt tokens whose KV came from the cache
+  // Prompt tokens the cache held but that were computed anyway: a hit below
+  // the engine's break-even (prefix_hit_policy.h), cheaper to recompute.
+  int skipped_cached_tokens = 0;
   int prefill_tokens = 0;       // prompt tokens computed
   double ttft_ms = 0.0;         // from the call to the first token, cache lookup included
   double cache_load_ms = 0.0;   // of ttft_ms: lookup and copy of cached blocks into pages
@@ -43,6 +46,10 @@ class GenerateEngine {
   // Runs one throwaway token so that start-up costs (thread pools, scratch,
   // library handles) are not charged to the first request's time to first token.
   virtual Status Warmup() = 0;
+
+  // The shortest cached prefix this engine loads, in tokens (0: every hit;
+  // kHitNeverPays, prefix_hit_policy.h: none); shorter hits are recomputed.
+  virtual int min_cached_tokens() const = 0;
 };
 
 }  // namespace tierkv::core

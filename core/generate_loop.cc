@@ -76,9 +76,17 @@ class BackgroundStores {
 
 }  // namespace
 
-int GenerateLoop::LoadPrefix(std::span<const TokenId> prompt) {
+int GenerateLoop::LoadPrefix(std::span<const TokenId> prompt, int* skipped) {
+  // Not even a whole prompt's blocks would pay: spare the lookup too.
+  const int full = static_cast<int>(prompt.size()) / block_tokens_ * block_tokens_;
+  if (full == 0 || full < min_cached_tokens_) return 0;
   const std::optional<CachedPrefix> prefix = cache_.LookupPrefix(prompt, block_tokens_);
   if (!prefix || prefix->matched_blocks == 0) return 0;
+  const int matched = static_cast<int>(prefix->matched_blocks) * block_tokens_;
+  if (matched < min_cached_tokens_) {
+    *skipped = matched;
+    return 0;
+  }
   auto loaded = backend_.LoadCachedBlocks(*cache_.get(), *prefix, static_cast<int>(prompt.size()));
   if (!loaded.ok()) {
     cache_.Drop(loaded.status(), "load");
@@ -116,7 +124,7 @@ Result<GenerateResult> GenerateLoop::Run(std::span<const TokenId> prompt,
   const int bt = block_tokens_;
   const auto t0 = Clock::now();
   GenerateResult r;
-  r.cached_tokens = LoadPrefix(prompt);
+  r.cached_tokens = LoadPrefix(prompt, &r.skipped_cached_tokens);
   r.cache_load_ms = MsSince(t0);
   r.prefill_tokens = static_cast<int>(prompt.size()) - r.cached_tokens;
 

@@ -3,7 +3,9 @@
 // timings, over a GenerateBackend that knows where the pages live.
 //
 // A request's steps: key the prompt's full blocks and look them up; have the
-// backend place the matched blocks in the sequence's first pages; prefill the
+// backend place the matched blocks in the sequence's first pages (unless the
+// hit is shorter than min_cached_tokens: then it is recomputed, and a prompt
+// whose full blocks stay below it is not looked up at all); prefill the
 // rest (the last prompt token is always computed, since its logits choose the
 // first token); sample (TTFT stops here); hand the prompt's new full blocks to
 // the cache on a background thread; decode, and hand each block decoding
@@ -57,25 +59,35 @@ class GenerateBackend {
 class GenerateLoop {
  public:
   // `cache` may be null (always cold); it and `backend` must outlive the loop.
-  GenerateLoop(const LlamaConfig& config, int block_tokens, PrefixCache* cache,
-               GenerateBackend* backend)
-      : config_(config), block_tokens_(block_tokens), cache_(cache), backend_(*backend) {}
+  // A cached prefix is used only when it covers at least `min_cached_tokens`
+  // tokens (0: every hit; kHitNeverPays: none).
+  GenerateLoop(const LlamaConfig& config, int block_tokens, int min_cached_tokens,
+               PrefixCache* cache, GenerateBackend* backend)
+      : config_(config),
+        block_tokens_(block_tokens),
+        min_cached_tokens_(min_cached_tokens),
+        cache_(cache),
+        backend_(*backend) {}
 
   // GenerateEngine::Generate's contract.
   Result<GenerateResult> Generate(std::span<const TokenId> prompt, const GenerateOptions& options);
   // One throwaway token on a sequence of its own.
   Status Warmup();
 
+  int min_cached_tokens() const { return min_cached_tokens_; }
+
   // The cache, or null once it failed (or when there was none).
   PrefixCache* cache() const { return cache_.get(); }
 
  private:
-  // Loads the longest cached prefix; returns the tokens loaded.
-  int LoadPrefix(std::span<const TokenId> prompt);
+  // Loads the longest cached prefix if it pays; returns the tokens loaded,
+  // and sets *skipped to those of a hit too short to pay.
+  int LoadPrefix(std::span<const TokenId> prompt, int* skipped);
   Result<GenerateResult> Run(std::span<const TokenId> prompt, const GenerateOptions& options);
 
   LlamaConfig config_;
   int block_tokens_;
+  int min_cached_tokens_;
   WarnOnceCache cache_;
   GenerateBackend& backend_;
 };
