@@ -2,7 +2,7 @@
 # Runs every libFuzzer target for a bounded time from its seed corpus.
 # The targets are built by scripts/run-sanitizers.sh asan (build-asan/fuzz);
 # this script builds them there if they are missing.
-# Usage: scripts/run-fuzzers.sh [seconds per target, default 60]
+# Usage: scripts/run-fuzzers.sh [seconds per target, default 60; CI gives each 30]
 # A crash leaves its input in build-asan/fuzz-artifacts/<target>/; turn it
 # into a regression test (see docs/reliability.md) before fixing.
 set -euo pipefail
