@@ -23,15 +23,6 @@ constexpr int kBlockTokens = 16;
 // is beyond its context.
 constexpr EngineOptions kEveryHit{.block_tokens = kBlockTokens, .min_cached_tokens = 0};
 
-// head_dim 32: the CUDA attention kernels take multiples of 32.
-LlamaConfig GpuConfig() {
-  LlamaConfig c = testing::TinyConfig();
-  c.dim = 128;
-  c.ffn_dim = 192;
-  c.rot_dim = 32;
-  return c;
-}
-
 std::vector<TokenId> Prompt(int n) {
   std::vector<TokenId> t(n);
   for (int i = 0; i < n; ++i) t[i] = static_cast<TokenId>((i * 29 + 5) % 128);
@@ -52,7 +43,7 @@ class CudaEngineTest : public ::testing::Test {
 
   void SetUp() override {
     TIERKV_SKIP_WITHOUT_GPU();
-    model_ = testing::MakeTinyModel(WeightFormat::kF32, 5, GpuConfig());
+    model_ = testing::MakeTinyModel(WeightFormat::kF32, 5, testing::TinyHead32Config());
     ASSERT_NE(model_, nullptr);
     spec_ = Engine::NamespaceFor(*model_, {.block_tokens = kBlockTokens});
   }

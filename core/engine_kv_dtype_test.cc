@@ -26,25 +26,16 @@ constexpr int kNewTokens = 8;
 // relative): warm logits stay within this of cold ones (1.1e-5 measured).
 constexpr double kWarmColdLogitsBound = 1e-4;
 
-// head_dim 32, so that q8_0 rows hold whole blocks per head.
-LlamaConfig Head32Config() {
-  LlamaConfig c = testing::TinyConfig();
-  c.dim = 128;
-  c.ffn_dim = 192;
-  c.rot_dim = 32;
-  return c;
-}
-
 std::vector<TokenId> Prompt(int n, uint32_t salt) {
   std::vector<TokenId> t(n);
-  for (int i = 0; i < n; ++i) t[i] = (i * 37 + 11 + salt * 53) % Head32Config().vocab;
+  for (int i = 0; i < n; ++i) t[i] = (i * 37 + 11 + salt * 53) % testing::TinyHead32Config().vocab;
   return t;
 }
 
 class EngineKvDtypeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    model_ = testing::MakeTinyModel(WeightFormat::kF32, 7, Head32Config());
+    model_ = testing::MakeTinyModel(WeightFormat::kF32, 7, testing::TinyHead32Config());
     ASSERT_NE(model_, nullptr);
   }
 

@@ -20,17 +20,6 @@ namespace {
 using kernels::KvDtype;
 using kernels::testing::NormalizedError;
 
-// head_dim 32: the CUDA attention kernels take multiples of 32.
-LlamaConfig GpuConfig() {
-  LlamaConfig c = testing::TinyConfig();
-  c.dim = 128;
-  c.n_head = 4;
-  c.n_head_kv = 2;
-  c.ffn_dim = 192;
-  c.rot_dim = 32;
-  return c;
-}
-
 constexpr int kBlockTokens = 16;
 constexpr int kPages = 32;
 
@@ -116,7 +105,7 @@ void ExpectClose(const Trace& gpu, const Trace& cpu, double bound) {
 
 TEST(CudaLlamaRunnerTest, ColdAndWarmMatchTheCpuRunner) {
   TIERKV_SKIP_WITHOUT_GPU();
-  auto model = testing::MakeTinyModel(WeightFormat::kF32, 3, GpuConfig());
+  auto model = testing::MakeTinyModel(WeightFormat::kF32, 3, testing::TinyHead32Config());
   ASSERT_NE(model, nullptr);
   const std::vector<TokenId> prompt = Prompt(53);
   // Cold: one prefill. Warm: 32 tokens (two whole blocks, as a cached prefix
@@ -131,7 +120,7 @@ TEST(CudaLlamaRunnerTest, ColdAndWarmMatchTheCpuRunner) {
 
 TEST(CudaLlamaRunnerTest, HalfPrecisionPagesStayClose) {
   TIERKV_SKIP_WITHOUT_GPU();
-  auto model = testing::MakeTinyModel(WeightFormat::kF32, 4, GpuConfig());
+  auto model = testing::MakeTinyModel(WeightFormat::kF32, 4, testing::TinyHead32Config());
   ASSERT_NE(model, nullptr);
   const Trace cpu = RunCpu(*model, Prompt(40), 0, 0);
   // f16 keeps 11 significant bits of every K and V value, bf16 8.

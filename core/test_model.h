@@ -25,6 +25,16 @@ inline LlamaConfig TinyConfig() {
           .rot_dim = 16};
 }
 
+// TinyConfig with head_dim 32: the CUDA attention kernels take multiples of 32,
+// and q8_0 KV rows hold whole 32-value blocks per head.
+inline LlamaConfig TinyHead32Config() {
+  LlamaConfig c = TinyConfig();
+  c.dim = 128;
+  c.ffn_dim = 192;
+  c.rot_dim = 32;
+  return c;
+}
+
 inline std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
           (name + "." + std::to_string(::getpid()) + ".gguf"))
