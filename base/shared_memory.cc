@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,38 +15,57 @@ namespace tierkv {
 namespace {
 
 constexpr uint64_t kHugePageBytes = 2ull << 20;
+// Faulting in is shared out in chunks this large (a few tens of ms each).
+constexpr uint64_t kPopulateChunkBytes = 64ull << 20;
+constexpr auto kProgressInterval = std::chrono::seconds(1);
 
 // Faults in page-table entries for writing, over all cores: a shared mapping
 // populated with MAP_POPULATE is mapped read-only, and the first write to each
 // page then takes a fault, which made puts ~10x slower than memcpy. The
 // contents are left as they are (other processes may be using them).
 // With `touch`, every page is also accessed from this process (see Map()).
-void PopulateWritable(std::byte* data, uint64_t bytes, bool touch) {
-  const long page = sysconf(_SC_PAGESIZE);
+// Threads take chunks in turn; the calling thread, one of them, reports
+// progress between its chunks.
+void PopulateWritable(std::byte* data, uint64_t bytes, bool touch,
+                      const PopulateProgress& progress = {}) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
-  const uint64_t pages = bytes / static_cast<uint64_t>(page);
-  const uint64_t chunk = (pages + threads - 1) / threads * static_cast<uint64_t>(page);
+  const uint64_t chunks = (bytes + kPopulateChunkBytes - 1) / kPopulateChunkBytes;
+  std::atomic<uint64_t> next_chunk{0};
+  std::atomic<uint64_t> done_bytes{0};
   auto populate = [&](uint64_t begin, uint64_t end) {
-    if (begin >= end) return;
     if (madvise(data + begin, end - begin, MADV_POPULATE_WRITE) == 0 && !touch) return;
     // Kernels before 5.14, or a touch asked for: an atomic add of zero on each
     // page, which writes without changing what a concurrent writer stores.
-    for (uint64_t off = begin; off < end; off += static_cast<uint64_t>(page)) {
+    for (uint64_t off = begin; off < end; off += page) {
       std::atomic_ref<char>(reinterpret_cast<char&>(data[off])).fetch_add(0);
     }
   };
+  auto last_report = std::chrono::steady_clock::now();
+  auto work = [&](bool reports) {
+    for (uint64_t c = next_chunk++; c < chunks; c = next_chunk++) {
+      const uint64_t begin = c * kPopulateChunkBytes;
+      const uint64_t end = std::min(bytes, begin + kPopulateChunkBytes);
+      populate(begin, end);
+      done_bytes += end - begin;
+      const auto now = std::chrono::steady_clock::now();
+      if (reports && progress && now - last_report >= kProgressInterval) {
+        progress(done_bytes.load(), bytes);
+        last_report = now;
+      }
+    }
+  };
   std::vector<std::thread> workers;
-  for (unsigned t = 1; t < threads; ++t) {
-    workers.emplace_back(populate, t * chunk, std::min(bytes, (t + 1) * chunk));
-  }
-  populate(0, std::min(bytes, chunk));
+  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work, false);
+  work(true);
   for (auto& w : workers) w.join();
+  if (progress) progress(bytes, bytes);
 }
-
 
 }  // namespace
 
-Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
+Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name,
+                                          const PopulateProgress& progress) {
   if (bytes == 0) return Status::InvalidArgument("shared memory size must be positive");
   SharedMemory shm;
   if (bytes % kHugePageBytes == 0) {
@@ -78,7 +98,7 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name) {
   shm.data_ = static_cast<std::byte*>(p);
   shm.size_ = bytes;
   shm.fd_ = fd;
-  PopulateWritable(shm.data_, bytes, /*touch=*/false);
+  PopulateWritable(shm.data_, bytes, /*touch=*/false, progress);
   return shm;
 }
 

@@ -5,18 +5,25 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "tierkv/status.h"
 
 namespace tierkv {
 
+// How far faulting a region in has got; called on the creating thread about
+// once a second while it runs, and once at the end.
+using PopulateProgress = std::function<void(uint64_t done_bytes, uint64_t total_bytes)>;
+
 class SharedMemory {
  public:
   // Creates a region of `bytes` and faults every page in now: the first write
   // to a fresh page costs ~13 us on the VMs we run on, far too slow for a put.
-  // Tries huge pages first and falls back to normal pages.
-  static Result<SharedMemory> Create(uint64_t bytes, const char* name);
+  // Tries huge pages first and falls back to normal pages (only these report
+  // `progress`; huge pages are faulted in by mmap itself).
+  static Result<SharedMemory> Create(uint64_t bytes, const char* name,
+                                     const PopulateProgress& progress = {});
   // How Map() prepares the pages of a region another process created.
   enum class Prefault {
     // Every page-table entry faulted in for writing, so puts never take

@@ -12,6 +12,8 @@ find_package(CLI11 QUIET)
 find_package(BLAS REQUIRED)
 pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+# sd_notify: tierkvd tells systemd when it is ready (packaging/tierkvd.service).
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 
 # xxHash is compiled inline from its header (XXH_INLINE_ALL): over three times
 # faster on long inputs than calling the shared library.

@@ -1,95 +1,347 @@
 #include "daemon/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <fstream>
-#include <iostream>
 #include <sstream>
+#include <variant>
+
+#include "base/address.h"
+#include "base/byte_size.h"
+#include "tiers/host/slab_allocator.h"
 
 namespace tierkv {
 namespace {
 
-constexpr const char* kVersion = "tierkvd 0.1.0";
+// How a key's text becomes its value.
+enum class Kind {
+  kUnixSocket,  // a Unix socket path (unix:PATH accepted)
+  kTcp,         // HOST:PORT (tcp: accepted), or "off" / "" for none
+  kPath,        // a directory
+  kText,        // any string
+  kSize,        // a byte size, more than 0
+  kTierSize,    // a byte size; 0 turns the tier off
+  kBool,
+  kDevice,  // a CUDA device number
+  kLogLevel,
+  kCount,  // a positive integer up to kMaxCount (counts and milliseconds)
+};
+
+using Field = std::variant<std::string DaemonConfig::*, uint64_t DaemonConfig::*,
+                           bool DaemonConfig::*, int DaemonConfig::*>;
+
+struct Key {
+  ConfigKeyInfo info;
+  Kind kind;
+  Field field;
+};
+
+constexpr int kMaxGpuDevice = 1024;
 // Smallest max_frame_bytes: a hello, a namespace open and a 64-block lookup fit.
 constexpr uint64_t kMinFrameBytes = 64 * 1024;
 constexpr uint64_t kMaxCount = 1ull << 32;
+// Unknown keys within this edit distance of a known one get a suggestion.
+constexpr size_t kSuggestDistance = 2;
+constexpr std::string_view kTenantsTable = "tenants";
 
-}  // namespace
+const std::array<Key, 17> kKeys = {{
+    {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
+     Kind::kUnixSocket,
+     &DaemonConfig::socket},
+    {{"tcp", "TCP listener, HOST:PORT or tcp:HOST:PORT; off disables it", false, "ADDRESS"},
+     Kind::kTcp,
+     &DaemonConfig::tcp},
+    {{"data_dir", "Directory for persistent state (secret, NVMe tier, lock)", false, "DIR"},
+     Kind::kPath,
+     &DaemonConfig::data_dir},
+    {{"host_bytes", "CPU tier (shared pool) size, e.g. 4GiB or 1.5 GiB", false, "SIZE"},
+     Kind::kSize,
+     &DaemonConfig::host_bytes},
+    {{"force_host_bytes", "Start even if host_bytes exceeds the memory available now", true, ""},
+     Kind::kBool,
+     &DaemonConfig::force_host_bytes},
+    {{"slab_bytes", "CPU tier slab size, also the largest block", false, "SIZE"},
+     Kind::kSize,
+     &DaemonConfig::slab_bytes},
+    {{"nvme_bytes", "NVMe tier size in data_dir/nvme; 0 turns it off", false, "SIZE"},
+     Kind::kTierSize,
+     &DaemonConfig::nvme_bytes},
+    {{"nvme_max_block_bytes", "Largest block the NVMe tier takes (staging buffers)", false, "SIZE"},
+     Kind::kSize,
+     &DaemonConfig::nvme_max_block_bytes},
+    {{"nvme_sync_index", "fsync the NVMe index per write (survive power loss)", true, ""},
+     Kind::kBool,
+     &DaemonConfig::nvme_sync_index},
+    {{"gpu_bytes", "GPU tier size on the CUDA device; 0 turns it off", false, "SIZE"},
+     Kind::kTierSize,
+     &DaemonConfig::gpu_bytes},
+    {{"gpu_device", "CUDA device of the GPU tier", false, "N"},
+     Kind::kDevice,
+     &DaemonConfig::gpu_device},
+    {{"log_level", "trace, debug, info, warn, error, critical or off", false, "LEVEL"},
+     Kind::kLogLevel,
+     &DaemonConfig::log_level},
+    {{"admin_token", "Token that evict and flush need (none: anyone may)", false, "TOKEN"},
+     Kind::kText,
+     &DaemonConfig::admin_token},
+    {{"max_frame_bytes", "Largest request frame, 64KiB to 272MiB", false, "SIZE"},
+     Kind::kSize,
+     &DaemonConfig::max_frame_bytes},
+    {{"frame_idle_timeout_ms",
+      "Close a connection that sent part of a frame, then nothing this long (ms)", false, "MS"},
+     Kind::kCount,
+     &DaemonConfig::frame_idle_timeout_ms},
+    {{"max_connections", "Connections served at once; more are refused", false, "N"},
+     Kind::kCount,
+     &DaemonConfig::max_connections},
+    {{"accept_backoff_ms", "Out of file descriptors: stop accepting for this long (ms)", false,
+      "MS"},
+     Kind::kCount,
+     &DaemonConfig::accept_backoff_ms},
+}};
 
-Result<uint64_t> ParseByteSize(const std::string& text) {
-  uint64_t value = 0;
-  const char* begin = text.data();
-  const char* end = text.data() + text.size();
-  auto [p, err] = std::from_chars(begin, end, value);
-  if (err != std::errc() || p == begin) {
-    return Status::InvalidArgument("'" + text + "' is not a byte size (e.g. 1073741824, 512MiB)");
+const std::array<ConfigKeyInfo, kKeys.size()> kKeyInfos = [] {
+  std::array<ConfigKeyInfo, kKeys.size()> infos{};
+  for (size_t i = 0; i < kKeys.size(); ++i) infos[i] = kKeys[i].info;
+  return infos;
+}();
+
+const Key* FindKey(std::string_view name) {
+  for (const Key& k : kKeys) {
+    if (k.info.name == name) return &k;
   }
-  std::string unit(p, end);
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  uint64_t mult = 1;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1ull << 10;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1ull << 20;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1ull << 30;
-  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1ull << 40;
-  else return Status::InvalidArgument("unknown unit '" + unit + "' in byte size '" + text + "'");
-  if (value > UINT64_MAX / mult) return Status::InvalidArgument("byte size overflows: " + text);
-  return value * mult;
+  return nullptr;
 }
 
-namespace {
-
-Status ReadSize(const toml::table& t, const char* key, uint64_t* out) {
-  const toml::node* n = t.get(key);
-  if (!n) return Status::Ok();
-  if (const auto* i = n->as_integer()) {
-    if (i->get() <= 0) return Status::InvalidArgument(std::string(key) + " must be positive");
-    *out = static_cast<uint64_t>(i->get());
-    return Status::Ok();
-  }
-  if (const auto* s = n->as_string()) {
-    TIERKV_ASSIGN_OR_RETURN(*out, ParseByteSize(s->get()));
-    return Status::Ok();
-  }
-  return Status::InvalidArgument(std::string(key) + " must be an integer or a size string");
-}
-
-// ReadSize for a tier's size, where 0 is allowed: it turns the tier off.
-Status ReadTierSize(const toml::table& t, const char* key, uint64_t* out) {
-  if (const toml::node* n = t.get(key)) {
-    if (const auto* i = n->as_integer(); i && i->get() == 0) {
-      *out = 0;
-      return Status::Ok();
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
     }
   }
-  return ReadSize(t, key, out);
+  return row[b.size()];
 }
 
-// A positive integer up to kMaxCount (counts and milliseconds).
-Status ReadCount(const toml::table& t, const char* key, uint64_t* out) {
-  const toml::node* n = t.get(key);
-  if (!n) return Status::Ok();
-  const auto* i = n->as_integer();
-  if (!i || i->get() <= 0 || static_cast<uint64_t>(i->get()) > kMaxCount) {
-    return Status::InvalidArgument(std::string(key) + " must be a positive integer");
+std::string UnknownKey(std::string_view name) {
+  std::string message = "unknown key '" + std::string(name) + "'";
+  for (const Key& k : kKeys) {
+    if (EditDistance(name, k.info.name) <= kSuggestDistance) {
+      return message + " (did you mean '" + std::string(k.info.name) + "'?)";
+    }
   }
-  *out = static_cast<uint64_t>(i->get());
+  return message;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Status KeyError(std::string_view origin, std::string_view key, std::string_view why) {
+  std::string message(origin);
+  if (!key.empty()) message += ": " + std::string(key);
+  return Status::InvalidArgument(message + ": " + std::string(why));
+}
+
+// "FILE:LINE" of a TOML node.
+std::string Where(const std::string& path, const toml::node& node) {
+  return path + ":" + std::to_string(node.source().begin.line);
+}
+
+// The TOML value types a key of each kind takes, for type errors.
+std::string_view Expected(Kind kind) {
+  switch (kind) {
+    case Kind::kSize:
+    case Kind::kTierSize:
+      return "must be a size: an integer number of bytes or a string such as \"4GiB\"";
+    case Kind::kBool:
+      return "must be true or false";
+    case Kind::kDevice:
+      return "must be a CUDA device number (an integer)";
+    case Kind::kCount:
+      return "must be a positive integer";
+    default:
+      return "must be a string";
+  }
+}
+
+Status SetFromNode(const Key& key, const toml::node& node, const std::string& path,
+                   DaemonConfig* config) {
+  const std::string origin = Where(path, node);
+  if (const auto* b = node.as_boolean()) {
+    if (key.kind != Kind::kBool) return KeyError(origin, key.info.name, Expected(key.kind));
+    config->*std::get<bool DaemonConfig::*>(key.field) = b->get();
+    config->origins[std::string(key.info.name)] = origin;
+    return Status::Ok();
+  }
+  if (const auto* i = node.as_integer()) {
+    const bool numeric = key.kind == Kind::kSize || key.kind == Kind::kTierSize ||
+                         key.kind == Kind::kDevice || key.kind == Kind::kCount;
+    if (!numeric) return KeyError(origin, key.info.name, Expected(key.kind));
+    return SetConfigKey(key.info.name, std::to_string(i->get()), origin, config);
+  }
+  if (const auto* s = node.as_string()) {
+    if (key.kind == Kind::kBool || key.kind == Kind::kDevice || key.kind == Kind::kCount) {
+      return KeyError(origin, key.info.name, Expected(key.kind));
+    }
+    return SetConfigKey(key.info.name, s->get(), origin, config);
+  }
+  return KeyError(origin, key.info.name, Expected(key.kind));
+}
+
+Status ReadTenants(const toml::node& node, const std::string& path, DaemonConfig* config) {
+  const toml::table* tenants = node.as_table();
+  if (!tenants) {
+    return KeyError(Where(path, node), kTenantsTable,
+                    "must be a table of tenant = \"token\" lines ([tenants])");
+  }
+  for (const auto& [name, token] : *tenants) {
+    const auto* s = token.as_string();
+    if (!s) {
+      return KeyError(Where(path, token), "tenants." + std::string(name.str()),
+                      "a tenant's token must be a string");
+    }
+    config->tenant_tokens[std::string(name.str())] = s->get();
+  }
   return Status::Ok();
 }
 
-Status ReadString(const toml::table& t, const char* key, std::string* out) {
-  const toml::node* n = t.get(key);
-  if (!n) return Status::Ok();
-  const auto* s = n->as_string();
-  if (!s) return Status::InvalidArgument(std::string(key) + " must be a string");
-  *out = s->get();
-  return Status::Ok();
+std::string OriginOf(const DaemonConfig& config, std::string_view key) {
+  auto it = config.origins.find(key);
+  return it == config.origins.end() ? "built-in default" : it->second;
 }
 
 }  // namespace
+
+std::span<const ConfigKeyInfo> ConfigKeys() { return kKeyInfos; }
+
+Status SetConfigKey(std::string_view name, std::string_view text, std::string_view origin,
+                    DaemonConfig* config) {
+  const Key* key = FindKey(name);
+  if (!key) return KeyError(origin, "", UnknownKey(name));
+  std::string value(text);
+  switch (key->kind) {
+    case Kind::kUnixSocket: {
+      auto address = ParseAddress(text);
+      if (!address.ok()) return KeyError(origin, name, address.status().message());
+      if (address->kind != Address::Kind::kUnix) {
+        return KeyError(origin, name,
+                        "'" + value + "' is a TCP address; the tcp key sets the TCP listener");
+      }
+      value = address->path;
+      break;
+    }
+    case Kind::kTcp: {
+      if (value.empty() || value == "off") {
+        value.clear();
+        break;
+      }
+      auto address = ParseAddress(value.starts_with("tcp:") ? value : "tcp:" + value);
+      if (!address.ok()) return KeyError(origin, name, address.status().message());
+      value = address->ToString().substr(std::string_view("tcp:").size());
+      break;
+    }
+    case Kind::kPath:
+      if (value.empty()) return KeyError(origin, name, "must name a directory");
+      break;
+    case Kind::kText:
+    case Kind::kBool:
+      break;
+    case Kind::kSize:
+    case Kind::kTierSize: {
+      auto bytes = ParseByteSize(text);
+      if (!bytes.ok()) return KeyError(origin, name, bytes.status().message());
+      if (*bytes == 0 && key->kind == Kind::kSize) {
+        return KeyError(origin, name, "must be more than 0 bytes");
+      }
+      config->*std::get<uint64_t DaemonConfig::*>(key->field) = *bytes;
+      config->origins[std::string(name)] = std::string(origin);
+      return Status::Ok();
+    }
+    case Kind::kDevice: {
+      int device = -1;
+      auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), device);
+      if (err != std::errc() || end != text.data() + text.size() || device < 0 ||
+          device > kMaxGpuDevice) {
+        return KeyError(origin, name,
+                        "'" + value + "' is not a CUDA device number (0-" +
+                            std::to_string(kMaxGpuDevice) + ")");
+      }
+      config->*std::get<int DaemonConfig::*>(key->field) = device;
+      config->origins[std::string(name)] = std::string(origin);
+      return Status::Ok();
+    }
+    case Kind::kCount: {
+      uint64_t count = 0;
+      auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), count);
+      if (err != std::errc() || end != text.data() + text.size() || count == 0 ||
+          count > kMaxCount) {
+        return KeyError(origin, name,
+                        "'" + value + "' is not a positive integer (1-" +
+                            std::to_string(kMaxCount) + ")");
+      }
+      config->*std::get<uint64_t DaemonConfig::*>(key->field) = count;
+      config->origins[std::string(name)] = std::string(origin);
+      return Status::Ok();
+    }
+    case Kind::kLogLevel: {
+      value = Lower(text);
+      const bool valid =
+          std::find(std::begin(kLogLevels), std::end(kLogLevels), value) != std::end(kLogLevels);
+      if (!valid) {
+        std::string levels;
+        for (std::string_view l : kLogLevels)
+          levels += (levels.empty() ? "" : ", ") + std::string(l);
+        return KeyError(origin, name,
+                        "'" + std::string(text) + "' is not a log level (one of " + levels + ")");
+      }
+      break;
+    }
+  }
+  if (key->kind == Kind::kBool) {
+    const std::string lower = Lower(text);
+    if (lower != "true" && lower != "false") return KeyError(origin, name, "must be true or false");
+    config->*std::get<bool DaemonConfig::*>(key->field) = lower == "true";
+  } else {
+    config->*std::get<std::string DaemonConfig::*>(key->field) = std::move(value);
+  }
+  config->origins[std::string(name)] = std::string(origin);
+  return Status::Ok();
+}
+
+std::string ConfigValueText(std::string_view name, const DaemonConfig& config) {
+  const Key* key = FindKey(name);
+  if (!key) return "";
+  return std::visit(
+      [&](auto field) -> std::string {
+        const auto& value = config.*field;
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return value ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, uint64_t>) {
+          if (key->kind == Kind::kCount) return std::to_string(value);
+          return FormatBytesExact(value);
+        } else if constexpr (std::is_same_v<T, int>) {
+          return std::to_string(value);
+        } else {
+          if (key->kind == Kind::kText) return value.empty() ? "(none)" : "(set)";
+          if (key->kind == Kind::kTcp && value.empty()) return "off";
+          return value;
+        }
+      },
+      key->field);
+}
 
 Status LoadConfigFile(const std::string& path, DaemonConfig* config) {
   std::ifstream in(path, std::ios::binary);
@@ -109,161 +361,66 @@ Status LoadConfigText(std::string_view text, const std::string& path, DaemonConf
                                    std::to_string(where.column) + ": " +
                                    std::string(e.description()));
   }
-  static const char* kKnown[] = {"socket",
-                                 "tcp",
-                                 "data_dir",
-                                 "host_bytes",
-                                 "slab_bytes",
-                                 "nvme_bytes",
-                                 "nvme_sync_index",
-                                 "nvme_max_block_bytes",
-                                 "log_level",
-                                 "admin_token",
-                                 "tenants",
-                                 "gpu_bytes",
-                                 "gpu_device",
-                                 "max_frame_bytes",
-                                 "frame_idle_timeout_ms",
-                                 "max_connections",
-                                 "accept_backoff_ms"};
-  for (const auto& [key, value] : t) {
-    bool known = false;
-    for (const char* k : kKnown) known |= key.str() == k;
-    if (!known) return Status::InvalidArgument(path + ": unknown key '" + std::string(key.str()) + "'");
-  }
-  TIERKV_RETURN_IF_ERROR(ReadString(t, "socket", &config->socket));
-  TIERKV_RETURN_IF_ERROR(ReadString(t, "tcp", &config->tcp));
-  TIERKV_RETURN_IF_ERROR(ReadString(t, "data_dir", &config->data_dir));
-  TIERKV_RETURN_IF_ERROR(ReadString(t, "log_level", &config->log_level));
-  TIERKV_RETURN_IF_ERROR(ReadString(t, "admin_token", &config->admin_token));
-  TIERKV_RETURN_IF_ERROR(ReadSize(t, "host_bytes", &config->host_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadSize(t, "slab_bytes", &config->slab_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "nvme_bytes", &config->nvme_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadSize(t, "nvme_max_block_bytes", &config->nvme_max_block_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadTierSize(t, "gpu_bytes", &config->gpu_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadSize(t, "max_frame_bytes", &config->max_frame_bytes));
-  TIERKV_RETURN_IF_ERROR(ReadCount(t, "frame_idle_timeout_ms", &config->frame_idle_timeout_ms));
-  TIERKV_RETURN_IF_ERROR(ReadCount(t, "max_connections", &config->max_connections));
-  TIERKV_RETURN_IF_ERROR(ReadCount(t, "accept_backoff_ms", &config->accept_backoff_ms));
-  if (const toml::node* n = t.get("gpu_device")) {
-    const auto* i = n->as_integer();
-    if (!i || i->get() < 0 || i->get() > 1024) {
-      return Status::InvalidArgument(path + ": gpu_device must be a CUDA device number");
+  for (const auto& [name, node] : t) {
+    if (name.str() == kTenantsTable) {
+      TIERKV_RETURN_IF_ERROR(ReadTenants(node, path, config));
+      continue;
     }
-    config->gpu_device = static_cast<int>(i->get());
-  }
-  if (const toml::node* n = t.get("nvme_sync_index")) {
-    const auto* b = n->as_boolean();
-    if (!b) return Status::InvalidArgument("nvme_sync_index must be true or false");
-    config->nvme_sync_index = b->get();
-  }
-  if (const toml::node* n = t.get("tenants")) {
-    const toml::table* tenants = n->as_table();
-    if (!tenants) return Status::InvalidArgument(path + ": [tenants] must be a table");
-    for (const auto& [name, token] : *tenants) {
-      const auto* s = token.as_string();
-      if (!s) return Status::InvalidArgument(path + ": tenant tokens must be strings");
-      config->tenant_tokens[std::string(name.str())] = s->get();
-    }
+    const Key* key = FindKey(name.str());
+    if (!key) return KeyError(Where(path, node), "", UnknownKey(name.str()));
+    TIERKV_RETURN_IF_ERROR(SetFromNode(*key, node, path, config));
   }
   return Status::Ok();
 }
 
-Result<DaemonConfig> ParseDaemonArgs(int argc, char** argv, bool* exit_now, int* exit_code) {
-  *exit_now = false;
-  *exit_code = 0;
-  DaemonConfig config;
-  CLI::App app{"tierkvd: the tierkv multi-tier KV cache daemon.\n"
-               "Serves KV blocks to LLM engines over a Unix socket (shared-memory data path)\n"
-               "and TCP. Runs with no config file; flags override the file's keys.",
-               "tierkvd"};
-  std::string config_path, socket, tcp, data_dir, host_bytes, slab_bytes, nvme_bytes, log_level,
-      admin_token, nvme_max_block_bytes, gpu_bytes, max_frame_bytes;
-  uint64_t frame_idle_timeout_ms = 0, max_connections = 0, accept_backoff_ms = 0;
-  int gpu_device = -1;
-  bool nvme_sync_index = false;
-  bool version = false;
-  app.add_option("--config", config_path, "TOML config file (see configs/tierkvd.toml)");
-  app.add_option("--socket", socket, "Unix socket path [default: /tmp/tierkv.sock]");
-  app.add_option("--tcp", tcp,
-                 "TCP listen address HOST:PORT, or 'off' [default: 127.0.0.1:7470]");
-  app.add_option("--data-dir", data_dir, "Directory for persistent state [default: /var/tmp/tierkv]");
-  app.add_option("--host-bytes", host_bytes, "CPU tier size, e.g. 1GiB [default: 1GiB]");
-  app.add_option("--slab-bytes", slab_bytes, "CPU tier slab size = largest block [default: 64MiB]");
-  app.add_option("--nvme-bytes", nvme_bytes,
-                 "NVMe tier size in data-dir/nvme, 0 turns it off [default: 4GiB]");
-  app.add_option("--nvme-max-block-bytes", nvme_max_block_bytes,
-                 "Largest block the NVMe tier takes (staging buffers) [default: 4MiB]");
-  app.add_flag("--nvme-sync-index", nvme_sync_index,
-               "fsync the NVMe index per write (survive power loss, not just crashes)");
-  app.add_option("--gpu-bytes", gpu_bytes,
-                 "GPU tier size on the CUDA device, 0 turns it off [default: 2GiB]");
-  app.add_option("--gpu-device", gpu_device, "CUDA device of the GPU tier [default: 0]")
-      ->check(CLI::Range(0, 1024));
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error [default: info]");
-  app.add_option("--admin-token", admin_token, "Token that evict and flush require");
-  app.add_option("--max-frame-bytes", max_frame_bytes,
-                 "Largest request frame, 64KiB to 272MiB [default: 272MiB]");
-  app.add_option("--frame-idle-timeout-ms", frame_idle_timeout_ms,
-                 "Close a connection that sent part of a frame, then nothing this long "
-                 "[default: 10000]")
-      ->check(CLI::Range(uint64_t{1}, kMaxCount));
-  app.add_option("--max-connections", max_connections,
-                 "Connections served at once; more are refused [default: 1024]")
-      ->check(CLI::Range(uint64_t{1}, kMaxCount));
-  app.add_option("--accept-backoff-ms", accept_backoff_ms,
-                 "Out of file descriptors: stop accepting for this long [default: 100]")
-      ->check(CLI::Range(uint64_t{1}, kMaxCount));
-  app.add_flag("--version", version, "Print the version and exit");
-  // A flag given twice takes its last value, so wrappers can append overrides.
-  for (CLI::Option* opt : app.get_options()) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    *exit_now = true;
-    *exit_code = app.exit(e);
-    return config;
+Status ValidateConfig(const DaemonConfig& config) {
+  const uint64_t slot = SlabAllocator::kSlotAlignment;
+  auto too_small = [&](std::string_view key, uint64_t bytes, std::string_view why) {
+    return KeyError(OriginOf(config, key), key,
+                    FormatBytesExact(bytes) + " is smaller than one " + FormatBytesExact(slot) +
+                        " slot; " + std::string(why));
+  };
+  if (config.slab_bytes < slot) {
+    return too_small("slab_bytes", config.slab_bytes,
+                     "a slab holds whole slots and is the largest block (default 64MiB)");
   }
-  if (version) {
-    std::cout << kVersion << "\n";
-    *exit_now = true;
-    return config;
+  if (config.host_bytes < slot) {
+    return too_small("host_bytes", config.host_bytes, "the CPU tier needs room for one block");
   }
-  if (!config_path.empty()) TIERKV_RETURN_IF_ERROR(LoadConfigFile(config_path, &config));
-  if (!socket.empty()) config.socket = socket;
-  if (!tcp.empty()) config.tcp = tcp == "off" ? "" : tcp;
-  if (!data_dir.empty()) config.data_dir = data_dir;
-  if (!host_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.host_bytes, ParseByteSize(host_bytes));
+  if (config.nvme_max_block_bytes < slot) {
+    return too_small("nvme_max_block_bytes", config.nvme_max_block_bytes,
+                     "it is the largest block the NVMe tier takes (default 4MiB)");
   }
-  if (!slab_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.slab_bytes, ParseByteSize(slab_bytes));
+  if (config.nvme_bytes != 0 && config.nvme_bytes < slot) {
+    return too_small("nvme_bytes", config.nvme_bytes, "use 0 to turn the NVMe tier off");
   }
-  if (!nvme_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.nvme_bytes, ParseByteSize(nvme_bytes));
+  if (config.gpu_bytes != 0 && config.gpu_bytes < slot) {
+    return too_small("gpu_bytes", config.gpu_bytes, "use 0 to turn the GPU tier off");
   }
-  if (nvme_sync_index) config.nvme_sync_index = true;
-  if (!nvme_max_block_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.nvme_max_block_bytes, ParseByteSize(nvme_max_block_bytes));
-  }
-  if (!gpu_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.gpu_bytes, ParseByteSize(gpu_bytes));
-  }
-  if (gpu_device >= 0) config.gpu_device = gpu_device;
-  if (!log_level.empty()) config.log_level = log_level;
-  if (!admin_token.empty()) config.admin_token = admin_token;
-  if (!max_frame_bytes.empty()) {
-    TIERKV_ASSIGN_OR_RETURN(config.max_frame_bytes, ParseByteSize(max_frame_bytes));
-  }
-  if (frame_idle_timeout_ms > 0) config.frame_idle_timeout_ms = frame_idle_timeout_ms;
-  if (max_connections > 0) config.max_connections = max_connections;
-  if (accept_backoff_ms > 0) config.accept_backoff_ms = accept_backoff_ms;
   if (config.max_frame_bytes < kMinFrameBytes || config.max_frame_bytes > kMaxFrameBytesCeiling) {
-    return Status::InvalidArgument("max_frame_bytes must be between 64KiB and 272MiB, got " +
-                                   std::to_string(config.max_frame_bytes));
+    return KeyError(OriginOf(config, "max_frame_bytes"), "max_frame_bytes",
+                    "must be between " + FormatBytesExact(kMinFrameBytes) + " and " +
+                        FormatBytesExact(kMaxFrameBytesCeiling) + ", got " +
+                        FormatBytesExact(config.max_frame_bytes));
   }
-  if (config.tcp == "off") config.tcp.clear();
-  return config;
+  if (config.socket.empty()) return KeyError(OriginOf(config, "socket"), "socket", "is empty");
+  return Status::Ok();
+}
+
+std::string DescribeConfig(const DaemonConfig& config) {
+  std::string out;
+  for (const Key& key : kKeys) {
+    std::string value = ConfigValueText(key.info.name, config);
+    const bool quoted =
+        key.kind != Kind::kBool && key.kind != Kind::kDevice && key.kind != Kind::kCount;
+    out += std::string(key.info.name) + " = " + (quoted ? "\"" + value + "\"" : value);
+    out += "  # " + OriginOf(config, key.info.name) + "\n";
+  }
+  if (!config.tenant_tokens.empty()) {
+    out += "[tenants]\n";
+    for (const auto& [tenant, token] : config.tenant_tokens) out += tenant + " = \"(set)\"\n";
+  }
+  return out;
 }
 
 }  // namespace tierkv

@@ -1,31 +1,69 @@
 // tierkvd: the tierkv daemon. See docs/architecture.md.
+//
+// Start-up order, cheapest check first, so a daemon that cannot run says so
+// at once instead of after seconds of faulting in its pool:
+//   1. the config (file and flags) parses and validates;
+//   2. the data dir is ours (no other tierkvd holds its lock);
+//   3. the pool fits the memory available (unless forced);
+//   4. the Unix socket and TCP port can be bound (they are, and kept);
+//   5. the host pool is faulted in (progress logged), the GPU tier opened,
+//      the NVMe index replayed;
+//   6. serving starts and systemd hears READY=1.
 #include <spdlog/spdlog.h>
 
 #include <sys/stat.h>
 
-#include <utility>
 #include <boost/asio.hpp>
 #include <csignal>
+#include <cstdio>
+#include <utility>
 
+#include "base/byte_size.h"
+#include "base/version.h"
 #include "daemon/block_store.h"
 #include "daemon/config.h"
-#include "daemon/data_dir_modes.h"
 #include "daemon/daemon_secret.h"
+#include "daemon/data_dir_lock.h"
+#include "daemon/data_dir_modes.h"
 #include "daemon/event_fd_pump.h"
 #include "daemon/gpu_setup.h"
+#include "daemon/memory_check.h"
 #include "daemon/namespace_registry.h"
 #include "daemon/nvme_setup.h"
 #include "daemon/request_handler.h"
 #include "daemon/server.h"
+#include "daemon/systemd_notify.h"
 #include "tiers/host/host_tier.h"
 
 namespace {
 
-constexpr const char* kServerVersion = "tierkvd 0.1.0";
+using namespace tierkv;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitBadConfig = 2;
+
+std::string ServerVersion() { return "tierkvd " + std::string(Version()); }
+
+Result<std::unique_ptr<HostTier>> CreateHostTier(const DaemonConfig& config) {
+  spdlog::info("host tier: faulting in {} of shared pool", FormatBytes(config.host_bytes));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto host =
+      HostTier::Create(config.host_bytes, config.slab_bytes, [](uint64_t done, uint64_t total) {
+        if (done == total) return;
+        spdlog::info("host tier: {} of {} faulted in ({:.0f}%)", FormatBytes(done),
+                     FormatBytes(total), 100.0 * static_cast<double>(done) / total);
+      });
+  if (!host.ok()) return host.status();
+  spdlog::info("host tier: {} shared pool in {} slabs ({} pages), faulted in in {:.1f} s",
+               FormatBytes((*host)->capacity_bytes()), FormatBytes((*host)->max_block_bytes()),
+               (*host)->huge_pages() ? "huge" : "4 KiB",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return host;
+}
 
 // Older versions left the data dir readable by others: fix that and say so.
 void RestrictDataDir(const std::string& data_dir) {
-  const tierkv::DataDirModeFix fix = tierkv::RestrictDataDirModes(data_dir);
+  const DataDirModeFix fix = RestrictDataDirModes(data_dir);
   if (fix.fixed > 0) {
     spdlog::warn("data dir {}: {} files and directories were readable by others; made them "
                  "the daemon's user's only (0600 files, 0700 directories)",
@@ -42,24 +80,46 @@ void RestrictDataDir(const std::string& data_dir) {
   }
 }
 
-int Run(const tierkv::DaemonConfig& config) {
-  using namespace tierkv;
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+int Run(const DaemonConfig& config) {
   ::umask(kOwnerOnlyUmask);
+  auto lock = DataDirLock::Acquire(config.data_dir);
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().message());
+    return kExitFailure;
+  }
   RestrictDataDir(config.data_dir);
+  if (!config.force_host_bytes) {
+    if (Status s = CheckPoolFitsMemory(config.host_bytes, AvailableMemoryBytes()); !s.ok()) {
+      spdlog::error("{}", s.message());
+      return kExitFailure;
+    }
+  }
   auto secret = LoadOrCreateSecret(config.data_dir);
   if (!secret.ok()) {
     spdlog::error("{}", secret.status().ToString());
-    return 1;
+    return kExitFailure;
   }
-  auto host = HostTier::Create(config.host_bytes, config.slab_bytes);
+  boost::asio::io_context io(1);
+  ServerLimits limits;
+  limits.max_connections = config.max_connections;
+  limits.accept_backoff = std::chrono::milliseconds(config.accept_backoff_ms);
+  limits.connection.max_frame_bytes = static_cast<uint32_t>(config.max_frame_bytes);
+  limits.connection.frame_idle_timeout = std::chrono::milliseconds(config.frame_idle_timeout_ms);
+  Server server(io, limits);
+  if (Status s = server.ListenUnix(config.socket); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return kExitFailure;
+  }
+  if (Status s = server.ListenTcp(config.tcp); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return kExitFailure;
+  }
+
+  auto host = CreateHostTier(config);
   if (!host.ok()) {
     spdlog::error("host tier: {}", host.status().ToString());
-    return 1;
+    return kExitFailure;
   }
-  spdlog::info("host tier: {} MiB shared pool in {} MiB slabs ({} pages), faulted in",
-               (*host)->capacity_bytes() >> 20, (*host)->max_block_bytes() >> 20,
-               (*host)->huge_pages() ? "huge" : "4 KiB");
   NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes());
   // Declared before the store: the store's destructor still runs GPU completions.
   GpuSetup gpu;
@@ -68,26 +128,12 @@ int Run(const tierkv::DaemonConfig& config) {
   auto nvme = OpenNvmeTier(config, (*host)->max_block_bytes(), &store);
   if (!nvme.ok()) {
     spdlog::error("nvme tier: {}", nvme.status().ToString());
-    return 1;
+    return kExitFailure;
   }
   RequestHandler handler(&store, &namespaces,
-                         {config.admin_token, kServerVersion, gpu.off_reason});
+                         {config.admin_token, ServerVersion(), gpu.off_reason});
+  server.Serve(&store, &handler);
 
-  boost::asio::io_context io(1);
-  ServerLimits limits;
-  limits.max_connections = config.max_connections;
-  limits.accept_backoff = std::chrono::milliseconds(config.accept_backoff_ms);
-  limits.connection.max_frame_bytes = static_cast<uint32_t>(config.max_frame_bytes);
-  limits.connection.frame_idle_timeout = std::chrono::milliseconds(config.frame_idle_timeout_ms);
-  Server server(io, &store, &handler, limits);
-  if (Status s = server.ListenUnix(config.socket); !s.ok()) {
-    spdlog::error("{}", s.ToString());
-    return 1;
-  }
-  if (Status s = server.ListenTcp(config.tcp); !s.ok()) {
-    spdlog::error("{}", s.ToString());
-    return 1;
-  }
   std::unique_ptr<EventFdPump> nvme_pump;
   if (*nvme) {
     nvme_pump =
@@ -101,12 +147,14 @@ int Run(const tierkv::DaemonConfig& config) {
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signo);
+    NotifySystemd("STOPPING=1\nSTATUS=shutting down: flushing the host tier to NVMe");
     server.Stop();
     if (nvme_pump) nvme_pump->Stop();
     if (gpu_pump) gpu_pump->Stop();
   });
-  spdlog::info("tierkvd ready: unix {} tcp {}", config.socket,
-               config.tcp.empty() ? "off" : config.tcp);
+  const std::string tcp = config.tcp.empty() ? "off" : config.tcp;
+  spdlog::info("{} ready: unix {} tcp {}", ServerVersion(), config.socket, tcp);
+  NotifySystemd("READY=1\nSTATUS=serving on unix " + config.socket + ", tcp " + tcp);
   // run() returns once the acceptors, every session and the pumps are closed.
   io.run();
   store.DrainGpu();
@@ -127,13 +175,25 @@ int Run(const tierkv::DaemonConfig& config) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  bool exit_now = false;
-  int exit_code = 0;
-  auto config = tierkv::ParseDaemonArgs(argc, argv, &exit_now, &exit_code);
-  if (exit_now) return exit_code;
-  if (!config.ok()) {
-    spdlog::error("{}", config.status().ToString());
-    return 2;
+  auto args = ParseDaemonArgs(argc, argv);
+  if (!args.ok()) {
+    std::fprintf(stderr, "tierkvd: %s\n", std::string(args.status().message()).c_str());
+    return kExitBadConfig;
   }
-  return Run(*config);
+  if (args->exit_code) return *args->exit_code;
+  const DaemonConfig& config = args->config;
+  if (args->check_config) {
+    Status fits = config.force_host_bytes
+                      ? Status::Ok()
+                      : CheckPoolFitsMemory(config.host_bytes, AvailableMemoryBytes());
+    if (!fits.ok()) {
+      std::fprintf(stderr, "tierkvd: %s\n", std::string(fits.message()).c_str());
+      return kExitBadConfig;
+    }
+    std::printf("%s", DescribeConfig(config).c_str());
+    std::printf("tierkvd: config OK\n");
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  return Run(config);
 }

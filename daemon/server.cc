@@ -29,6 +29,9 @@ bool SocketIsLive(const std::string& path) {
 
 }  // namespace
 
+Server::Server(asio::io_context& io, const ServerLimits& limits)
+    : Server(io, nullptr, nullptr, limits) {}
+
 Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler,
                const ServerLimits& limits)
     : io_(io),
@@ -37,6 +40,11 @@ Server::Server(asio::io_context& io, BlockStore* store, RequestHandler* handler,
       limits_(limits),
       unix_backoff_(io),
       tcp_backoff_(io) {}
+
+void Server::Serve(BlockStore* store, RequestHandler* handler) {
+  store_ = store;
+  handler_ = handler;
+}
 
 Server::~Server() {
   Stop();

@@ -40,9 +40,16 @@ class Server {
  public:
   static constexpr size_t kMaxRefusing = 64;
 
+  // The listeners can be bound before the store exists (so a busy port is
+  // reported before the pool is faulted in); Serve() must be called before
+  // `io` runs, since accepting starts then.
+  explicit Server(boost::asio::io_context& io, const ServerLimits& limits = {});
+  // Serves `store` through `handler` from the start.
   Server(boost::asio::io_context& io, BlockStore* store, RequestHandler* handler,
          const ServerLimits& limits = {});
   ~Server();
+
+  void Serve(BlockStore* store, RequestHandler* handler);
 
   // Binds the Unix socket (owner and group only, mode 0660). A stale socket
   // file from a dead daemon is replaced; a live daemon on the path is an error.
@@ -64,8 +71,8 @@ class Server {
   void RefuseSession(Session::Socket socket, bool local);
 
   boost::asio::io_context& io_;
-  BlockStore* store_;
-  RequestHandler* handler_;
+  BlockStore* store_ = nullptr;
+  RequestHandler* handler_ = nullptr;
   ServerLimits limits_;
   RateLimitedLog refusal_log_;
   RateLimitedLog accept_error_log_;

@@ -15,6 +15,10 @@ packages=(
   pybind11-dev python3-dev python3-pytest python3-numpy python3-torch
   e2fsprogs util-linux
   python3 python3-sentencepiece
+  # Operations: sd_notify, /metrics, KV events; and the real peers the tests
+  # start (a Prometheus server, a Python event subscriber) and the charts.
+  libsystemd-dev prometheus-cpp-dev libzmq3-dev libmsgpack-cxx-dev
+  prometheus python3-zmq python3-msgpack python3-matplotlib
 )
 if [[ "${1:-}" == "--ci" ]]; then
   # Sanitizer and fuzzing builds use clang's runtimes.

@@ -4,10 +4,12 @@
 
 namespace tierkv {
 
-Result<std::unique_ptr<HostTier>> HostTier::Create(uint64_t pool_bytes, uint64_t slab_bytes) {
+Result<std::unique_ptr<HostTier>> HostTier::Create(uint64_t pool_bytes, uint64_t slab_bytes,
+                                                   const PopulateProgress& progress) {
   TIERKV_ASSIGN_OR_RETURN(slab_bytes, SlabBytesForPool(pool_bytes, slab_bytes, "host"));
   const uint64_t usable = pool_bytes / slab_bytes * slab_bytes;
-  TIERKV_ASSIGN_OR_RETURN(SharedMemory memory, SharedMemory::Create(usable, "tierkv-host-pool"));
+  TIERKV_ASSIGN_OR_RETURN(SharedMemory memory,
+                          SharedMemory::Create(usable, "tierkv-host-pool", progress));
   return std::unique_ptr<HostTier>(new HostTier(std::move(memory), slab_bytes));
 }
 

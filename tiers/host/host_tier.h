@@ -15,8 +15,10 @@ class HostTier {
   // Slabs are this large unless the pool is smaller; a block must fit one slab.
   static constexpr uint64_t kDefaultSlabBytes = 64ull << 20;
 
+  // Faults the whole pool in now, reporting how far it got through `progress`.
   static Result<std::unique_ptr<HostTier>> Create(uint64_t pool_bytes,
-                                                  uint64_t slab_bytes = kDefaultSlabBytes);
+                                                  uint64_t slab_bytes = kDefaultSlabBytes,
+                                                  const PopulateProgress& progress = {});
 
   // A slot for a block of `block_bytes`; ResourceExhausted when none is free.
   Result<TierSlot> Allocate(uint64_t block_bytes);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -35,6 +36,28 @@ TEST(HostTierTest, FullTierSaysResourceExhausted) {
   ASSERT_TRUE((*tier)->Allocate(1 << 19).ok());
   EXPECT_TRUE((*tier)->Allocate(1 << 19).status().IsResourceExhausted());
   EXPECT_TRUE((*tier)->Allocate(2 << 20).status().IsInvalidArgument());
+}
+
+TEST(HostTierTest, TooSmallASlabIsNamedAsTheSlab) {
+  auto tier = HostTier::Create(64 << 20, 1024);
+  ASSERT_FALSE(tier.ok());
+  EXPECT_NE(
+      tier.status().message().find("slab size of 1024 bytes is smaller than one 4096-byte slot"),
+      std::string::npos)
+      << tier.status().ToString();
+}
+
+TEST(HostTierTest, FaultInReportsItsProgressToTheEnd) {
+  std::vector<uint64_t> done;
+  auto tier = HostTier::Create(256 << 20, 8 << 20, [&](uint64_t bytes, uint64_t total) {
+    EXPECT_EQ(total, 256u << 20);
+    done.push_back(bytes);
+  });
+  ASSERT_TRUE(tier.ok()) << tier.status().ToString();
+  if ((*tier)->huge_pages()) GTEST_SKIP() << "huge pages are faulted in by mmap, unreported";
+  ASSERT_FALSE(done.empty());
+  EXPECT_EQ(done.back(), 256u << 20);
+  EXPECT_TRUE(std::is_sorted(done.begin(), done.end()));
 }
 
 TEST(HostTierTest, AnotherProcessSeesTheSameBytes) {

@@ -81,11 +81,17 @@ void SlabAllocator::RemoveFromPartial(SizeClass& cls, uint32_t slab_index) {
 }
 
 Result<uint64_t> SlabBytesForPool(uint64_t pool_bytes, uint64_t slab_bytes, std::string_view tier) {
+  if (slab_bytes < SlabAllocator::kSlotAlignment) {
+    return Status::InvalidArgument(std::string(tier) + " slab size of " +
+                                   std::to_string(slab_bytes) + " bytes is smaller than one " +
+                                   std::to_string(SlabAllocator::kSlotAlignment) + "-byte slot");
+  }
   slab_bytes = std::min(slab_bytes, pool_bytes);
   slab_bytes -= slab_bytes % SlabAllocator::kSlotAlignment;
   if (slab_bytes == 0) {
     return Status::InvalidArgument(std::string(tier) + " pool of " + std::to_string(pool_bytes) +
-                                   " bytes is smaller than one 4 KiB slot");
+                                   " bytes is smaller than one " +
+                                   std::to_string(SlabAllocator::kSlotAlignment) + "-byte slot");
   }
   return slab_bytes;
 }
