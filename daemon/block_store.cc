@@ -370,8 +370,13 @@ uint64_t BlockStore::Evict(const Key128* ns_id) {
     if (e->residency.host() == Residency::Host::kPromoting) return;  // ends soon; evict again
     if (!ns_id || e->ns_id == *ns_id) victims.push_back(e);
   });
-  for (BlockEntry* e : victims) Drop(e);
-  counters_.host.evictions += victims.size();
+  // Each tier counts the copies it lost (an NVMe-only block is no host eviction).
+  for (BlockEntry* e : victims) {
+    counters_.gpu.evictions += e->residency.on_gpu();
+    counters_.host.evictions += e->residency.on_host();
+    counters_.nvme.evictions += e->residency.on_nvme();
+    Drop(e);
+  }
   return victims.size();
 }
 

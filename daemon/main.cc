@@ -28,6 +28,7 @@
 #include "daemon/event_fd_pump.h"
 #include "daemon/gpu_setup.h"
 #include "daemon/memory_check.h"
+#include "daemon/namespace_catalog.h"
 #include "daemon/namespace_registry.h"
 #include "daemon/nvme_setup.h"
 #include "daemon/request_handler.h"
@@ -120,7 +121,14 @@ int Run(const DaemonConfig& config) {
     spdlog::error("host tier: {}", host.status().ToString());
     return kExitFailure;
   }
+  std::vector<wire::OpenNamespaceRequest> recorded;
+  auto catalog = NamespaceCatalog::Open(config.data_dir + "/namespaces", &recorded);
+  if (!catalog.ok()) {
+    spdlog::error("namespace catalog: {}", catalog.status().ToString());
+    return kExitFailure;
+  }
   NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes());
+  namespaces.AttachCatalog(&*catalog, recorded);
   // Declared before the store: the store's destructor still runs GPU completions.
   GpuSetup gpu;
   BlockStore store(host->get());

@@ -1,5 +1,6 @@
 #include "daemon/namespace_registry.h"
 
+#include <spdlog/spdlog.h>
 #include <xxhash.h>
 
 #include "tierkv/namespace_spec.h"
@@ -44,14 +45,32 @@ Result<NamespaceInfo*> NamespaceRegistry::Open(const wire::OpenNamespaceRequest&
   if (token != tenant_tokens_.end() && token->second != creds.tenant_token) {
     return Status::PermissionDenied("credentials do not allow tenant '" + spec.tenant + "'");
   }
-  const Key128 id = IdFor(spec);
-  if (NamespaceInfo* existing = FindById(id)) return existing;
+  if (NamespaceInfo* existing = FindById(IdFor(spec))) return existing;
+  NamespaceInfo* added = Add(spec);
+  if (catalog_) {
+    // The catalog only names restored blocks; serving goes on without it.
+    if (Status s = catalog_->Append(spec); !s.ok()) {
+      spdlog::warn("namespace catalog: {}", s.ToString());
+    }
+  }
+  return added;
+}
+
+NamespaceInfo* NamespaceRegistry::Add(const wire::OpenNamespaceRequest& spec) {
   auto info = std::make_unique<NamespaceInfo>();
-  info->id = id;
+  info->id = IdFor(spec);
   info->handle = static_cast<uint32_t>(namespaces_.size() + 1);
   info->spec = spec;
   namespaces_.push_back(std::move(info));
   return namespaces_.back().get();
+}
+
+void NamespaceRegistry::AttachCatalog(NamespaceCatalog* catalog,
+                                      std::span<const wire::OpenNamespaceRequest> recorded) {
+  for (const auto& spec : recorded) {
+    if (!FindById(IdFor(spec))) Add(spec);
+  }
+  catalog_ = catalog;
 }
 
 NamespaceInfo* NamespaceRegistry::Find(uint32_t handle) const {

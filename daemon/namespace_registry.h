@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "daemon/namespace_catalog.h"
 #include "protocol/messages.h"
 #include "tierkv/keys.h"
 #include "tierkv/status.h"
@@ -39,8 +41,15 @@ class NamespaceRegistry {
                     uint64_t max_block_bytes);
 
   // Validates the spec, checks the tenant's credentials, and returns the
-  // namespace (the same one for the same spec).
+  // namespace (the same one for the same spec). A namespace new to the
+  // catalog (when one is attached) is recorded there.
   Result<NamespaceInfo*> Open(const wire::OpenNamespaceRequest& spec, const Credentials& creds);
+
+  // Registers the namespaces an earlier run recorded in `catalog` (blocks
+  // restored from NVMe belong to them) and records new ones there from now
+  // on. Not owned; it must outlive the registry.
+  void AttachCatalog(NamespaceCatalog* catalog,
+                     std::span<const wire::OpenNamespaceRequest> recorded);
   // The namespace with this handle, or nullptr.
   NamespaceInfo* Find(uint32_t handle) const;
   NamespaceInfo* FindById(const Key128& id) const;
@@ -53,7 +62,10 @@ class NamespaceRegistry {
   std::string secret_;
   std::map<std::string, std::string> tenant_tokens_;
   uint64_t max_block_bytes_;
+  NamespaceInfo* Add(const wire::OpenNamespaceRequest& spec);
+
   std::vector<std::unique_ptr<NamespaceInfo>> namespaces_;  // handle = index + 1
+  NamespaceCatalog* catalog_ = nullptr;
 };
 
 }  // namespace tierkv

@@ -1,5 +1,8 @@
 #include "daemon/request_handler.h"
 
+#include <cstdio>
+
+#include "base/byte_size.h"
 #include "daemon/loop_phase.h"
 #include "daemon/stats_report.h"
 #include "protocol/messages.h"
@@ -389,8 +392,13 @@ Status RequestHandler::Health(wire::Reader& r, wire::Writer& w) {
   reply.ok = 1;
   reply.version = options_.server_version;
   const HostTier& host = store_->host().tier();
-  reply.detail = "host tier " + std::to_string(host.used_bytes()) + "/" +
-                 std::to_string(host.capacity_bytes()) + " bytes used";
+  const uint64_t used = host.used_bytes();
+  const uint64_t capacity = host.capacity_bytes();
+  char percent[16];
+  std::snprintf(percent, sizeof percent, "%.1f%%",
+                capacity ? 100.0 * static_cast<double>(used) / capacity : 0.0);
+  reply.detail =
+      "host tier " + FormatBytes(used) + " of " + FormatBytes(capacity) + " used (" + percent + ")";
   reply.Encode(w);
   return Status::Ok();
 }

@@ -12,10 +12,28 @@
 #include <cstring>
 #include <utility>
 
+#include "base/address.h"
 #include "protocol/messages.h"
 
 namespace tierkv {
 namespace {
+
+// What a failed connect means to the person who asked: only a missing or
+// refusing socket suggests the daemon is down.
+Status ConnectError(const std::string& address, int err) {
+  std::string hint;
+  if (err == ENOENT || err == ECONNREFUSED) {
+    hint = " (is the daemon running?)";
+  } else if (err == EACCES || err == EPERM) {
+    hint =
+        " (the daemon runs, but this user may not use its socket: it is for the daemon's "
+        "user and group)";
+    return Status::PermissionDenied("cannot reach tierkvd at " + address + ": " +
+                                    std::strerror(err) + hint);
+  }
+  return Status::Unavailable("cannot reach tierkvd at " + address + ": " + std::strerror(err) +
+                             hint);
+}
 
 Result<int> ConnectUnix(const std::string& path) {
   sockaddr_un addr{};
@@ -29,20 +47,14 @@ Result<int> ConnectUnix(const std::string& path) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     ::close(fd);
-    return Status::Unavailable("cannot reach tierkvd at " + path + ": " + std::strerror(err) +
-                               " (is the daemon running?)");
+    return ConnectError("unix:" + path, err);
   }
   return fd;
 }
 
-Result<int> ConnectTcp(const std::string& host_port) {
-  const size_t colon = host_port.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::InvalidArgument("TCP address must be HOST:PORT, got '" + host_port + "'");
-  }
-  std::string host = host_port.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const std::string port = host_port.substr(colon + 1);
+Result<int> ConnectTcp(const std::string& host, uint16_t port_number) {
+  const std::string host_port = host + ":" + std::to_string(port_number);
+  const std::string port = std::to_string(port_number);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
@@ -59,8 +71,7 @@ Result<int> ConnectTcp(const std::string& host_port) {
       ::freeaddrinfo(res);
       return fd;
     }
-    last = Status::Unavailable("cannot reach tierkvd at " + host_port + ": " +
-                               std::strerror(errno));
+    last = ConnectError("tcp:" + host_port, errno);
     ::close(fd);
   }
   ::freeaddrinfo(res);
@@ -70,15 +81,9 @@ Result<int> ConnectTcp(const std::string& host_port) {
 }  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
-  const std::string& a = options.address;
-  Result<int> fd = Status::Internal("unset");
-  bool local = true;
-  if (a.rfind("tcp:", 0) == 0) {
-    local = false;
-    fd = ConnectTcp(a.substr(4));
-  } else {
-    fd = ConnectUnix(a.rfind("unix:", 0) == 0 ? a.substr(5) : a);
-  }
+  TIERKV_ASSIGN_OR_RETURN(const Address address, ParseAddress(options.address));
+  const bool local = address.kind == Address::Kind::kUnix;
+  Result<int> fd = local ? ConnectUnix(address.path) : ConnectTcp(address.host, address.port);
   if (!fd.ok()) return fd.status();
   if (options.timeout_ms > 0) {
     timeval tv{options.timeout_ms / 1000, (options.timeout_ms % 1000) * 1000};
@@ -251,7 +256,10 @@ Status Connection::Hello(const ConnectOptions& options) {
     if (fd >= 0) ::close(fd);
     return Status::ProtocolError("malformed hello reply");
   }
-  if (local_) {
+  if (local_ && !options.map_pool) {
+    if (fd >= 0) ::close(fd);
+    local_ = false;  // payloads travel inline from here on
+  } else if (local_) {
     if (!reply.pool_fd_attached || fd < 0) {
       if (fd >= 0) ::close(fd);
       return Status::ProtocolError("daemon did not pass its shared pool");

@@ -35,6 +35,7 @@ class DaemonProcess {
   int Stop();
   void Kill();  // SIGKILL, for crash tests
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   const std::string& socket_path() const { return socket_; }
   std::string tcp_address() const { return "tcp:127.0.0.1:" + std::to_string(port_); }
