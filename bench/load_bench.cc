@@ -10,6 +10,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "bench/size_flag.h"
 #include "tests/integration/load_mix.h"
 
 int main(int argc, char** argv) {
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "How long to run")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
-  app.add_option("--block-bytes", o.block_bytes, "Block size")
+  app.add_option("--block-bytes", o.block_bytes, "Block size, e.g. 64KiB")
+      ->transform(tierkv::bench::ByteSizeFlag())
       ->check(CLI::Range(uint64_t{4096}, uint64_t{64} << 20))
       ->capture_default_str();
   app.add_option("--prompts", o.prompts, "Key space in prompts (must fit the host tier)")

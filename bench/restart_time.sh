@@ -24,6 +24,6 @@ t0=$(date +%s.%N)
 start
 t1=$(date +%s.%N)
 verify=$("$bin/tierkv-bench" --socket "$sock" --workload verify --block-bytes 4096 \
-  --blocks "$blocks" --batch 64)
+  --blocks "$blocks" --batch 64 --json)
 grep -h "blocks restored" "$dir/log" | tail -1 >&2
 echo "{\"indexed_blocks\": $blocks, \"restart_s\": $(echo "$t1 - $t0" | bc), \"verify\": $verify}"

@@ -13,9 +13,11 @@
 #include <iostream>
 #include <random>
 
+#include "base/byte_size.h"
 #include "bench/bench_util.h"
 #include "bench/index_bench.h"
 #include "bench/nvme_tier_bench.h"
+#include "bench/size_flag.h"
 #include "bench/xxhash_shared.h"
 #include "tierkv/client.h"
 
@@ -269,17 +271,33 @@ Status FillOrVerify(const Options& o, Client* client, uint64_t bb) {
   TIERKV_ASSIGN_OR_RETURN(Run run, Setup(o, client, bb));
   if (o.workload == "fill") {
     TIERKV_RETURN_IF_ERROR(PutAll(run, Timing::kRequests, nullptr));
-    nlohmann::json j = {
-        {"workload", "fill"}, {"block_bytes", bb}, {"blocks", run.blocks}, {"seed", o.seed}};
-    std::cout << j.dump() << std::endl;
+    if (o.json) {
+      std::cout << nlohmann::json{{"workload", "fill"}, {"block_bytes", bb},
+                                  {"blocks", run.blocks}, {"seed", o.seed}}.dump()
+                << std::endl;
+    } else {
+      std::cout << "fill: " << run.blocks << " blocks of " << FormatBytes(bb)
+                << " stored (seed " << o.seed << ")" << std::endl;
+    }
     return Status::Ok();
   }
   VerifyCounts c;
   TIERKV_RETURN_IF_ERROR(GetAll(run, Timing::kRequests, nullptr, &c));
-  nlohmann::json j = {{"workload", "verify"}, {"block_bytes", bb},    {"blocks", run.blocks},
-                      {"found", c.found},     {"missing", c.missing}, {"corrupt", c.corrupt}};
-  std::cout << j.dump() << std::endl;
-  if (c.corrupt > 0) return Status::Corruption(std::to_string(c.corrupt) + " corrupt blocks");
+  if (o.json) {
+    std::cout << nlohmann::json{{"workload", "verify"}, {"block_bytes", bb},
+                                {"blocks", run.blocks},   {"found", c.found},
+                                {"missing", c.missing},   {"corrupt", c.corrupt}}.dump()
+              << std::endl;
+  } else {
+    std::cout << "verify: " << run.blocks << " blocks of " << FormatBytes(bb) << ": " << c.found
+              << " found exact, " << c.missing << " missing, " << c.corrupt << " corrupt"
+              << std::endl;
+  }
+  // A verify that finds less than the fill stored fails, whatever the reason.
+  if (c.corrupt > 0 || c.missing > 0) {
+    return Status::Corruption(std::to_string(c.missing) + " blocks missing, " +
+                              std::to_string(c.corrupt) + " corrupt");
+  }
   return Status::Ok();
 }
 
@@ -338,7 +356,9 @@ int main(int argc, char** argv) {
                  "all | put-get (put, get and lookup) | lookup | memory | hash | fill | verify")
       ->check(CLI::IsMember({"all", "put-get", "lookup", "memory", "hash", "fill", "verify"}))
       ->capture_default_str();
-  app.add_option("--block-bytes", o.block_bytes, "Block sizes in bytes (64 KiB to 4 MiB)")
+  app.add_option("--block-bytes", o.block_bytes,
+                 "Block sizes, e.g. 64KiB 1MiB 4MiB (4 KiB to 64 MiB)")
+      ->transform(tierkv::bench::ByteSizeFlag())
       ->check(CLI::Range(uint64_t{4096}, uint64_t{64} << 20))
       ->capture_default_str();
   app.add_option("--blocks", o.blocks, "Blocks per block size (default: 256 MiB worth)");

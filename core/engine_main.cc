@@ -268,7 +268,9 @@ int Main(int argc, char** argv) {
   AddCommon(bench, bench_flags);
   bench->add_option("--system-tokens", w.system_tokens, "Shared system prompt length")
       ->capture_default_str();
-  bench->add_option("--conversations", w.conversations)->capture_default_str();
+  bench->add_option("--conversations", w.conversations,
+                    "Conversations, each sharing the system prompt, run one after another")
+      ->capture_default_str();
   bench->add_option("--turns", w.turns, "Turns per conversation")->capture_default_str();
   bench->add_option("--user-tokens", w.user_tokens, "Tokens per user turn")->capture_default_str();
   bench->add_option("--answer-tokens", w.answer_tokens, "Tokens generated per turn")

@@ -21,6 +21,7 @@ using nlohmann::json;
 constexpr uint64_t kBlockBytes = 64 * 1024;
 constexpr uid_t kNobody = 65534;
 constexpr size_t kMaxColumns = 100;
+constexpr size_t kHelpNameColumns = 30;
 
 std::string Cli() { return BinDir() + "/tierkv"; }
 
@@ -207,6 +208,72 @@ TEST_F(CliTest, EvictingNvmeOnlyBlocksCountsThemOnNvme) {
   EXPECT_EQ(Tier(doc, "nvme")["evictions"], 12) << doc.dump();
   EXPECT_EQ(Tier(doc, "host")["evictions"], 0) << doc.dump();
   EXPECT_EQ(Tier(doc, "nvme")["blocks"], 0);
+}
+
+// Options whose --help line says nothing after the name. CLI11 writes the
+// name in the first kHelpNameColumns columns and the description after; a
+// longer name gets its description on the next, deeply indented line.
+std::vector<std::string> UndescribedOptions(const std::string& help) {
+  std::vector<std::string> lines;
+  std::istringstream in(help);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::vector<std::string> bare;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    const size_t start = line.find_first_not_of(' ');
+    if (start == std::string::npos || start > 4 || line[start] != '-') continue;
+    const bool name_fits = line.size() > kHelpNameColumns && line[kHelpNameColumns - 1] == ' ';
+    const bool described_here =
+        name_fits && line.find_first_not_of(' ', kHelpNameColumns) != std::string::npos;
+    const bool described_below =
+        i + 1 < lines.size() && lines[i + 1].rfind(std::string(kHelpNameColumns, ' '), 0) == 0;
+    if (!described_here && !described_below) bare.push_back(line);
+  }
+  return bare;
+}
+
+TEST(HelpTest, EveryOptionOfEveryBinaryIsDescribed) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"tierkvd"},           {"tierkv"},         {"tierkv", "stats"}, {"tierkv", "evict"},
+      {"tierkv", "flush"},   {"tierkv-bench"},   {"tierkv-engine", "bench"},
+      {"tierkv-engine", "generate"},             {"tierkv-mkmodel"}, {"tierkv-load-bench"}};
+  for (auto command : commands) {
+    const std::string binary = BinDir() + "/" + command[0];
+    if (access(binary.c_str(), X_OK) != 0) continue;  // benches may be off in this build
+    command[0] = binary;
+    command.push_back("--help");
+    auto r = RunCommand(command);
+    EXPECT_EQ(r.exit_code, 0) << command[0];
+    EXPECT_NE(r.out.find("Options:"), std::string::npos) << command[0] << r.out;
+    for (const std::string& bare : UndescribedOptions(r.out)) {
+      ADD_FAILURE() << command[0] << " " << (command.size() > 2 ? command[1] : "")
+                    << ": undescribed option '" << bare << "'";
+    }
+  }
+}
+
+TEST_F(CliTest, BenchVerifyFailsOnMissingBlocksAndSpeaksPlainlyWithoutJson) {
+  const std::string bench = BinDir() + "/tierkv-bench";
+  if (access(bench.c_str(), X_OK) != 0) GTEST_SKIP() << "tierkv-bench is not built here";
+  const std::vector<std::string> common = {bench, "--socket", daemon_->socket_path(),
+                                           "--block-bytes", "64KiB", "--blocks", "32"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = common;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  auto fill = with({"--workload", "fill"});
+  ASSERT_EQ(fill.exit_code, 0) << fill.err;
+  EXPECT_EQ(fill.out, "fill: 32 blocks of 64.0 KiB stored (seed 1)\n");
+  auto verify = with({"--workload", "verify", "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(json::parse(verify.out)["found"], 32) << verify.out;
+  ASSERT_EQ(Tierkv({"--socket", daemon_->socket_path(), "evict", "--all"}).exit_code, 0);
+  auto missing = with({"--workload", "verify"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.out << missing.err;
+  EXPECT_NE(missing.out.find("0 found exact, 32 missing, 0 corrupt"), std::string::npos)
+      << missing.out;
+  EXPECT_NE(missing.err.find("32 blocks missing"), std::string::npos) << missing.err;
 }
 
 }  // namespace
