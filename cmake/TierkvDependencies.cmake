@@ -14,6 +14,8 @@ pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 # sd_notify: tierkvd tells systemd when it is ready (packaging/tierkvd.service).
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# /metrics in the Prometheus text format (daemon/metrics_exporter).
+find_package(prometheus-cpp REQUIRED CONFIG)
 
 # xxHash is compiled inline from its header (XXH_INLINE_ALL): over three times
 # faster on long inputs than calling the shared library.

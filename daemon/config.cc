@@ -48,7 +48,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 17> kKeys = {{
+const std::array<Key, 18> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -102,6 +102,9 @@ const std::array<Key, 17> kKeys = {{
       "MS"},
      Kind::kCount,
      &DaemonConfig::accept_backoff_ms},
+    {{"metrics_listen", "Prometheus /metrics at HOST:PORT; off disables it", false, "ADDRESS"},
+     Kind::kTcp,
+     &DaemonConfig::metrics_listen},
 }};
 
 const std::array<ConfigKeyInfo, kKeys.size()> kKeyInfos = [] {

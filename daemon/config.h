@@ -49,6 +49,8 @@ struct DaemonConfig {
   uint64_t frame_idle_timeout_ms = 10000;  // a partial frame with no bytes this long closes
   uint64_t max_connections = 1024;         // connections served at once
   uint64_t accept_backoff_ms = 100;        // out of descriptors: pause accepting this long
+  // Prometheus /metrics (HOST:PORT, port 0 picks one); empty (off) disables it.
+  std::string metrics_listen = "127.0.0.1:9470";
 
   // Where each key's value came from ("FILE:LINE" or "--flag"), for errors
   // found after parsing; keys left at their default are absent.

@@ -5,7 +5,8 @@
 //   1. the config (file and flags) parses and validates;
 //   2. the data dir is ours (no other tierkvd holds its lock);
 //   3. the pool fits the memory available (unless forced);
-//   4. the Unix socket and TCP port can be bound (they are, and kept);
+//   4. the Unix socket, TCP port and metrics port can be bound (they are,
+//      and kept);
 //   5. the host pool is faulted in (progress logged), the GPU tier opened,
 //      the NVMe index replayed;
 //   6. serving starts and systemd hears READY=1.
@@ -28,10 +29,13 @@
 #include "daemon/event_fd_pump.h"
 #include "daemon/gpu_setup.h"
 #include "daemon/memory_check.h"
+#include "daemon/metrics_exporter.h"
+#include "daemon/metrics_snapshot.h"
 #include "daemon/namespace_catalog.h"
 #include "daemon/namespace_registry.h"
 #include "daemon/nvme_setup.h"
 #include "daemon/request_handler.h"
+#include "daemon/request_metrics.h"
 #include "daemon/server.h"
 #include "daemon/systemd_notify.h"
 #include "tiers/host/host_tier.h"
@@ -115,6 +119,35 @@ int Run(const DaemonConfig& config) {
     spdlog::error("{}", s.ToString());
     return kExitFailure;
   }
+  // Scrapes are answered on the loop, which runs only once the store and
+  // handler below exist; until then the exporter serves an empty snapshot.
+  BlockStore* metrics_store = nullptr;
+  const NamespaceRegistry* metrics_namespaces = nullptr;
+  RequestMetrics request_metrics;
+  const double start_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::unique_ptr<MetricsExporter> metrics;
+  if (!config.metrics_listen.empty()) {
+    auto exporter = MetricsExporter::Start(
+        config.metrics_listen,
+        [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); },
+        [&]() -> MetricsSnapshot {
+          if (!metrics_store) return {};
+          DaemonFigures figures;
+          figures.version = ServerVersion();
+          figures.start_time_seconds = start_time;
+          figures.connections = server.session_count();
+          figures.requests = &request_metrics;
+          return TakeMetricsSnapshot(*metrics_store, *metrics_namespaces, figures);
+        });
+    if (!exporter.ok()) {
+      spdlog::error("{}", exporter.status().ToString());
+      return kExitFailure;
+    }
+    metrics = std::move(*exporter);
+    spdlog::info("metrics: serving http://{}/metrics", metrics->address());
+    server.set_request_metrics(&request_metrics);
+  }
 
   auto host = CreateHostTier(config);
   if (!host.ok()) {
@@ -141,6 +174,8 @@ int Run(const DaemonConfig& config) {
   RequestHandler handler(&store, &namespaces,
                          {config.admin_token, ServerVersion(), gpu.off_reason});
   server.Serve(&store, &handler);
+  metrics_store = &store;
+  metrics_namespaces = &namespaces;
 
   std::unique_ptr<EventFdPump> nvme_pump;
   if (*nvme) {
@@ -165,6 +200,7 @@ int Run(const DaemonConfig& config) {
   NotifySystemd("READY=1\nSTATUS=serving on unix " + config.socket + ", tcp " + tcp);
   // run() returns once the acceptors, every session and the pumps are closed.
   io.run();
+  metrics.reset();  // no scrape reads the store from here on
   store.DrainGpu();
   if (*nvme) {
     // A clean stop keeps the host tier too: write what NVMe does not have yet.

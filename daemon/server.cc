@@ -197,6 +197,7 @@ void Server::StartSession(Session::Socket socket, bool local) {
                                            });
   sessions_.emplace(session.get(), session);
   handler_->set_connection_count(sessions_.size());
+  session->set_request_metrics(request_metrics_);
   session->Start();
 }
 

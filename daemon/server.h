@@ -50,6 +50,9 @@ class Server {
   ~Server();
 
   void Serve(BlockStore* store, RequestHandler* handler);
+  // Sessions started from now on time their requests into `metrics`
+  // (null: they read no clock). It must outlive the sessions.
+  void set_request_metrics(RequestMetrics* metrics) { request_metrics_ = metrics; }
 
   // Binds the Unix socket (owner and group only, mode 0660). A stale socket
   // file from a dead daemon is replaced; a live daemon on the path is an error.
@@ -80,6 +83,7 @@ class Server {
   boost::asio::steady_timer unix_backoff_;
   boost::asio::steady_timer tcp_backoff_;
   bool stopped_ = false;
+  RequestMetrics* request_metrics_ = nullptr;
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> unix_acceptor_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> tcp_acceptor_;
   std::string unix_path_;

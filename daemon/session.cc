@@ -81,9 +81,17 @@ void Session::OnIdleTimer() {
   Finish();
 }
 
+void Session::RecordRequest() {
+  if (!request_metrics_) return;
+  request_metrics_->Record(
+      request_type_,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start_).count());
+}
+
 void Session::OnDeferredReply(std::vector<uint8_t> reply) {
   if (finished_ || !awaiting_reply_) return;
   awaiting_reply_ = false;
+  RecordRequest();
   if (handling_) {
     // Handle() still owns out_; ProcessBuffer picks this up when it returns.
     early_reply_ = std::move(reply);
@@ -181,12 +189,17 @@ void Session::ProcessBuffer() {
     int attach_fd = -1;
     handling_ = true;
     awaiting_reply_ = true;
+    if (request_metrics_) {
+      request_type_ = header.type;
+      request_start_ = std::chrono::steady_clock::now();
+    }
     const auto outcome = handler_->Handle(
         *resources_, header, {in_.data() + in_begin_ + wire::kHeaderBytes, header.body_bytes},
         &out_, &attach_fd);
     handling_ = false;
     if (outcome == RequestHandler::Outcome::kReplied) {
       awaiting_reply_ = false;
+      RecordRequest();
     } else if (!awaiting_reply_) {
       out_ = std::move(early_reply_);
       early_reply_.clear();

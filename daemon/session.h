@@ -25,6 +25,7 @@
 #include "daemon/connection_resources.h"
 #include "daemon/request_handler.h"
 #include "protocol/wire.h"
+#include "daemon/request_metrics.h"
 
 namespace tierkv {
 
@@ -46,6 +47,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // answered with `why` and the connection closed; one that sends no whole
   // header within frame_idle_timeout is closed without a reply.
   void Refuse(Status why) { refusal_ = std::move(why); }
+  // Times each request, from its frame complete to its reply ready, into
+  // `metrics` (null: no clock is read).
+  void set_request_metrics(RequestMetrics* metrics) { request_metrics_ = metrics; }
   // Closes the socket; pending operations finish with an error and the session ends.
   void Close();
 
@@ -71,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A reply that waited on the NVMe tier is ready.
   void OnDeferredReply(std::vector<uint8_t> reply);
+  // The request begun at request_start_ has its reply.
+  void RecordRequest();
 
   Socket socket_;
   std::shared_ptr<ConnectionResources> resources_;
@@ -88,6 +94,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool handling_ = false;        // inside RequestHandler::Handle
   bool awaiting_reply_ = false;  // a deferred reply has not come yet
   std::vector<uint8_t> early_reply_;  // a deferred reply that came inside Handle
+  RequestMetrics* request_metrics_ = nullptr;
+  uint16_t request_type_ = 0;
+  std::chrono::steady_clock::time_point request_start_;
 };
 
 }  // namespace tierkv

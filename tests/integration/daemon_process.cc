@@ -117,6 +117,7 @@ bool DaemonProcess::StartOnce() {
                                    "--slab-bytes", "8MiB",
                                    "--nvme-bytes", "256MiB",
                                    "--gpu-bytes", "256MiB",
+                                   "--metrics-listen", "off",
                                    "--log-level", "debug"};
   args.insert(args.end(), flags_.begin(), flags_.end());
   const std::string log_path = dir_ + "/tierkvd.log";
