@@ -18,7 +18,7 @@ packages=(
   # Operations: sd_notify, /metrics, KV events; and the real peers the tests
   # start (a Prometheus server, a Python event subscriber) and the charts.
   libsystemd-dev prometheus-cpp-dev libzmq3-dev libmsgpack-cxx-dev
-  prometheus python3-pytest python3-zmq python3-msgpack python3-matplotlib
+  prometheus systemd python3-pytest python3-zmq python3-msgpack python3-matplotlib
 )
 if [[ "${1:-}" == "--ci" ]]; then
   # Sanitizer and fuzzing builds use clang's runtimes.
