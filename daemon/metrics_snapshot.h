@@ -1,7 +1,7 @@
 // The figures /metrics shows, gathered in one pass on the daemon's event-loop
-// thread (where the store's counters live) and handed to the exporter's
-// threads as a plain value. Gathering reads counters only: nothing on the
-// hot paths counts anything for metrics beyond what the store already does.
+// thread from the stats document `tierkv stats` reports (CollectStats, the
+// store's own counters) and handed to the exporter's threads as a plain
+// value: nothing on the hot paths counts anything for metrics.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +78,7 @@ struct DaemonFigures {
   uint64_t kv_event_batches_dropped = 0;
 };
 
-MetricsSnapshot TakeMetricsSnapshot(BlockStore& store, const NamespaceRegistry& namespaces,
+MetricsSnapshot TakeMetricsSnapshot(const BlockStore& store, const NamespaceRegistry& namespaces,
                                     const DaemonFigures& daemon);
 
 }  // namespace tierkv
