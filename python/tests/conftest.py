@@ -40,7 +40,7 @@ class Daemon:
         args = [os.path.join(BIN_DIR, "tierkvd"), "--socket", self.socket,
                 "--tcp", f"127.0.0.1:{self.port}", "--data-dir", os.path.join(self.dir, "data"),
                 "--host-bytes", "64MiB", "--slab-bytes", "8MiB", "--nvme-bytes", "256MiB",
-                "--gpu-bytes", "256MiB"] + (extra_flags or [])
+                "--gpu-bytes", "256MiB", "--metrics-listen", "off"] + (extra_flags or [])
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self._wait_until_healthy()

@@ -105,7 +105,8 @@ step "a real daemon: the installed tierkvd"
 port=$((30000 + $$ % 20000))
 socket="$work/tierkv.sock"
 "$prefix/bin/tierkvd" --socket "$socket" --tcp "127.0.0.1:$port" --data-dir "$work/data" \
-  --host-bytes 64MiB --slab-bytes 8MiB --nvme-bytes 64MiB >"$work/tierkvd.log" 2>&1 &
+  --host-bytes 64MiB --slab-bytes 8MiB --nvme-bytes 64MiB --metrics-listen off \
+  >"$work/tierkvd.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 200); do
   "$prefix/bin/tierkv" --socket "$socket" health >/dev/null 2>&1 && break
