@@ -146,6 +146,26 @@ std::optional<Result<BlockStore::Reserved>> BlockStore::Reserve(
     const NamespaceInfo& ns, const wire::BlockChain& chain, std::span<const uint8_t> inline_payload,
     ReserveDone done) {
   if (Status s = BlockIndex::CheckChain(chain, ns.spec.block_tokens); !s.ok()) return s;
+  // A chain starts at its namespace's root or continues a ready block of the
+  // same namespace, so no client plants keys in another namespace's chains.
+  if (chain.parent != ns.id) {
+    const BlockEntry* parent = index_.Find(chain.parent);
+    if (!parent || parent->ns_id != ns.id || !parent->residency.ready()) {
+      return Status::InvalidArgument(
+          "the chain's parent is neither this namespace's root nor a stored block of this "
+          "namespace");
+    }
+  }
+  // Refused before anything is evicted for it.
+  uint64_t new_bytes = 0;
+  for (const Key128& key : chain.keys) {
+    if (!index_.Contains(key)) new_bytes += ns.spec.block_bytes;
+  }
+  if (const uint64_t capacity = host_.tier().capacity_bytes(); new_bytes > capacity) {
+    return Status::ResourceExhausted("a reserve of " + std::to_string(new_bytes) +
+                                     " bytes can never fit: the host tier holds " +
+                                     std::to_string(capacity) + " bytes in all");
+  }
   if (!inline_payload.empty() && inline_payload.size() != chain.keys.size() * ns.spec.block_bytes) {
     return Status::InvalidArgument("inline payload of " + std::to_string(inline_payload.size()) +
                                    " bytes for " + std::to_string(chain.keys.size()) +

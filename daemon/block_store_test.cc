@@ -124,5 +124,49 @@ TEST_F(BlockStoreTest, EvictNamespaceSparesPinned) {
   EXPECT_EQ(host_->used_bytes(), 0u);
 }
 
+TEST_F(BlockStoreTest, ChainsStartAtTheRootOrAReadyBlockOfTheirNamespace) {
+  auto a = Chain(2);
+  Put(a);
+  wire::OpenNamespaceRequest other_spec = ns_->spec;
+  other_spec.tenant = "other";
+  NamespaceInfo* other = *registry_->Open(other_spec, {});
+  // Continuing a's last block: from a's namespace yes, from another no.
+  wire::BlockChain next;
+  next.parent = a.keys.back();
+  next.tokens = {1, 2, 3, 4};
+  next.keys = ChainBlockKeys(next.parent, next.tokens, kBlockTokens);
+  auto refused = store_->Reserve(*other, next, {}, [](Result<BlockStore::Reserved>) {});
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status().code(), StatusCode::kInvalidArgument);
+  // Rooted at a's namespace id, as another namespace: refused too.
+  auto squat = Chain(1, 100);
+  refused = store_->Reserve(*other, squat, {}, [](Result<BlockStore::Reserved>) {});
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status().code(), StatusCode::kInvalidArgument);
+  // A reserved, uncommitted parent is not a stored block either.
+  auto pending = Reserve(Chain(1, 200));
+  ASSERT_TRUE(pending.ok());
+  wire::BlockChain after_pending;
+  after_pending.parent = Chain(1, 200).keys[0];
+  after_pending.tokens = {5, 6, 7, 8};
+  after_pending.keys = ChainBlockKeys(after_pending.parent, after_pending.tokens, kBlockTokens);
+  EXPECT_EQ(Reserve(after_pending).status().code(), StatusCode::kInvalidArgument);
+  store_->Abort(Slots(*pending));
+  auto accepted = Reserve(next);
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  store_->Commit(Slots(*accepted));
+  EXPECT_EQ(store_->indexed_blocks(), 3u);
+}
+
+TEST_F(BlockStoreTest, AReserveLargerThanTheHostTierIsRefusedBeforeEvicting) {
+  auto a = Chain(4);
+  Put(a);
+  auto r = Reserve(Chain(2 * kSlab / kBlockBytes + 1, 1000));
+  EXPECT_TRUE(r.status().IsResourceExhausted());
+  EXPECT_NE(r.status().message().find("can never fit"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(Matched(a), 4u);
+  EXPECT_EQ(store_->counters().host.evictions, 0u);
+}
+
 }  // namespace
 }  // namespace tierkv

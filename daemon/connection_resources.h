@@ -1,12 +1,16 @@
-// What one client connection holds in the daemon: its credentials, its leases
-// (pinned blocks) and its reservations (slots being written). All of it is
+// What one client connection holds in the daemon: its credentials, the
+// namespaces it opened (the only handles it may use), its leases (pinned
+// blocks) and its reservations (slots being written). All of it is
 // released when the object is destroyed, which happens when the connection
 // closes, however it closes: a clean close, a reset, or a killed client.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -34,6 +38,13 @@ class ConnectionResources : public std::enable_shared_from_this<ConnectionResour
     creds_ = creds;
   }
   const Credentials& credentials() const { return creds_; }
+  // The peer's uid (SO_PEERCRED), known on the Unix socket only.
+  std::optional<uid_t> peer_uid() const { return peer_uid_; }
+  void set_peer_uid(uid_t uid) { peer_uid_ = uid; }
+
+  // A namespace this connection opened with its credentials.
+  void AddOpened(uint32_t ns_handle) { opened_.insert(ns_handle); }
+  bool HasOpened(uint32_t ns_handle) const { return opened_.contains(ns_handle); }
   void set_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
   // Sends a deferred reply; called from completions only (never inside a
   // request: daemon/loop_phase.h).
@@ -58,6 +69,8 @@ class ConnectionResources : public std::enable_shared_from_this<ConnectionResour
   bool local_;
   bool greeted_ = false;
   Credentials creds_;
+  std::optional<uid_t> peer_uid_;
+  std::unordered_set<uint32_t> opened_;  // namespace handles
   Deliver deliver_;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, std::vector<BlockEntry*>> leases_;

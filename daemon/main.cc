@@ -119,6 +119,12 @@ int Run(const DaemonConfig& config) {
     spdlog::error("{}", s.ToString());
     return kExitFailure;
   }
+  if (!config.tcp.empty() && config.admin_token.empty()) {
+    spdlog::warn(
+        "TCP listens on {} without an admin token: no TCP client can evict or flush "
+        "(set admin_token to allow it)",
+        config.tcp);
+  }
   // Scrapes are answered on the loop, which runs only once the store and
   // handler below exist; until then the exporter serves an empty snapshot.
   BlockStore* metrics_store = nullptr;

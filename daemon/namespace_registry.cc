@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <xxhash.h>
 
+#include "daemon/auth.h"
 #include "tierkv/namespace_spec.h"
 
 namespace tierkv {
@@ -42,7 +43,7 @@ Result<NamespaceInfo*> NamespaceRegistry::Open(const wire::OpenNamespaceRequest&
                                    " on this daemon, got " + std::to_string(spec.block_bytes));
   }
   auto token = tenant_tokens_.find(spec.tenant);
-  if (token != tenant_tokens_.end() && token->second != creds.tenant_token) {
+  if (token != tenant_tokens_.end() && !ConstantTimeEquals(creds.tenant_token, token->second)) {
     return Status::PermissionDenied("credentials do not allow tenant '" + spec.tenant + "'");
   }
   if (NamespaceInfo* existing = FindById(IdFor(spec))) return existing;

@@ -1,6 +1,7 @@
 #include "daemon/request_handler.h"
 
 #include <cstdio>
+#include <set>
 
 #include "base/byte_size.h"
 #include "daemon/loop_phase.h"
@@ -58,7 +59,7 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
   switch (type) {
     case MessageType::kHello: s = Hello(conn, r, w, attach_fd); break;
     case MessageType::kOpenNamespace: s = OpenNamespace(conn, r, w); break;
-    case MessageType::kLookup: s = Lookup(r, w); break;
+    case MessageType::kLookup: s = Lookup(conn, r, w); break;
     case MessageType::kAcquire: s = Acquire(conn, header, r, w, &deferred); break;
     case MessageType::kRelease: s = Release(conn, r, w); break;
     case MessageType::kReserve:
@@ -66,7 +67,7 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
       break;
     case MessageType::kCommit: s = Commit(conn, r, w); break;
     case MessageType::kAbort: s = Abort(conn, r, w); break;
-    case MessageType::kStats: s = Stats(r, w); break;
+    case MessageType::kStats: s = Stats(conn, r, w); break;
     case MessageType::kEvict: s = Evict(conn, r, w); break;
     case MessageType::kHealth: s = Health(r, w); break;
     case MessageType::kFlush:
@@ -88,10 +89,14 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
   return Outcome::kReplied;
 }
 
-Result<NamespaceInfo*> RequestHandler::FindNamespace(uint32_t handle) const {
+Result<NamespaceInfo*> RequestHandler::FindNamespace(const ConnectionResources& conn,
+                                                     uint32_t handle) {
   NamespaceInfo* ns = namespaces_->Find(handle);
-  if (!ns) return Status::NotFound("unknown namespace handle " + std::to_string(handle));
-  return ns;
+  if (ns && conn.HasOpened(handle)) return ns;
+  // The same answer whether the handle exists or not: handles are not probed.
+  if (ns) auth_failures_.Record("namespace handle used by a connection that did not open it");
+  return Status::NotFound("namespace handle " + std::to_string(handle) +
+                          " is not open on this connection");
 }
 
 Status RequestHandler::CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const {
@@ -114,7 +119,10 @@ Status RequestHandler::Hello(ConnectionResources& conn, wire::Reader& r, wire::W
   }
   Credentials creds;
   creds.tenant_token = req.tenant_token;
-  creds.admin = options_.admin_token.empty() || req.admin_token == options_.admin_token;
+  bool wrong_token = false;
+  creds.admin = IsAdmin({options_.admin_token, options_.daemon_uid}, req.admin_token,
+                        conn.peer_uid(), &wrong_token);
+  if (wrong_token) auth_failures_.Record("wrong admin token");
   conn.set_greeted(creds);
   wire::HelloReply reply;
   reply.version = std::min(req.max_version, wire::kProtocolVersion);
@@ -134,7 +142,12 @@ Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r,
   if (!wire::OpenNamespaceRequest::Decode(r, &req)) {
     return Status::ProtocolError("malformed open_namespace");
   }
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, namespaces_->Open(req, conn.credentials()));
+  Result<NamespaceInfo*> opened = namespaces_->Open(req, conn.credentials());
+  if (opened.status().code() == StatusCode::kPermissionDenied) {
+    auth_failures_.Record("wrong tenant token");
+  }
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, std::move(opened));
+  conn.AddOpened(ns->handle);
   wire::OpenNamespaceReply reply;
   reply.id = ns->id;
   reply.handle = ns->handle;
@@ -144,10 +157,10 @@ Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r,
   return Status::Ok();
 }
 
-Status RequestHandler::Lookup(wire::Reader& r, wire::Writer& w) {
+Status RequestHandler::Lookup(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
   wire::LookupRequest req;
   if (!wire::LookupRequest::Decode(r, &req)) return Status::ProtocolError("malformed lookup");
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req.ns_handle));
   TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
   auto matched = store_->Match(*ns, req.chain, static_cast<uint32_t>(req.chain.keys.size()));
   wire::LookupReply reply;
@@ -167,7 +180,7 @@ Status RequestHandler::Acquire(ConnectionResources& conn, const wire::FrameHeade
   if (!wire::AcquireRequest::Decode(r, req.get())) {
     return Status::ProtocolError("malformed acquire");
   }
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req->ns_handle));
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req->ns_handle));
   TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req->chain));
   uint32_t max_blocks = req->max_blocks;
   if (req->flags & wire::kFlagInline) {
@@ -253,9 +266,16 @@ Status RequestHandler::Reserve(ConnectionResources& conn, const wire::FrameHeade
                                wire::Reader& r, wire::Writer& w, bool* deferred) {
   wire::ReserveRequest req;
   if (!wire::ReserveRequest::Decode(r, &req)) return Status::ProtocolError("malformed reserve");
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req.ns_handle));
   TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
   const bool inline_bytes = req.flags & wire::kFlagInline;
+  if (!inline_bytes && !conn.local()) {
+    // A slot's bytes reach a TCP client only through what it sends: without
+    // them, a commit would publish whatever the slot held before.
+    return Status::InvalidArgument(
+        "a reserve over TCP must carry its payload inline (flag inline); only a client on the "
+        "Unix socket writes reserved slots itself");
+  }
   std::span<const uint8_t> payload;
   if (inline_bytes) {
     const uint64_t want = req.chain.keys.size() * ns->spec.block_bytes;
@@ -350,7 +370,9 @@ Status RequestHandler::Evict(ConnectionResources& conn, wire::Reader& r, wire::W
   if (!conn.credentials().admin) return Status::PermissionDenied("evict needs the admin token");
   const Key128* ns_id = nullptr;
   if (!req.all) {
-    TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(req.ns_handle));
+    // An admin may name any namespace (stats shows it every handle).
+    const NamespaceInfo* ns = namespaces_->Find(req.ns_handle);
+    if (!ns) return Status::NotFound("unknown namespace handle " + std::to_string(req.ns_handle));
     ns_id = &ns->id;
   }
   wire::CountReply{store_->Evict(ns_id)}.Encode(w);
@@ -380,9 +402,10 @@ Status RequestHandler::Flush(ConnectionResources& conn, const wire::FrameHeader&
   return Status::Ok();
 }
 
-Status RequestHandler::Stats(wire::Reader& r, wire::Writer& w) {
+Status RequestHandler::Stats(const ConnectionResources& conn, wire::Reader& r,
+                             wire::Writer& w) {
   if (!r.done()) return Status::ProtocolError("stats takes no fields");
-  wire::TextReply{StatsJson()}.Encode(w);
+  wire::TextReply{StatsJson(conn)}.Encode(w);
   return Status::Ok();
 }
 
@@ -422,7 +445,7 @@ Status RequestHandler::GpuPool(const ConnectionResources& conn, wire::Reader& r,
   return Status::Ok();
 }
 
-std::string RequestHandler::StatsJson() const {
+std::string RequestHandler::StatsJson(const ConnectionResources& viewer) const {
   DaemonFacts facts;
   facts.version = options_.server_version;
   facts.uptime_s = static_cast<uint64_t>(
@@ -430,7 +453,18 @@ std::string RequestHandler::StatsJson() const {
           .count());
   facts.connections = connections_;
   facts.gpu_off_reason = options_.gpu_off_reason;
-  return wire::EncodeStats(CollectStats(*store_, *namespaces_, facts));
+  tierkv::Stats stats = CollectStats(*store_, *namespaces_, facts);
+  if (!viewer.credentials().admin) {
+    // The tenants this connection proved, by the namespaces it opened.
+    std::set<std::string> tenants;
+    for (const auto& ns : namespaces_->all()) {
+      if (viewer.HasOpened(ns->handle)) tenants.insert(ns->spec.tenant);
+    }
+    std::erase_if(stats.namespaces,
+                  [&](const NamespaceStats& n) { return !tenants.contains(n.tenant); });
+    for (NamespaceStats& n : stats.namespaces) n.id_hex.clear();
+  }
+  return wire::EncodeStats(stats);
 }
 
 }  // namespace tierkv

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "daemon/auth.h"
 #include "daemon/block_store.h"
 #include "daemon/connection_resources.h"
 #include "daemon/namespace_registry.h"
@@ -20,10 +23,13 @@
 namespace tierkv {
 
 struct HandlerOptions {
-  std::string admin_token;  // empty: admin operations need no token
+  // Empty: no token makes a connection admin; then only Unix peers with the
+  // daemon's uid (or root) are (daemon/auth.h).
+  std::string admin_token;
   std::string server_version;
   // Why the daemon runs without a GPU tier (empty when it has one).
   std::string gpu_off_reason;
+  uid_t daemon_uid = ::geteuid();
 };
 
 class RequestHandler {
@@ -45,13 +51,17 @@ class RequestHandler {
                           std::vector<uint8_t>* reply);
 
   void set_connection_count(uint64_t n) { connections_ = n; }
-  // The statistics document that `tierkv stats` shows (JSON).
-  std::string StatsJson() const;
+  // The statistics document that `tierkv stats` shows (JSON): everything to
+  // an admin; to anyone else the tier totals and the namespaces of the
+  // tenants it opened, without their ids.
+  std::string StatsJson(const ConnectionResources& viewer) const;
+  // Credentials refused so far (bad tokens, handles of other connections).
+  uint64_t auth_failures() const { return auth_failures_.count(); }
 
  private:
   Status Hello(ConnectionResources& conn, wire::Reader& r, wire::Writer& w, int* attach_fd);
   Status OpenNamespace(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
-  Status Lookup(wire::Reader& r, wire::Writer& w);
+  Status Lookup(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Acquire(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
                  wire::Writer& w, bool* deferred);
   // Pins the host-resident head of `matched` and encodes the acquire reply
@@ -71,17 +81,20 @@ class RequestHandler {
   void AbortReserved(const BlockStore::Reserved& reserved);
   Status Commit(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Abort(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
-  Status Stats(wire::Reader& r, wire::Writer& w);
+  Status Stats(const ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Evict(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
   Status Health(wire::Reader& r, wire::Writer& w);
   Status GpuPool(const ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
 
-  Result<NamespaceInfo*> FindNamespace(uint32_t handle) const;
+  // The namespace of `handle`, when `conn` opened it; NotFound otherwise
+  // (a handle another connection opened is counted as a refusal).
+  Result<NamespaceInfo*> FindNamespace(const ConnectionResources& conn, uint32_t handle);
   Status CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const;
 
   BlockStore* store_;
   NamespaceRegistry* namespaces_;
   HandlerOptions options_;
+  AuthFailures auth_failures_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   uint64_t connections_ = 0;
 };

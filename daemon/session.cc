@@ -38,7 +38,16 @@ Session::Session(Socket socket, bool local, BlockStore* store, RequestHandler* h
       limits_(limits),
       on_close_(std::move(on_close)),
       idle_timer_(socket_.get_executor()),
-      in_(kInitialBufferBytes) {}
+      in_(kInitialBufferBytes) {
+  if (local) {
+    // Who is on the other end decides admin rights (daemon/auth.h).
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0) {
+      resources_->set_peer_uid(peer.uid);
+    }
+  }
+}
 
 Session::~Session() = default;
 

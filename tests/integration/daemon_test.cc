@@ -366,10 +366,14 @@ TEST(DaemonLifecycleTest, AFlagGivenTwiceTakesItsLastValue) {
 TEST(DaemonLifecycleTest, AdminTokenGuardsEvict) {
   DaemonProcess daemon({"--admin-token", "s3cret"});
   ASSERT_TRUE(daemon.Start()) << daemon.log();
-  auto plain = daemon.Connect();
+  // Over TCP (on the Unix socket the daemon's own uid is admin too).
+  auto plain = daemon.ConnectTcp();
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ((*plain)->Evict(nullptr).status().code(), StatusCode::kPermissionDenied);
-  auto admin = daemon.Connect("s3cret");
+  ConnectOptions with_token;
+  with_token.address = daemon.tcp_address();
+  with_token.admin_token = "s3cret";
+  auto admin = Client::Connect(with_token);
   ASSERT_TRUE(admin.ok());
   EXPECT_TRUE((*admin)->Evict(nullptr).ok());
 }

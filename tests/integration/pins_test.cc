@@ -79,9 +79,11 @@ TEST(PinsTest, FullPoolRejectsReserveAndKeepsServingReads) {
   EXPECT_NE(res.status().message().find("pinned"), std::string::npos);
 
   // Reads still work, from another connection too, byte-exact.
+  // (Handles are per connection: the reader opens the namespace itself.)
   auto reader = std::move(daemon.Connect()).value();
+  const Namespace reader_ns = *reader->OpenNamespace(TestSpec(kBlockBytes));
   std::vector<std::byte> out(payload.size());
-  EXPECT_EQ(*reader->Get(ns, p.keys, p.tokens, out), kPoolBlocks);
+  EXPECT_EQ(*reader->Get(reader_ns, p.keys, p.tokens, out), kPoolBlocks);
   EXPECT_EQ(out, payload);
   for (size_t i = 0; i < lease->size(); ++i) {
     ASSERT_EQ(std::memcmp(lease->payload(i).data(), payload.data() + i * kBlockBytes, kBlockBytes),

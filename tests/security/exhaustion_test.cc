@@ -67,7 +67,7 @@ class ExhaustionTest : public SecurityTest {
 };
 
 TEST_F(ExhaustionTest, OutOfDescriptorsTheDaemonBacksOffKeepsServingAndAcceptsAgain) {
-  StartDaemon({"--accept-backoff-ms", "50"});
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--accept-backoff-ms", "50"}));
   auto served = daemon().Connect();
   ASSERT_TRUE(served.ok()) << served.status().ToString();
   RunOutOfDescriptors();
@@ -84,11 +84,10 @@ TEST_F(ExhaustionTest, OutOfDescriptorsTheDaemonBacksOffKeepsServingAndAcceptsAg
   }
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   crowd_.clear();
-  ExpectOwnerBlocksByteExact();
 }
 
 TEST_F(ExhaustionTest, SigtermOutOfDescriptorsStillExits) {
-  StartDaemon({"--accept-backoff-ms", "50"});
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({"--accept-backoff-ms", "50"}));
   RunOutOfDescriptors();
   EXPECT_EQ(daemon().Stop(), 0) << daemon().last_exit() << "\n" << daemon().log();
   EXPECT_LE(Count(daemon().log(), "accept on"), kMostAcceptLines) << daemon().log();

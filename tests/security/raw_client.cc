@@ -9,19 +9,19 @@
 
 #include <cstring>
 
-#include "protocol/messages.h"
-
 namespace tierkv::testing {
 namespace {
 
+constexpr char kTcpPrefix[] = "tcp:";
 constexpr int kReceiveTimeoutSeconds = 10;
+constexpr size_t kMaxFdsPerMessage = 8;
 
 int ConnectUnix(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
     return -1;
   }
@@ -30,12 +30,13 @@ int ConnectUnix(const std::string& path) {
 
 int ConnectTcp(const std::string& host_port) {
   const size_t colon = host_port.rfind(':');
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (colon == std::string::npos) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
-  ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr) != 1) return -1;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
     return -1;
   }
@@ -45,7 +46,7 @@ int ConnectTcp(const std::string& host_port) {
 }  // namespace
 
 RawClient::RawClient(const std::string& address) {
-  const std::string tcp_prefix = "tcp:";
+  const std::string tcp_prefix = kTcpPrefix;
   fd_ = address.rfind(tcp_prefix, 0) == 0 ? ConnectTcp(address.substr(tcp_prefix.size()))
                                           : ConnectUnix(address);
   if (fd_ < 0) return;
@@ -54,6 +55,7 @@ RawClient::RawClient(const std::string& address) {
 }
 
 RawClient::~RawClient() {
+  for (int fd : received_fds_) ::close(fd);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -82,30 +84,59 @@ bool RawClient::SendFrame(wire::MessageType type, const std::vector<uint8_t>& bo
 RawReply RawClient::ReadReply() {
   RawReply reply;
   uint8_t header[wire::kHeaderBytes];
-  if (!ReadAll(header, sizeof header)) {
+  if (!ReadAll(header, sizeof header, &reply.fds)) {
     reply.status = Status::Unavailable("the daemon closed the connection");
     return reply;
   }
   reply.header = wire::DecodeHeader(header);
   reply.body.resize(reply.header.body_bytes);
-  if (!ReadAll(reply.body.data(), reply.body.size())) {
+  if (!ReadAll(reply.body.data(), reply.body.size(), &reply.fds)) {
     reply.status = Status::Unavailable("the daemon closed the connection mid-reply");
     return reply;
   }
   wire::Reader r(reply.body);
   reply.status = wire::DecodeStatus(r);
+  reply.fields.assign(reply.body.end() - static_cast<ptrdiff_t>(r.remaining()), reply.body.end());
   return reply;
 }
 
-Status RawClient::Hello() {
+RawReply RawClient::Call(wire::MessageType type, const std::vector<uint8_t>& body) {
+  if (!SendFrame(type, body)) {
+    RawReply reply;
+    reply.status = Status::Unavailable("the daemon closed the connection");
+    return reply;
+  }
+  return ReadReply();
+}
+
+Status RawClient::Hello(const std::string& tenant_token, const std::string& admin_token) {
   wire::HelloRequest req;
   req.client_name = "raw-client";
-  std::vector<uint8_t> body;
-  wire::Writer w(&body);
-  req.Encode(w);
-  if (!SendFrame(wire::MessageType::kHello, body)) return Status::Unavailable("send failed");
-  // A passed pool fd (Unix socket) is dropped with the message's ancillary data.
-  return ReadReply().status;
+  req.tenant_token = tenant_token;
+  req.admin_token = admin_token;
+  RawReply reply = Call(wire::MessageType::kHello, req);
+  hello_fds_.insert(hello_fds_.end(), reply.fds.begin(), reply.fds.end());
+  return reply.status;
+}
+
+Result<wire::OpenNamespaceReply> RawClient::Open(const wire::OpenNamespaceRequest& spec) {
+  RawReply reply = Call(wire::MessageType::kOpenNamespace, spec);
+  TIERKV_RETURN_IF_ERROR(reply.status);
+  wire::OpenNamespaceReply out;
+  wire::Reader r(reply.fields);
+  if (!wire::OpenNamespaceReply::Decode(r, &out)) {
+    return Status::ProtocolError("malformed open_namespace reply");
+  }
+  return out;
+}
+
+Result<std::string> RawClient::StatsText() {
+  RawReply reply = Call(wire::MessageType::kStats, std::vector<uint8_t>{});
+  TIERKV_RETURN_IF_ERROR(reply.status);
+  wire::TextReply out;
+  wire::Reader r(reply.fields);
+  if (!wire::TextReply::Decode(r, &out)) return Status::ProtocolError("malformed stats reply");
+  return out.text;
 }
 
 bool RawClient::ClosedByPeerWithin(int timeout_ms) {
@@ -122,11 +153,28 @@ pid_t RawClient::PeerPid() const {
   return cred.pid;
 }
 
-bool RawClient::ReadAll(uint8_t* out, size_t n) {
+bool RawClient::ReadAll(uint8_t* out, size_t n, std::vector<int>* fds) {
   size_t got = 0;
   while (got < n) {
-    const ssize_t r = ::recv(fd_, out + got, n - got, 0);
+    iovec iov{out + got, n - got};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t r = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
     if (r <= 0) return false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds->push_back(fd);
+        received_fds_.push_back(fd);
+      }
+    }
     got += static_cast<size_t>(r);
   }
   return true;
