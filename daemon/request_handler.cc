@@ -95,8 +95,8 @@ Result<NamespaceInfo*> RequestHandler::FindNamespace(const ConnectionResources& 
   if (ns && conn.HasOpened(handle)) return ns;
   // The same answer whether the handle exists or not: handles are not probed.
   if (ns) auth_failures_.Record("namespace handle used by a connection that did not open it");
-  return Status::NotFound("namespace handle " + std::to_string(handle) +
-                          " is not open on this connection");
+  return Status::NotFound("unknown namespace handle " + std::to_string(handle) +
+                          ": not open on this connection");
 }
 
 Status RequestHandler::CheckChain(const NamespaceInfo& ns, const wire::BlockChain& chain) const {

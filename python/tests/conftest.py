@@ -75,9 +75,13 @@ class Daemon:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# Evict and flush over TCP need the admin token (docs/security.md).
+FIXTURE_ADMIN_TOKEN = "py-admin"
+
+
 @pytest.fixture(scope="module")
 def daemon() -> Iterator[Daemon]:
-    d = Daemon()
+    d = Daemon(["--admin-token", FIXTURE_ADMIN_TOKEN])
     yield d
     d.stop()
 

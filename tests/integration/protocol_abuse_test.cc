@@ -70,6 +70,23 @@ class RawSocket {
     SendFrame(static_cast<uint16_t>(MessageType::kHello), body);
     ASSERT_TRUE(ReadReplyStatus().ok());
   }
+  // Opens `spec` on this connection: a namespace handle is usable only on a
+  // connection that opened it.
+  void Open(const NamespaceSpec& spec) {
+    wire::OpenNamespaceRequest req;
+    req.model_fingerprint = spec.model_fingerprint;
+    req.tenant = spec.tenant;
+    req.adapter_id = spec.adapter_id;
+    req.kv_dtype = spec.kv_dtype;
+    req.kv_layout = spec.kv_layout;
+    req.block_tokens = spec.block_tokens;
+    req.block_bytes = spec.block_bytes;
+    std::vector<uint8_t> body;
+    wire::Writer w(&body);
+    req.Encode(w);
+    SendFrame(static_cast<uint16_t>(MessageType::kOpenNamespace), body);
+    ASSERT_TRUE(ReadReplyStatus().ok());
+  }
 
  private:
   bool ReadAll(uint8_t* out, size_t n) {
@@ -233,6 +250,7 @@ TEST_F(ProtocolAbuseTest, VersionOneClientsGetUnsupported) {
 TEST_F(ProtocolAbuseTest, InlinePutWithWrongPayloadSizeIsRejected) {
   RawSocket s(daemon_->socket_path());
   s.Hello();
+  s.Open(TestSpec(64 * 1024));
   const Prompt p = MakePrompt(ns_, 2, 4242);
   wire::ReserveRequest req;
   req.ns_handle = ns_.handle;
