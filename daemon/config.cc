@@ -48,7 +48,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 18> kKeys = {{
+const std::array<Key, 19> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -58,6 +58,12 @@ const std::array<Key, 18> kKeys = {{
     {{"data_dir", "Directory for persistent state (secret, NVMe tier, lock)", false, "DIR"},
      Kind::kPath,
      &DaemonConfig::data_dir},
+    {{"secret_file",
+      "File of the secret that roots namespace ids; daemons sharing a remote tier share it "
+      "(default: DATA_DIR/secret)",
+      false, "PATH"},
+     Kind::kText,
+     &DaemonConfig::secret_file},
     {{"host_bytes", "CPU tier (shared pool) size, e.g. 4GiB or 1.5 GiB", false, "SIZE"},
      Kind::kSize,
      &DaemonConfig::host_bytes},

@@ -28,6 +28,9 @@ struct DaemonConfig {
   std::string socket = "/tmp/tierkv.sock";   // Unix socket for local engines
   std::string tcp = "127.0.0.1:7470";        // TCP listener; empty disables it
   std::string data_dir = "/var/tmp/tierkv";  // persistent state (secret, NVMe tier)
+  // The secret that roots every namespace id; empty means data_dir/secret.
+  // Daemons sharing a remote tier share this file.
+  std::string secret_file;
   uint64_t host_bytes = 1ull << 30;          // CPU tier (shared pool) size
   // Start even when host_bytes is more than the memory available now.
   bool force_host_bytes = false;
@@ -60,6 +63,12 @@ struct DaemonConfig {
 // The log levels tierkvd accepts, in increasing severity.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};
+
+// Where the daemon secret lives: secret_file, or data_dir/secret by default.
+inline std::string SecretFilePath(const DaemonConfig& config) {
+  return config.secret_file.empty() ? config.data_dir + "/secret" : config.secret_file;
+}
+
 
 // Reads a TOML config file into `config` (keys it does not set keep their values).
 Status LoadConfigFile(const std::string& path, DaemonConfig* config);

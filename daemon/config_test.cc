@@ -166,6 +166,20 @@ TEST(ConfigTest, VersionAndHelpExitAtOnce) {
   EXPECT_NE(*bad->exit_code, 0);
 }
 
+TEST(ConfigTest, SecretFileDefaultsToTheDataDirAndFlagsOverrideTheFile) {
+  DaemonConfig c;
+  c.data_dir = "/srv/tierkv";
+  EXPECT_EQ(SecretFilePath(c), "/srv/tierkv/secret");
+  const std::string path = WriteTemp("secret_file = \"/etc/tierkv/fleet.secret\"\n");
+  ASSERT_TRUE(LoadConfigFile(path, &c).ok());
+  EXPECT_EQ(SecretFilePath(c), "/etc/tierkv/fleet.secret");
+  auto flags = Parse({"--config", path, "--secret-file", "/run/s"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(SecretFilePath(flags->config), "/run/s");
+  EXPECT_TRUE(LoadConfigText("secret_file = 7\n", "inline", &c).IsInvalidArgument());
+  unlink(path.c_str());
+}
+
 TEST(ConfigTest, DescribeShowsValuesAndOriginsButNoTokens) {
   DaemonConfig c;
   ASSERT_TRUE(LoadConfigText("admin_token = \"s3cret\"\nhost_bytes = \"2GiB\"\n[tenants]\n"

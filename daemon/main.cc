@@ -99,7 +99,7 @@ int Run(const DaemonConfig& config) {
       return kExitFailure;
     }
   }
-  auto secret = LoadOrCreateSecret(config.data_dir);
+  auto secret = LoadOrCreateSecret(SecretFilePath(config));
   if (!secret.ok()) {
     spdlog::error("{}", secret.status().ToString());
     return kExitFailure;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "tests/integration/daemon_process.h"
@@ -123,6 +124,22 @@ TEST(TenantSecretTest, NamespaceIdsAreSaltedWithTheDaemonSecret) {
   ASSERT_EQ(one.Stop(), 0);
   ASSERT_TRUE(one.Start()) << one.log();
   EXPECT_TRUE((*one.Connect())->OpenNamespace(spec)->id == id_one);
+}
+
+TEST(TenantSecretTest, DaemonsGivenOneSecretFileDeriveTheSameIds) {
+  char dir[] = "/tmp/tierkv-fleet-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string secret_file = std::string(dir) + "/fleet.secret";
+  {
+    DaemonProcess one({"--secret-file", secret_file}), two({"--secret-file", secret_file});
+    ASSERT_TRUE(one.Start()) << one.log();
+    ASSERT_TRUE(two.Start()) << two.log();
+    const NamespaceSpec spec = TestSpec(kBlockBytes, 16, "acme");
+    const Key128 id_one = (*one.Connect())->OpenNamespace(spec)->id;
+    EXPECT_TRUE((*two.Connect())->OpenNamespace(spec)->id == id_one)
+        << "two daemons on one secret file gave different ids";
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
