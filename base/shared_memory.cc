@@ -1,5 +1,6 @@
 #include "base/shared_memory.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -18,6 +19,18 @@ constexpr uint64_t kHugePageBytes = 2ull << 20;
 // Faulting in is shared out in chunks this large (a few tens of ms each).
 constexpr uint64_t kPopulateChunkBytes = 64ull << 20;
 constexpr auto kProgressInterval = std::chrono::seconds(1);
+
+// Every process that holds the fd may resize a memfd unless it is sealed, and
+// an access past a shrunk end faults (SIGBUS) in the daemon too. So the size
+// is sealed once it is set; F_SEAL_SEAL keeps anyone from adding seals later
+// (F_SEAL_FUTURE_WRITE would stop the next clients from mapping it writable).
+constexpr int kFixedSizeSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
+// Sizes a sealable memfd to `bytes` and seals that size.
+bool SizeAndSeal(int fd, uint64_t bytes) {
+  return ftruncate(fd, static_cast<off_t>(bytes)) == 0 &&
+         fcntl(fd, F_ADD_SEALS, kFixedSizeSeals) == 0;
+}
 
 // Faults in page-table entries for writing, over all cores: a shared mapping
 // populated with MAP_POPULATE is mapped read-only, and the first write to each
@@ -69,8 +82,8 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name,
   if (bytes == 0) return Status::InvalidArgument("shared memory size must be positive");
   SharedMemory shm;
   if (bytes % kHugePageBytes == 0) {
-    int fd = memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB);
-    if (fd >= 0 && ftruncate(fd, static_cast<off_t>(bytes)) == 0) {
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
+    if (fd >= 0 && SizeAndSeal(fd, bytes)) {
       void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
       if (p != MAP_FAILED) {
         shm.data_ = static_cast<std::byte*>(p);
@@ -82,10 +95,10 @@ Result<SharedMemory> SharedMemory::Create(uint64_t bytes, const char* name,
     }
     if (fd >= 0) close(fd);
   }
-  int fd = memfd_create(name, MFD_CLOEXEC);
+  int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return Status::FromErrno(errno, "memfd_create");
-  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-    Status s = Status::FromErrno(errno, "ftruncate shared pool");
+  if (!SizeAndSeal(fd, bytes)) {
+    Status s = Status::FromErrno(errno, "size and seal shared pool");
     close(fd);
     return s;
   }

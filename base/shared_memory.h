@@ -21,7 +21,9 @@ class SharedMemory {
   // Creates a region of `bytes` and faults every page in now: the first write
   // to a fresh page costs ~13 us on the VMs we run on, far too slow for a put.
   // Tries huge pages first and falls back to normal pages (only these report
-  // `progress`; huge pages are faulted in by mmap itself).
+  // `progress`; huge pages are faulted in by mmap itself). The memfd's size
+  // is sealed (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL): no process it is
+  // handed to can resize it under the creator's mapping.
   static Result<SharedMemory> Create(uint64_t bytes, const char* name,
                                      const PopulateProgress& progress = {});
   // How Map() prepares the pages of a region another process created.

@@ -60,6 +60,8 @@ class RawClient {
   // kept in hello_fds().
   Status Hello(const std::string& tenant_token = "", const std::string& admin_token = "");
   const std::vector<int>& hello_fds() const { return hello_fds_; }
+  // Every descriptor any reply brought so far.
+  const std::vector<int>& received_fds() const { return received_fds_; }
   Result<wire::OpenNamespaceReply> Open(const wire::OpenNamespaceRequest& spec);
   // The stats document's text.
   Result<std::string> StatsText();
