@@ -50,7 +50,7 @@ Result<std::unique_ptr<NvmeStore>> NvmeStore::Open(const std::string& dir,
   }
   FileSystem* fs = options.file_system != nullptr ? options.file_system : DefaultFileSystem();
   TIERKV_RETURN_IF_ERROR(fs->CreateDirIfMissing(dir));
-  SlabOptions slab_options{options.capacity_bytes, options.slab_bytes};
+  SlabOptions slab_options{options.capacity_bytes, options.slab_bytes, options.disk_full_retry};
   TIERKV_ASSIGN_OR_RETURN(std::unique_ptr<SlabSet> slabs,
                           SlabSet::Open(fs, dir + "/slabs", slab_options));
   BlockIndexOptions index_options;
@@ -113,7 +113,12 @@ Status NvmeStore::Write(const BlockMeta& meta, std::span<const std::byte> payloa
   if (blocks_.contains(meta.key) || pending_.contains(meta.key)) {
     return Status::AlreadyExists("nvme tier: block " + ToHex(meta.key) + " already stored");
   }
-  TIERKV_ASSIGN_OR_RETURN(SlotId slot, slabs_->Allocate(payload.size()));
+  Result<SlotId> allocated = slabs_->Allocate(payload.size());
+  if (!allocated.ok()) {
+    if (slabs_->disk_full()) ++counters_.write_errors;  // the disk, not the cap, refused it
+    return allocated.status();
+  }
+  const SlotId slot = *allocated;
   Result<IoTarget> target = slabs_->Target(slot);
   if (!target.ok()) {
     slabs_->Free(slot);

@@ -40,6 +40,7 @@
 // Thread safety: not thread-safe; see "Driving it".
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,6 +82,9 @@ struct NvmeStoreOptions {
   bool sync_index = false;
   // Where slab files are created. Default: the POSIX file system. Not owned.
   FileSystem* file_system = nullptr;
+  // After the disk refused a new slab file, how long no new one is tried
+  // (SlabOptions::disk_full_retry). Default 10 s.
+  std::chrono::milliseconds disk_full_retry{10000};
 };
 
 // What the owner says about a block it writes.

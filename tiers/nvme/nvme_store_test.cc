@@ -190,6 +190,7 @@ TEST_F(NvmeStoreTest, DiskFullIsAClearErrorAndReadsKeepWorking) {
   FaultInjectionFileSystem fs(DefaultFileSystem());
   NvmeStoreOptions options = SmallOptions();
   options.file_system = &fs;
+  options.disk_full_retry = std::chrono::milliseconds(0);  // tries the disk again at once
   Open(options);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Put(i).ok());  // fills the first slab file
   fs.InjectError(FsOp::kAllocate, ENOSPC);
@@ -200,6 +201,24 @@ TEST_F(NvmeStoreTest, DiskFullIsAClearErrorAndReadsKeepWorking) {
   fs.Clear();
   ASSERT_TRUE(Put(4).ok());
   ExpectBlock(4);
+}
+
+TEST_F(NvmeStoreTest, BlocksThatAFullDiskCannotTakeAreCountedAndNotRetriedEach) {
+  constexpr int kRefused = 20;
+  FaultInjectionFileSystem fs(DefaultFileSystem());
+  NvmeStoreOptions options = SmallOptions();
+  options.file_system = &fs;
+  Open(options);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Put(i).ok());  // fills the first slab file
+  fs.InjectError(FsOp::kAllocate, ENOSPC);
+  for (int i = 4; i < 4 + kRefused; ++i) {
+    Status s = Put(i);
+    EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
+    EXPECT_NE(s.message().find("disk full"), std::string_view::npos) << s.ToString();
+  }
+  EXPECT_EQ(fs.injected_failures(FsOp::kAllocate), 1);
+  EXPECT_EQ(store_->Stats().write_errors, uint64_t{kRefused});
+  for (int i = 0; i < 4; ++i) ExpectBlock(i);
 }
 
 TEST_F(NvmeStoreTest, PayloadIoErrorsFailOnlyTheirRequest) {

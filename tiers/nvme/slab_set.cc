@@ -121,6 +121,18 @@ bool SlabSet::ReclaimEmptyFile(uint32_t except) {
   return false;
 }
 
+bool SlabSet::disk_full() const {
+  return disk_full_at_ &&
+         std::chrono::steady_clock::now() - *disk_full_at_ < options_.disk_full_retry;
+}
+
+Status SlabSet::DiskFullError(uint32_t slot_bytes) const {
+  return Status::ResourceExhausted(
+      "nvme tier: disk full under " + dir_ + ": " + std::to_string(file_bytes_) + " of " +
+      std::to_string(options_.capacity_bytes) + " bytes usable, no free " +
+      std::to_string(slot_bytes) + "-byte slot");
+}
+
 Result<SlotId> SlabSet::Allocate(uint64_t block_bytes) {
   if (block_bytes == 0 || block_bytes > kMaxSlotBytes - kIoAlignment) {
     return Status::InvalidArgument("nvme slabs: block of " + std::to_string(block_bytes) +
@@ -139,8 +151,19 @@ Result<SlotId> SlabSet::Allocate(uint64_t block_bytes) {
                                          std::to_string(slot_bytes) + "-byte slot");
       }
     }
+    if (disk_full()) return DiskFullError(slot_bytes);
     uint32_t index = cls.files.empty() ? 0 : cls.files.rbegin()->first + 1;
-    TIERKV_RETURN_IF_ERROR(AddFile(cls, index));
+    Status added = AddFile(cls, index);
+    if (added.IsResourceExhausted()) {
+      disk_full_at_ = std::chrono::steady_clock::now();
+      spdlog::warn(
+          "nvme tier: {}; {} of the {} configured bytes are usable, no new slab file is tried "
+          "for {} ms and blocks that need one are not written to NVMe (write_errors)",
+          added.message(), file_bytes_, options_.capacity_bytes, options_.disk_full_retry.count());
+      return DiskFullError(slot_bytes);
+    }
+    TIERKV_RETURN_IF_ERROR(added);
+    disk_full_at_.reset();
   }
   const uint32_t file_index = *cls.files_with_room.begin();
   File& file = cls.files.at(file_index);

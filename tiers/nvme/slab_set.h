@@ -10,14 +10,23 @@
 // with ResourceExhausted. Freed slots are reused before new space, lowest file
 // and lowest slot first.
 //
+// A disk that cannot take a new file (ENOSPC from fallocate) leaves the tier
+// with the files it has: the rest of the capacity is unusable, and for
+// disk_full_retry no new file is tried, so an allocation that needs one fails
+// at once (ResourceExhausted naming the disk) instead of trying a slab-sized
+// fallocate for every block. The first failure is logged, at most once per
+// disk_full_retry.
+//
 // Which slots are used is kept in memory only: at start-up the owner claims
 // the slots its persistent index names (Claim) and everything else is free.
 //
 // Thread safety: not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,6 +51,9 @@ struct SlabOptions {
   // Target size of one slab file; a file holds max(1, slab_bytes / slot_bytes)
   // slots. Default 256 MiB. Fixed when a file is created.
   uint64_t slab_bytes = uint64_t{256} << 20;
+  // After the disk refused space for a new slab file, how long no new file is
+  // tried. Default 10 s.
+  std::chrono::milliseconds disk_full_retry{10000};
 };
 
 class SlabSet {
@@ -68,6 +80,8 @@ class SlabSet {
   uint64_t file_bytes() const { return file_bytes_; }
   // Bytes of the used slots.
   uint64_t used_bytes() const { return used_bytes_; }
+  // True while the disk refused a new slab file less than disk_full_retry ago.
+  bool disk_full() const;
   uint64_t used_slots() const { return used_slots_; }
 
  private:
@@ -88,6 +102,8 @@ class SlabSet {
   SlabSet(FileSystem* fs, std::string dir, const SlabOptions& options);
   Status Scan();
   Status AddFile(SizeClass& cls, uint32_t index);
+  // ResourceExhausted for an allocation that needs a new file while disk_full().
+  Status DiskFullError(uint32_t slot_bytes) const;
   // Deletes one empty slab file of a class other than `except`, to give its
   // space to `except`. Returns false if there is none.
   bool ReclaimEmptyFile(uint32_t except);
@@ -101,6 +117,9 @@ class SlabSet {
   std::string dir_;
   SlabOptions options_;
   std::map<uint32_t, SizeClass> classes_;  // by slot_bytes
+  // When the disk last refused a new file (unset: it never did, or a file was
+  // made since).
+  std::optional<std::chrono::steady_clock::time_point> disk_full_at_;
   uint64_t file_bytes_ = 0;
   uint64_t used_bytes_ = 0;
   uint64_t used_slots_ = 0;

@@ -15,12 +15,16 @@ using testing::FsOp;
 using testing::TempDir;
 
 constexpr uint64_t kKiB = 1024;
+// Most tests ask the disk again at once after it refused a file.
+constexpr std::chrono::milliseconds kNoRetryWait{0};
 
 class SlabSetTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SlabSet> Open(uint64_t capacity, uint64_t slab, FileSystem* fs = nullptr) {
+  std::unique_ptr<SlabSet> Open(uint64_t capacity, uint64_t slab, FileSystem* fs = nullptr,
+                                std::chrono::milliseconds disk_full_retry = kNoRetryWait) {
     Result<std::unique_ptr<SlabSet>> set =
-        SlabSet::Open(fs ? fs : DefaultFileSystem(), dir_.Sub("slabs"), {capacity, slab});
+        SlabSet::Open(fs ? fs : DefaultFileSystem(), dir_.Sub("slabs"),
+                      {capacity, slab, disk_full_retry});
     EXPECT_TRUE(set.ok()) << set.status().ToString();
     return set.ok() ? std::move(set).value() : nullptr;
   }
@@ -100,6 +104,25 @@ TEST_F(SlabSetTest, ExistingFilesKeepTheirSlotsWhenSlabBytesShrinks) {
   auto set = Open(64 * kKiB, 8 * kKiB);
   EXPECT_TRUE(set->Claim(SlotId{4096, 0, 7}).ok());
   EXPECT_EQ(set->file_bytes(), 32 * kKiB);
+}
+
+TEST_F(SlabSetTest, ADiskThatRefusedAFileIsNotAskedAgainForEveryBlock) {
+  constexpr int kAllocations = 100;
+  FaultInjectionFileSystem fs(DefaultFileSystem());
+  auto set = Open(256 * kKiB, 16 * kKiB, &fs, std::chrono::milliseconds(10000));
+  Alloc(*set, 4096);  // one file of four slots is made
+  for (int i = 0; i < 3; ++i) Alloc(*set, 4096);
+  fs.InjectError(FsOp::kAllocate, ENOSPC);
+  for (int i = 0; i < kAllocations; ++i) {
+    Status s = set->Allocate(4096).status();
+    ASSERT_TRUE(s.IsResourceExhausted()) << s.ToString();
+    EXPECT_NE(s.message().find("disk full"), std::string_view::npos) << s.ToString();
+  }
+  EXPECT_EQ(fs.injected_failures(FsOp::kAllocate), 1) << "fallocate was retried for every block";
+  EXPECT_TRUE(set->disk_full());
+  // The files it has stay usable: a freed slot is taken again.
+  set->Free(SlotId{4096, 0, 2});
+  EXPECT_EQ(Alloc(*set, 4096).index, 2u);
 }
 
 TEST_F(SlabSetTest, DiskFullWhileCreatingAFileIsAClearError) {
