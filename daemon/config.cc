@@ -48,7 +48,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 19> kKeys = {{
+const std::array<Key, 20> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -82,6 +82,10 @@ const std::array<Key, 19> kKeys = {{
     {{"nvme_sync_index", "fsync the NVMe index per write (survive power loss)", true, ""},
      Kind::kBool,
      &DaemonConfig::nvme_sync_index},
+    {{"nvme_disk_full_retry_ms",
+      "After the disk refused a new slab file, try no new one for this long (ms)", false, "MS"},
+     Kind::kCount,
+     &DaemonConfig::nvme_disk_full_retry_ms},
     {{"gpu_bytes", "GPU tier size on the CUDA device; 0 turns it off", false, "SIZE"},
      Kind::kTierSize,
      &DaemonConfig::gpu_bytes},

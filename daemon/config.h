@@ -37,6 +37,9 @@ struct DaemonConfig {
   uint64_t slab_bytes = 64ull << 20;  // CPU tier slab size (largest block)
   uint64_t nvme_bytes = 4ull << 30;   // NVMe tier cap (data_dir/nvme); 0 disables
   bool nvme_sync_index = false;       // fsync the index WAL per write (power loss)
+  // After the disk refused a new slab file (ENOSPC), no new file is tried
+  // for this long: blocks that need one are refused at once.
+  uint64_t nvme_disk_full_retry_ms = 10000;
   // Largest block the NVMe tier takes; each of its 32 registered staging
   // buffers is this large. Larger blocks live on the host tier only.
   uint64_t nvme_max_block_bytes = 4ull << 20;

@@ -215,6 +215,15 @@ TEST(ConfigTest, ConnectionLimitsFromFileAndFlags) {
   unlink(path.c_str());
 }
 
+TEST(ConfigTest, DiskFullRetryFromFileAndFlag) {
+  EXPECT_EQ(Parse({})->config.nvme_disk_full_retry_ms, 10000u);
+  auto flag = Parse({"--nvme-disk-full-retry-ms", "250"});
+  ASSERT_TRUE(flag.ok()) << flag.status().ToString();
+  EXPECT_EQ(flag->config.nvme_disk_full_retry_ms, 250u);
+  EXPECT_NE(ErrorOfText("nvme_disk_full_retry_ms = \"soon\"\n").find("nvme_disk_full_retry_ms"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, ConnectionLimitsOutOfRangeAreRefusedWithTheRange) {
   const std::string small = ErrorOf(Parse({"--max-frame-bytes", "1KiB"}));
   EXPECT_NE(small.find("--max-frame-bytes: max_frame_bytes: must be between 64 KiB and 272 MiB"),

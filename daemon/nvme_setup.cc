@@ -19,6 +19,7 @@ Result<std::unique_ptr<nvme::NvmeStore>> OpenNvmeTier(const DaemonConfig& config
   options.max_block_bytes = std::min(max_block_bytes, config.nvme_max_block_bytes);
   options.slab_bytes = std::min<uint64_t>(options.slab_bytes, config.nvme_bytes);
   options.sync_index = config.nvme_sync_index;
+  options.disk_full_retry = std::chrono::milliseconds(config.nvme_disk_full_retry_ms);
   std::vector<nvme::BlockRecord> records;
   nvme::LoadCallbacks load;
   load.visit = [&records](const nvme::BlockRecord& r) { records.push_back(r); };
