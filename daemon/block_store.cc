@@ -1,5 +1,7 @@
 #include "daemon/block_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <string>
 
@@ -14,6 +16,7 @@ struct BlockStore::ReserveJob {
   uint64_t block_bytes = 0;
   const wire::BlockChain* chain = nullptr;
   std::span<const uint8_t> payload;  // inline payloads, or empty
+  bool from_remote = false;          // the payloads were read from the remote tier
   size_t next = 0;                   // the first block not reserved yet
   Reserved out;
   ReserveDone done;
@@ -59,6 +62,10 @@ void BlockStore::AttachNvme(nvme::NvmeStore* nvme,
 void BlockStore::AttachGpu(GpuTier* gpu) {
   BlockLifecycle* lifecycle = this;
   gpu_ = std::make_unique<GpuMirror>(gpu, &index_, &host_, &counters_, lifecycle);
+}
+
+void BlockStore::AttachRemote(remote::RemoteStore* remote, RemoteMoverOptions options) {
+  remote_ = std::make_unique<RemoteMover>(remote, &index_, &host_, &counters_, options);
 }
 
 void BlockStore::Relink(BlockEntry* e) {
@@ -119,6 +126,78 @@ std::vector<BlockEntry*> BlockStore::Match(const NamespaceInfo& ns, const wire::
   return matched;
 }
 
+RemoteRange BlockStore::RangeOf(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from,
+                                size_t end) const {
+  RemoteRange range;
+  range.ns_id = ns.id;
+  range.block_tokens = ns.spec.block_tokens;
+  range.block_bytes = ns.spec.block_bytes;
+  range.chain = &chain;
+  range.from = from;
+  range.to = std::min<size_t>({end, chain.keys.size(), from + remote_->options().max_read_blocks});
+  return range;
+}
+
+bool BlockStore::ProbeRemote(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from,
+                             size_t end, std::function<void(size_t)> done) {
+  if (!remote_) return false;
+  const RemoteRange range = RangeOf(ns, chain, from, end);
+  if (range.from >= range.to) return false;
+  remote_->Probe(range, [this, ns_id = ns.id, asked = range.to - range.from,
+                         done = std::move(done)](size_t n) {
+    counters_.CountRemoteLookup(ns_id, asked, n);
+    done(n);
+  });
+  return true;
+}
+
+bool BlockStore::WhenFetched(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from,
+                             size_t end, std::function<void()> ready) {
+  if (!remote_) return false;
+  const RemoteRange range = RangeOf(ns, chain, from, end);
+  if (range.from >= range.to) return false;
+  const Key128 head = chain.keys[range.from];
+  auto [it, first] = fetches_.try_emplace(head);
+  it->second.push_back(std::move(ready));
+  if (!first) return true;  // joins the read in flight
+  // The blocks asked, as a chain of their own: the store places it later.
+  wire::BlockChain asked;
+  asked.parent = range.from == 0 ? chain.parent : chain.keys[range.from - 1];
+  asked.keys.assign(chain.keys.begin() + range.from, chain.keys.begin() + range.to);
+  const auto tokens =
+      std::span(chain.tokens)
+          .subspan(range.from * range.block_tokens, (range.to - range.from) * range.block_tokens);
+  asked.tokens.assign(tokens.begin(), tokens.end());
+  const NamespaceInfo* ns_info = &ns;  // namespaces live as long as the daemon
+  remote_->Fetch(range, [this, ns_info, asked = std::move(asked)](
+                            size_t n, std::vector<uint8_t> payload) mutable {
+    PlaceFetched(*ns_info, std::move(asked), n, std::move(payload));
+  });
+  return true;
+}
+
+void BlockStore::PlaceFetched(const NamespaceInfo& ns, wire::BlockChain chain, size_t n,
+                              std::vector<uint8_t> payload) {
+  const Key128 head = chain.keys.front();
+  auto settle = [this, head](const Status& placed) {
+    if (!placed.ok()) spdlog::debug("remote blocks not placed: {}", placed.ToString());
+    auto it = fetches_.find(head);
+    if (it == fetches_.end()) return;
+    std::vector<std::function<void()>> waiters = std::move(it->second);
+    fetches_.erase(it);
+    for (auto& w : waiters) w();
+  };
+  if (n == 0) {
+    settle(Status::Ok());
+    return;
+  }
+  chain.keys.resize(n);
+  chain.tokens.resize(n * ns.spec.block_tokens);
+  auto placed = [settle](Result<Reserved> r) { settle(r.status()); };
+  auto now = ReserveChain(ns, chain, payload, /*from_remote=*/true, placed);
+  if (now) placed(std::move(*now));
+}
+
 void BlockStore::Pin(std::span<BlockEntry* const> entries) {
   for (BlockEntry* e : entries) {
     if (e->pins++ > 0) continue;
@@ -145,6 +224,12 @@ void BlockStore::StartGpuFills(std::span<BlockEntry* const> entries) {
 std::optional<Result<BlockStore::Reserved>> BlockStore::Reserve(
     const NamespaceInfo& ns, const wire::BlockChain& chain, std::span<const uint8_t> inline_payload,
     ReserveDone done) {
+  return ReserveChain(ns, chain, inline_payload, /*from_remote=*/false, std::move(done));
+}
+
+std::optional<Result<BlockStore::Reserved>> BlockStore::ReserveChain(
+    const NamespaceInfo& ns, const wire::BlockChain& chain, std::span<const uint8_t> inline_payload,
+    bool from_remote, ReserveDone done) {
   if (Status s = BlockIndex::CheckChain(chain, ns.spec.block_tokens); !s.ok()) return s;
   // A chain starts at its namespace's root or continues a ready block of the
   // same namespace, so no client plants keys in another namespace's chains.
@@ -177,6 +262,7 @@ std::optional<Result<BlockStore::Reserved>> BlockStore::Reserve(
   job.block_bytes = ns.spec.block_bytes;
   job.chain = &chain;
   job.payload = inline_payload;
+  job.from_remote = from_remote;
   job.out.assign(chain.keys.size(), nullptr);
   // Behind a reserve that waits, a new one waits too: room goes in order.
   if (room_waiters_.empty()) {
@@ -230,19 +316,33 @@ Result<bool> BlockStore::ContinueReserve(ReserveJob& job) {
       host_.CopyIn(*job.out[i], job.payload.subspan(i * job.block_bytes, job.block_bytes));
       reserved.push_back(job.out[i]);
     }
-    Commit(reserved);
+    CommitBlocks(reserved, job.from_remote);
   }
   return true;
 }
 
 void BlockStore::Commit(std::span<BlockEntry* const> entries) {
+  CommitBlocks(entries, /*from_remote=*/false);
+}
+
+void BlockStore::CommitBlocks(std::span<BlockEntry* const> entries, bool from_remote) {
+  const bool write_through =
+      remote_ && !from_remote && remote_->options().write == RemoteWritePolicy::kThrough;
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     BlockEntry* e = *it;
     e->residency.Commit();
     ++counters_.host_blocks;
     counters_.CountReady(e->ns_id, +1);
     counters_.host.bytes_in += e->bytes;
+    if (from_remote) {
+      e->residency.AdoptRemoteCopy();
+      ++counters_.remote_promotions;
+    }
     Relink(e);
+  }
+  // First to last: the head of a chain is the first other nodes can use.
+  if (write_through) {
+    for (BlockEntry* e : entries) remote_->StartWrite(e);
   }
   if (mover_) mover_->Clean();
 }
@@ -307,6 +407,10 @@ BlockStore::Room BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
     }
   }
   ++counters_.host.evictions;
+  // Write on evict: the host copy is the last one in memory.
+  if (remote_ && remote_->options().write == RemoteWritePolicy::kEvict) {
+    remote_->StartWrite(victim);
+  }
   if (victim->residency.clean()) {
     DropHostCopy(victim);
   } else {
@@ -431,6 +535,16 @@ void BlockStore::ReapGpu() {
 void BlockStore::DrainGpu() {
   CheckNotInRequest("GPU completions");
   if (gpu_) gpu_->Drain();
+}
+
+void BlockStore::ReapRemote() {
+  CheckNotInRequest("remote completions");
+  if (remote_) remote_->Reap();
+}
+
+void BlockStore::DrainRemote() {
+  CheckNotInRequest("remote completions");
+  if (remote_) remote_->Drain();
 }
 
 }  // namespace tierkv

@@ -8,6 +8,7 @@
 //   HostPlacement   host slots, the host LRU lists, payload bytes in the pool
 //   NvmeMover       demotion, promotion, cleaning, flush, start-up replay
 //   GpuMirror       GPU copies of host blocks and their LRU lists
+//   RemoteMover     writes to the shared remote tier, probes and reads of it
 //
 // The store itself does what spans tiers: matching and touching a prefix,
 // pins, reserve / commit / abort, making room on the host, dropping a block
@@ -29,9 +30,16 @@
 // for it: it is queued, and retried in order after each batch of NVMe
 // completions. The event loop never waits on the disk.
 //
-// Asynchrony: an operation that may wait (Reserve, WhenOnHost, Flush) either
-// finishes before it returns, or says it will and calls back later, from
-// ReapNvme() or ReapGpu() (the event loop's pumps) or the Drain*() calls;
+// The remote tier lies below the local ones and holds no entries: a block
+// only there is found by asking it (ProbeRemote), and read from it into a
+// host slot as a newly committed block (WhenFetched), which is then local
+// like any other. Blocks are written to it when committed (write-through) or
+// when their host copy leaves (write on evict), as RemoteMoverOptions says.
+//
+// Asynchrony: an operation that may wait (Reserve, WhenOnHost, WhenFetched,
+// ProbeRemote, Flush) either finishes before it returns, or says it will and
+// calls back later, from ReapNvme(), ReapGpu() or ReapRemote() (the event
+// loop's pumps) or the Drain*() calls;
 // never from inside another call into the store (daemon/loop_phase.h checks
 // that no completion runs inside a request).
 //
@@ -45,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "daemon/block_entry.h"
@@ -54,6 +63,7 @@
 #include "daemon/host_placement.h"
 #include "daemon/namespace_registry.h"
 #include "daemon/nvme_mover.h"
+#include "daemon/remote_mover.h"
 #include "daemon/store_counters.h"
 #include "protocol/messages.h"
 #include "tiers/gpu/gpu_tier.h"
@@ -79,10 +89,13 @@ class BlockStore final : private BlockLifecycle {
   void AttachNvme(nvme::NvmeStore* nvme, std::span<const nvme::BlockRecord> oldest_first);
   // Attaches the GPU tier. Not owned; it must outlive the store.
   void AttachGpu(GpuTier* gpu);
+  // Attaches the remote tier. Not owned; it must outlive the store.
+  void AttachRemote(remote::RemoteStore* remote, RemoteMoverOptions options);
 
   const HostPlacement& host() const { return host_; }
   const NvmeMover* nvme() const { return mover_.get(); }  // null without the tier
   const GpuMirror* gpu() const { return gpu_.get(); }     // null without the tier
+  const RemoteMover* remote() const { return remote_.get(); }  // null without the tier
   const StoreCounters& counters() const { return counters_; }
   size_t indexed_blocks() const { return index_.size(); }
 
@@ -96,6 +109,23 @@ class BlockStore final : private BlockLifecycle {
   // every promotion has ended, from a completion. A block that failed to
   // promote is then not on the host (or gone): the caller matches again.
   bool WhenOnHost(std::span<const Key128> keys, std::function<void()> ready);
+
+  // Asks the remote tier for blocks [from, end) of `chain` (at most the
+  // mover's max_read_blocks), headers only, and counts the answer as the
+  // remote tier's hits and misses. False, and `done` dropped, without a
+  // remote tier or when from >= end; otherwise `done(n)` gets how many blocks
+  // from `from` on the remote tier holds, from a completion.
+  bool ProbeRemote(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from, size_t end,
+                   std::function<void(size_t)> done);
+  // Reads blocks [from, end) of `chain` (at most max_read_blocks) from the
+  // remote tier into host slots, as committed blocks, the leading run that
+  // the remote tier holds; `from` must continue a stored block (or be 0).
+  // False, and `ready` dropped, without a remote tier or when from >= end;
+  // otherwise `ready` runs from a completion once they are placed (or not:
+  // the caller matches again). A read that starts at the same block as one in
+  // flight joins it.
+  bool WhenFetched(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from, size_t end,
+                   std::function<void()> ready);
 
   // Pins host-resident entries. Pinned blocks are never evicted or moved.
   void Pin(std::span<BlockEntry* const> entries);
@@ -140,9 +170,11 @@ class BlockStore final : private BlockLifecycle {
   // eventfd is readable. ReapNvme then retries what waits for host room.
   void ReapNvme();
   void ReapGpu();
+  void ReapRemote();
   // Wait for every request in flight on the tier and run its completion.
   void DrainNvme();
   void DrainGpu();
+  void DrainRemote();
 
   // Bytes handed to clients from each tier (acquire replies).
   void CountBytesOut(uint64_t bytes) { counters_.host.bytes_out += bytes; }
@@ -152,6 +184,23 @@ class BlockStore final : private BlockLifecycle {
   struct ReserveJob;
   struct PromotionJob;
   enum class Room { kMade, kWaiting, kNone };
+
+  // Reserve, for blocks a client sends or (`from_remote`) the remote tier.
+  std::optional<Result<Reserved>> ReserveChain(const NamespaceInfo& ns,
+                                               const wire::BlockChain& chain,
+                                               std::span<const uint8_t> inline_payload,
+                                               bool from_remote, ReserveDone done);
+  // Commits reserved blocks; `from_remote`: they were read from the remote
+  // tier, which therefore has them.
+  void CommitBlocks(std::span<BlockEntry* const> entries, bool from_remote);
+  // A remote read of `chain` (the blocks asked, as a chain of their own)
+  // ended with its first `n` blocks in `payload`: places them, then runs the
+  // waiters of that read.
+  void PlaceFetched(const NamespaceInfo& ns, wire::BlockChain chain, size_t n,
+                    std::vector<uint8_t> payload);
+  // The range of `chain` from `from` to `end` that one remote request asks.
+  RemoteRange RangeOf(const NamespaceInfo& ns, const wire::BlockChain& chain, size_t from,
+                      size_t end) const;
 
   // BlockLifecycle.
   void Relink(BlockEntry* e) override;
@@ -184,6 +233,9 @@ class BlockStore final : private BlockLifecycle {
   CleaningOptions cleaning_;
   std::unique_ptr<NvmeMover> mover_;
   std::unique_ptr<GpuMirror> gpu_;
+  std::unique_ptr<RemoteMover> remote_;
+  // Remote reads in flight, by their first block: what waits for each.
+  std::unordered_map<Key128, std::vector<std::function<void()>>, Key128Hash> fetches_;
   // What waits for host room, oldest first: each returns true once finished.
   std::deque<std::function<bool()>> room_waiters_;
 };

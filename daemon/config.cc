@@ -12,7 +12,9 @@
 
 #include "base/address.h"
 #include "base/byte_size.h"
+#include "daemon/remote_mover.h"
 #include "tiers/host/slab_allocator.h"
+#include "tiers/remote/remote_url.h"
 
 namespace tierkv {
 namespace {
@@ -48,7 +50,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 20> kKeys = {{
+const std::array<Key, 22> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -115,6 +117,18 @@ const std::array<Key, 20> kKeys = {{
     {{"metrics_listen", "Prometheus /metrics at HOST:PORT; off disables it", false, "ADDRESS"},
      Kind::kTcp,
      &DaemonConfig::metrics_listen},
+    {{"remote_url",
+      "Remote tier: redis://[user:pass@]HOST:PORT or "
+      "redis-cluster://[user:pass@]HOST:PORT[,HOST:PORT...]; empty turns it off",
+      false, "URL"},
+     Kind::kText,
+     &DaemonConfig::remote_url},
+    {{"remote_write",
+      "When blocks reach the remote tier: through (at commit) or evict (when their host copy "
+      "leaves)",
+      false, "POLICY"},
+     Kind::kText,
+     &DaemonConfig::remote_write},
 }};
 
 const std::array<ConfigKeyInfo, kKeys.size()> kKeyInfos = [] {
@@ -417,6 +431,17 @@ Status ValidateConfig(const DaemonConfig& config) {
                         FormatBytesExact(config.max_frame_bytes));
   }
   if (config.socket.empty()) return KeyError(OriginOf(config, "socket"), "socket", "is empty");
+  // The remote tier's settings are checked here, before the pool is faulted
+  // in, so a typo costs no start-up time.
+  if (!config.remote_url.empty()) {
+    if (auto url = remote::ParseRemoteUrl(config.remote_url); !url.ok()) {
+      return KeyError(OriginOf(config, "remote_url"), "remote_url", url.status().message());
+    }
+  }
+  if (auto policy = ParseRemoteWritePolicy(config.remote_write); !policy.ok()) {
+    // The policy's message names the key already.
+    return KeyError(OriginOf(config, "remote_write"), "", policy.status().message());
+  }
   return Status::Ok();
 }
 

@@ -55,6 +55,10 @@ struct DaemonConfig {
   uint64_t frame_idle_timeout_ms = 10000;  // a partial frame with no bytes this long closes
   uint64_t max_connections = 1024;         // connections served at once
   uint64_t accept_backoff_ms = 100;        // out of descriptors: pause accepting this long
+  // The remote tier: redis://[user:pass@]HOST:PORT or
+  // redis-cluster://[user:pass@]HOST:PORT[,HOST:PORT...]; empty turns it off.
+  std::string remote_url;
+  std::string remote_write = "through";  // through | evict (daemon/remote_mover.h)
   // Prometheus /metrics (HOST:PORT, port 0 picks one); empty (off) disables it.
   std::string metrics_listen = "127.0.0.1:9470";
 

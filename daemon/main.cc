@@ -34,6 +34,7 @@
 #include "daemon/namespace_catalog.h"
 #include "daemon/namespace_registry.h"
 #include "daemon/nvme_setup.h"
+#include "daemon/remote_setup.h"
 #include "daemon/request_handler.h"
 #include "daemon/request_metrics.h"
 #include "daemon/server.h"
@@ -177,6 +178,13 @@ int Run(const DaemonConfig& config) {
     spdlog::error("nvme tier: {}", nvme.status().ToString());
     return kExitFailure;
   }
+  // Opening never waits for a server; a tier that cannot reach one is down
+  // in stats while the local tiers serve.
+  auto remote = OpenRemoteTier(config, &store);
+  if (!remote.ok()) {
+    spdlog::error("remote tier: {}", remote.status().ToString());
+    return kExitFailure;
+  }
   RequestHandler handler(&store, &namespaces,
                          {config.admin_token, ServerVersion(), gpu.off_reason});
   server.Serve(&store, &handler);
@@ -192,6 +200,11 @@ int Run(const DaemonConfig& config) {
   if (gpu.tier) {
     gpu_pump = std::make_unique<EventFdPump>(io, store.gpu()->event_fd(), [&] { store.ReapGpu(); });
   }
+  std::unique_ptr<EventFdPump> remote_pump;
+  if (*remote) {
+    remote_pump =
+        std::make_unique<EventFdPump>(io, store.remote()->event_fd(), [&] { store.ReapRemote(); });
+  }
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -200,6 +213,7 @@ int Run(const DaemonConfig& config) {
     server.Stop();
     if (nvme_pump) nvme_pump->Stop();
     if (gpu_pump) gpu_pump->Stop();
+    if (remote_pump) remote_pump->Stop();
   });
   const std::string tcp = config.tcp.empty() ? "off" : config.tcp;
   spdlog::info("{} ready: unix {} tcp {}", ServerVersion(), config.socket, tcp);
@@ -208,6 +222,8 @@ int Run(const DaemonConfig& config) {
   io.run();
   metrics.reset();  // no scrape reads the store from here on
   store.DrainGpu();
+  // Remote writes in flight end (each within its deadline) before the flush.
+  store.DrainRemote();
   if (*nvme) {
     // A clean stop keeps the host tier too: write what NVMe does not have yet.
     auto report = [](const FlushResult& r) {

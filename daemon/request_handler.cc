@@ -59,7 +59,9 @@ RequestHandler::Outcome RequestHandler::Handle(ConnectionResources& conn,
   switch (type) {
     case MessageType::kHello: s = Hello(conn, r, w, attach_fd); break;
     case MessageType::kOpenNamespace: s = OpenNamespace(conn, r, w); break;
-    case MessageType::kLookup: s = Lookup(conn, r, w); break;
+    case MessageType::kLookup:
+      s = Lookup(conn, header, r, w, &deferred);
+      break;
     case MessageType::kAcquire: s = Acquire(conn, header, r, w, &deferred); break;
     case MessageType::kRelease: s = Release(conn, r, w); break;
     case MessageType::kReserve:
@@ -157,20 +159,41 @@ Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r,
   return Status::Ok();
 }
 
-Status RequestHandler::Lookup(ConnectionResources& conn, wire::Reader& r, wire::Writer& w) {
-  wire::LookupRequest req;
-  if (!wire::LookupRequest::Decode(r, &req)) return Status::ProtocolError("malformed lookup");
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req.ns_handle));
-  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
-  auto matched = store_->Match(*ns, req.chain, static_cast<uint32_t>(req.chain.keys.size()));
+Status RequestHandler::Lookup(ConnectionResources& conn, const wire::FrameHeader& header,
+                              wire::Reader& r, wire::Writer& w, bool* deferred) {
+  auto req = std::make_shared<wire::LookupRequest>();
+  if (!wire::LookupRequest::Decode(r, req.get())) return Status::ProtocolError("malformed lookup");
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req->ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req->chain));
+  const size_t asked = req->chain.keys.size();
+  auto matched = store_->Match(*ns, req->chain, static_cast<uint32_t>(asked));
   wire::LookupReply reply;
   reply.tiers.reserve(matched.size());
   for (const BlockEntry* e : matched) reply.tiers.push_back(static_cast<uint8_t>(e->tier()));
-  reply.Encode(w);
-  if (req.flags & wire::kFlagPrefetch) {
+  const bool prefetch = req->flags & wire::kFlagPrefetch;
+  if (prefetch) {
     // Start moving NVMe blocks up now; the engine acquires them later.
-    (void)store_->WhenOnHost(std::span(req.chain.keys).first(matched.size()), [] {});
+    (void)store_->WhenOnHost(std::span(req->chain.keys).first(matched.size()), [] {});
   }
+  // The local tiers ran out: the remote tier may hold the rest of the chain.
+  std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
+  const bool asks_remote = store_->ProbeRemote(
+      *ns, req->chain, matched.size(), asked, [weak, header, reply, req](size_t found) mutable {
+        auto c = weak.lock();
+        if (!c) return;
+        reply.tiers.insert(reply.tiers.end(), found, static_cast<uint8_t>(TierKind::kRemote));
+        std::vector<uint8_t> frame;
+        wire::AppendReply(
+            header, Status::Ok(), [&](wire::Writer& fw) { reply.Encode(fw); }, &frame);
+        c->DeliverDeferred(std::move(frame));
+      });
+  if (asks_remote) {
+    // Remote hits start their reads at once, in the same round as the probe.
+    if (prefetch) (void)store_->WhenFetched(*ns, req->chain, matched.size(), asked, [] {});
+    *deferred = true;
+    return Status::Ok();
+  }
+  reply.Encode(w);
   return Status::Ok();
 }
 
@@ -189,31 +212,43 @@ Status RequestHandler::Acquire(ConnectionResources& conn, const wire::FrameHeade
     max_blocks = static_cast<uint32_t>(std::min<uint64_t>(max_blocks, fit));
   }
   auto matched = store_->Match(*ns, req->chain, max_blocks);
+  const size_t want = std::min<size_t>(req->chain.keys.size(), max_blocks);
   const bool all_on_host = std::all_of(matched.begin(), matched.end(),
                                        [](const BlockEntry* e) { return e->residency.on_host(); });
-  if (all_on_host) {
+  if (all_on_host && (matched.size() == want || !store_->remote())) {
     FinishAcquire(conn, *ns, *req, std::move(matched), w);
     return Status::Ok();
   }
-  // Some blocks are on NVMe: promote them, then reply.
+  // Some blocks are on NVMe, or the rest of the chain may be on the remote
+  // tier: promote them (both at once), then reply.
   std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
-  const bool waits = store_->WhenOnHost(
-      std::span(req->chain.keys).first(matched.size()), [this, weak, header, ns, req, max_blocks] {
-        auto c = weak.lock();
-        if (!c) return;  // the client left; nothing was pinned for it
-        std::vector<uint8_t> reply;
-        wire::AppendReply(
-            header, Status::Ok(),
-            [&](wire::Writer& fw) {
-              FinishAcquire(*c, *ns, *req, store_->Match(*ns, req->chain, max_blocks, false), fw);
-            },
-            &reply);
-        c->DeliverDeferred(std::move(reply));
-      });
-  if (waits) {
+  auto reply_later = [this, weak, header, ns, req, max_blocks] {
+    auto c = weak.lock();
+    if (!c) return;  // the client left; nothing was pinned for it
+    std::vector<uint8_t> reply;
+    wire::AppendReply(
+        header, Status::Ok(),
+        [&](wire::Writer& fw) {
+          FinishAcquire(*c, *ns, *req, store_->Match(*ns, req->chain, max_blocks, false), fw);
+        },
+        &reply);
+    c->DeliverDeferred(std::move(reply));
+  };
+  // Completions never run inside these calls, so the count is set before
+  // the first can end.
+  auto waiting = std::make_shared<int>(0);
+  auto one_ended = [waiting, reply_later] {
+    if (--*waiting == 0) reply_later();
+  };
+  const size_t local = matched.size();
+  if (!all_on_host && store_->WhenOnHost(std::span(req->chain.keys).first(local), one_ended)) {
+    ++*waiting;
+  }
+  if (store_->WhenFetched(*ns, req->chain, local, want, one_ended)) ++*waiting;
+  if (*waiting > 0) {
     *deferred = true;
   } else {
-    // No promotion could start: serve the prefix that is on the host.
+    // Nothing could start: serve the prefix that is on the host.
     FinishAcquire(conn, *ns, *req, store_->Match(*ns, req->chain, max_blocks, false), w);
   }
   return Status::Ok();

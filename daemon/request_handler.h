@@ -40,7 +40,7 @@ class RequestHandler {
 
   // Handles the request and appends the whole reply frame to `reply`. When the
   // reply must carry the shared pool's fd (a local hello), *attach_fd is set.
-  // kDeferred: the request waits on the NVMe tier and its reply frame comes
+  // kDeferred: the request waits on the NVMe or remote tier and its reply frame comes
   // later through conn.DeliverDeferred(), from a completion (never before
   // Handle returns); the connection must not be sent another reply before it.
   Outcome Handle(ConnectionResources& conn, const wire::FrameHeader& header,
@@ -61,7 +61,8 @@ class RequestHandler {
  private:
   Status Hello(ConnectionResources& conn, wire::Reader& r, wire::Writer& w, int* attach_fd);
   Status OpenNamespace(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
-  Status Lookup(ConnectionResources& conn, wire::Reader& r, wire::Writer& w);
+  Status Lookup(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
+                wire::Writer& w, bool* deferred);
   Status Acquire(ConnectionResources& conn, const wire::FrameHeader& header, wire::Reader& r,
                  wire::Writer& w, bool* deferred);
   // Pins the host-resident head of `matched` and encodes the acquire reply

@@ -66,4 +66,20 @@ void Residency::DropGpuCopy() {
   gpu_ = Gpu::kNone;
 }
 
+void Residency::BeginRemoteWrite() {
+  TIERKV_CHECK(host_ == Host::kResident && remote_ == Remote::kNone,
+               "a remote write copies a resident host copy of a block not written yet");
+  remote_ = Remote::kWriting;
+}
+
+void Residency::EndRemoteWrite(bool stored) {
+  TIERKV_CHECK(remote_ == Remote::kWriting, "no remote write in flight");
+  remote_ = stored ? Remote::kStored : Remote::kNone;
+}
+
+void Residency::AdoptRemoteCopy() {
+  TIERKV_CHECK(remote_ == Remote::kNone, "a remote copy is adopted only by a block without one");
+  remote_ = Remote::kStored;
+}
+
 }  // namespace tierkv

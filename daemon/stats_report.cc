@@ -93,6 +93,32 @@ Stats CollectStats(const BlockStore& store, const NamespaceRegistry& namespaces,
     d.dropped_at_load = n.dropped_at_load;
   }
 
+  if (const RemoteMover* remote = store.remote()) {
+    const remote::RemoteStats r = remote->Stats();
+    TierStats& t = s.tiers.emplace_back();
+    t.name = "remote";
+    CopyCounters(counters.remote, &t);
+    RemoteTierStats& d = t.remote.emplace();
+    d.state = remote::RemoteHealthName(r.health);
+    d.reason = r.reason;
+    d.write_policy = RemoteWritePolicyName(remote->options().write);
+    for (const remote::RemoteNodeStatus& n : r.nodes) {
+      d.nodes.push_back(
+          {n.address, std::string(remote::RemoteHealthName(n.health)), n.reason, n.slots});
+    }
+    d.blocks_read = r.blocks_read;
+    d.blocks_written = r.blocks_written;
+    d.bytes_read = r.bytes_read;
+    d.bytes_written = r.bytes_written;
+    d.errors = r.errors;
+    d.corrupt_dropped = r.corrupt_dropped;
+    d.timeouts = r.timeouts;
+    d.reconnects = r.reconnects;
+    d.queue_depth = r.queue_depth;
+    d.write_bytes_queued = remote->write_bytes_in_flight();
+    d.write_overflows = counters.remote_write_overflows;
+    d.promotions = counters.remote_promotions;
+  }
   for (const auto& ns : namespaces.all()) {
     const NamespaceCounters nc = counters.ForNamespace(ns->id);
     NamespaceStats& n = s.namespaces.emplace_back();

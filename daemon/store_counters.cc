@@ -17,6 +17,14 @@ void StoreCounters::CountLookup(const Key128& ns_id, const LookupTally& t, bool 
   ns.misses += t.asked - found;
 }
 
+void StoreCounters::CountRemoteLookup(const Key128& ns_id, uint64_t asked, uint64_t found) {
+  remote.hits += found;
+  remote.misses += asked - found;
+  NamespaceCounters& ns = namespaces_[ns_id];
+  ns.hits += found;
+  ns.misses -= found;
+}
+
 void StoreCounters::CountReady(const Key128& ns_id, int delta) {
   namespaces_[ns_id].blocks += delta;
 }

@@ -43,6 +43,9 @@ class StoreCounters {
   TierCounters host;
   TierCounters nvme;
   TierCounters gpu;
+  // The remote tier as this daemon uses it: hits and misses of the lookups
+  // that asked it, bytes written to it and promoted from it.
+  TierCounters remote;
 
   uint64_t host_blocks = 0;      // ready blocks with a host copy
   uint64_t gpu_blocks = 0;       // blocks with a GPU copy
@@ -52,10 +55,17 @@ class StoreCounters {
   uint64_t demotions = 0;        // host copies dropped, the block kept on NVMe
   uint64_t dropped_blocks = 0;   // blocks forgotten on every tier
   uint64_t gpu_copy_errors = 0;  // host -> GPU copies that failed
+  uint64_t remote_promotions = 0;  // remote -> host copies placed
+  // Remote writes not started because the write queue was full.
+  uint64_t remote_write_overflows = 0;
 
   // Counts one lookup's hits and misses on every tier and on its namespace.
   // `gpu_enabled`: a GPU tier exists (otherwise it counts nothing).
   void CountLookup(const Key128& ns_id, const LookupTally& tally, bool gpu_enabled);
+  // A lookup of `ns_id` whose local tiers missed `asked` blocks asked the
+  // remote tier, which held the first `found` of them: they turn from the
+  // namespace's misses into its hits.
+  void CountRemoteLookup(const Key128& ns_id, uint64_t asked, uint64_t found);
   // A block of `ns_id` became ready (+1) or stopped being ready (-1).
   void CountReady(const Key128& ns_id, int delta);
   // The counters of namespace `ns_id` (zeros for one never seen).

@@ -42,6 +42,34 @@ void VisitNvmeTier(V& v, T& n) {
 }
 
 template <typename V, typename T>
+void VisitRemoteNode(V& v, T& n) {
+  v.Field("address", n.address);
+  v.Field("state", n.state);
+  v.Field("reason", n.reason);
+  v.Field("slots", n.slots);
+}
+
+template <typename V, typename T>
+void VisitRemoteTier(V& v, T& r) {
+  v.Field("state", r.state);
+  v.Field("reason", r.reason);
+  v.Field("write_policy", r.write_policy);
+  v.List("nodes", r.nodes, [](V& nv, auto& n) { VisitRemoteNode(nv, n); });
+  v.Field("blocks_read", r.blocks_read);
+  v.Field("blocks_written", r.blocks_written);
+  v.Field("bytes_read", r.bytes_read);
+  v.Field("bytes_written", r.bytes_written);
+  v.Field("errors", r.errors);
+  v.Field("corrupt_dropped", r.corrupt_dropped);
+  v.Field("timeouts", r.timeouts);
+  v.Field("reconnects", r.reconnects);
+  v.Field("queue_depth", r.queue_depth);
+  v.Field("write_bytes_queued", r.write_bytes_queued);
+  v.Field("write_overflows", r.write_overflows);
+  v.Field("promotions", r.promotions);
+}
+
+template <typename V, typename T>
 void VisitTier(V& v, T& t) {
   v.Field("name", t.name);
   v.Field("capacity_bytes", t.capacity_bytes);
@@ -56,6 +84,7 @@ void VisitTier(V& v, T& t) {
   v.Part("host", t.name, t.host, [](V& pv, auto& h) { VisitHostTier(pv, h); });
   v.Part("gpu", t.name, t.gpu, [](V& pv, auto& g) { VisitGpuTier(pv, g); });
   v.Part("nvme", t.name, t.nvme, [](V& pv, auto& n) { VisitNvmeTier(pv, n); });
+  v.Part("remote", t.name, t.remote, [](V& pv, auto& r) { VisitRemoteTier(pv, r); });
 }
 
 template <typename V, typename T>

@@ -53,8 +53,39 @@ struct NvmeTierStats {
   TIERKV_STATS_EQUALITY(NvmeTierStats)
 };
 
+// One master of the remote tier (the server, for one Redis server).
+struct RemoteNodeStats {
+  std::string address;  // host:port
+  std::string state;    // "up", "degraded" or "down"
+  std::string reason;   // why it is degraded or down; empty when up
+  uint32_t slots = 0;   // cluster slots it serves
+  TIERKV_STATS_EQUALITY(RemoteNodeStats)
+};
+
+// What only the remote tier reports (its client's figures). The tier is
+// shared with other daemons, so it has no capacity or block count here.
+struct RemoteTierStats {
+  std::string state;  // the tier as a whole: "up", "degraded" or "down"
+  std::string reason;
+  std::string write_policy;  // "through" or "evict"
+  std::vector<RemoteNodeStats> nodes;
+  uint64_t blocks_read = 0;     // values read and verified
+  uint64_t blocks_written = 0;  // values written
+  uint64_t bytes_read = 0;      // payload bytes of those
+  uint64_t bytes_written = 0;
+  uint64_t errors = 0;           // operations failed (down, timed out, refused)
+  uint64_t corrupt_dropped = 0;  // values that failed verification, deleted
+  uint64_t timeouts = 0;
+  uint64_t reconnects = 0;
+  uint64_t queue_depth = 0;         // operations submitted and not completed
+  uint64_t write_bytes_queued = 0;  // payload bytes of writes in flight
+  uint64_t write_overflows = 0;     // writes not started: the write queue was full
+  uint64_t promotions = 0;          // blocks read into the host tier
+  TIERKV_STATS_EQUALITY(RemoteTierStats)
+};
+
 struct TierStats {
-  std::string name;  // "gpu", "host" or "nvme"
+  std::string name;  // "gpu", "host", "nvme" or "remote"
   uint64_t capacity_bytes = 0;
   uint64_t used_bytes = 0;
   uint64_t blocks = 0;         // blocks with a copy on this tier
@@ -68,6 +99,7 @@ struct TierStats {
   std::optional<HostTierStats> host;
   std::optional<GpuTierStats> gpu;
   std::optional<NvmeTierStats> nvme;
+  std::optional<RemoteTierStats> remote;
   TIERKV_STATS_EQUALITY(TierStats)
 };
 
