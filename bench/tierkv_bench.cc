@@ -17,6 +17,7 @@
 #include "bench/bench_util.h"
 #include "bench/index_bench.h"
 #include "bench/nvme_tier_bench.h"
+#include "bench/remote_tier_bench.h"
 #include "bench/size_flag.h"
 #include "bench/xxhash_shared.h"
 #include "tierkv/client.h"
@@ -314,6 +315,9 @@ int Main(const Options& o) {
     return RunNvmeTierBench(*c,
                             {o.socket, o.block_bytes, o.scratch_dir, o.batch, o.readers, o.json});
   }
+  if (o.tier == "remote") {
+    return RunRemoteTierBench(*c, {o.block_bytes, o.batch, uint64_t{256} << 20, o.json});
+  }
   const bool all = o.workload == "all";
   Status s;
   if (o.workload == "fill" || o.workload == "verify") {
@@ -376,8 +380,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "Seed for prompts and payloads")->capture_default_str();
   app.add_flag("--json", o.json, "One JSON object per line");
   app.add_option("--tier", o.tier,
-                 "host: the CPU tier (default); nvme: NVMe tier read/write beside raw io_uring")
-      ->check(CLI::IsMember({"host", "nvme"}))
+                 "host: the CPU tier (default); nvme: NVMe tier read/write beside raw io_uring; "
+                 "remote: the remote tier's put and get (limit: tierkv-remote-bench --url)")
+      ->check(CLI::IsMember({"host", "nvme", "remote"}))
       ->capture_default_str();
   app.add_option("--readers", o.readers,
                  "--tier nvme: clients reading at once in the second read pass")

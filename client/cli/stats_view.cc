@@ -164,8 +164,30 @@ std::string TierDetails(const json& doc) {
                       CompactCount(U64(t, "corrupt_dropped")) + " corrupt blocks dropped");
       parts.push_back("restored at start: " + Plural(U64(t, "loaded_blocks"), "block") + " (" +
                       CompactCount(U64(t, "dropped_at_load")) + " damaged entries dropped)");
+    } else if (name == "remote") {
+      const std::string reason = t.value("reason", std::string());
+      parts.push_back(t.value("state", std::string("?")) + (reason.empty() ? "" : " (" + reason + ")") +
+                      ", write " + t.value("write_policy", std::string("?")));
+      parts.push_back("read " + Plural(U64(t, "blocks_read"), "block") + " (" +
+                      FormatBytes(U64(t, "bytes_read")) + "), written " +
+                      Plural(U64(t, "blocks_written"), "block") + " (" +
+                      FormatBytes(U64(t, "bytes_written")) + ")");
+      parts.push_back("errors: " + CompactCount(U64(t, "errors")) + " (" +
+                      CompactCount(U64(t, "timeouts")) + " timeouts), " +
+                      CompactCount(U64(t, "corrupt_dropped")) + " corrupt blocks dropped");
+      parts.push_back("queue depth " + CompactCount(U64(t, "queue_depth")) + ", " +
+                      CompactCount(U64(t, "write_overflows")) + " write overflows, " +
+                      CompactCount(U64(t, "reconnects")) + " reconnects");
     }
     out += Detail(name, parts);
+    if (name == "remote") {
+      for (const auto& n : t.value("nodes", json::array())) {
+        const std::string why = n.value("reason", std::string());
+        out += std::string(kDetailIndent) + n.value("address", std::string()) + " " +
+               n.value("state", std::string()) + ", " + Plural(U64(n, "slots"), "slot") +
+               (why.empty() ? "" : " (" + why + ")") + "\n";
+      }
+    }
   }
   if (!gpu.value("enabled", false)) {
     out += Detail("gpu", {"off (" + gpu.value("reason", std::string("no reason given")) + ")"});
@@ -213,7 +235,9 @@ Traffic TrafficOf(const json& doc) {
   if (!tiers.empty()) t.asked = U64(tiers.front(), "hits") + U64(tiers.front(), "misses");
   for (const auto& tier : tiers) {
     t.hits += U64(tier, "hits");
-    if (tier.value("name", "") != "nvme") t.bytes_out += U64(tier, "bytes_out");
+    // Lower tiers hand their bytes to the host tier, not to clients.
+    const std::string name = tier.value("name", "");
+    if (name != "nvme" && name != "remote") t.bytes_out += U64(tier, "bytes_out");
     if (tier.value("name", "") == "host") t.bytes_in += U64(tier, "bytes_in");
   }
   return t;
