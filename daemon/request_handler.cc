@@ -161,24 +161,24 @@ Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r,
 
 Status RequestHandler::Lookup(ConnectionResources& conn, const wire::FrameHeader& header,
                               wire::Reader& r, wire::Writer& w, bool* deferred) {
-  auto req = std::make_shared<wire::LookupRequest>();
-  if (!wire::LookupRequest::Decode(r, req.get())) return Status::ProtocolError("malformed lookup");
-  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req->ns_handle));
-  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req->chain));
-  const size_t asked = req->chain.keys.size();
-  auto matched = store_->Match(*ns, req->chain, static_cast<uint32_t>(asked));
+  wire::LookupRequest req;
+  if (!wire::LookupRequest::Decode(r, &req)) return Status::ProtocolError("malformed lookup");
+  TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, FindNamespace(conn, req.ns_handle));
+  TIERKV_RETURN_IF_ERROR(CheckChain(*ns, req.chain));
+  const size_t asked = req.chain.keys.size();
+  auto matched = store_->Match(*ns, req.chain, static_cast<uint32_t>(asked));
   wire::LookupReply reply;
   reply.tiers.reserve(matched.size());
   for (const BlockEntry* e : matched) reply.tiers.push_back(static_cast<uint8_t>(e->tier()));
-  const bool prefetch = req->flags & wire::kFlagPrefetch;
+  const bool prefetch = req.flags & wire::kFlagPrefetch;
   if (prefetch) {
     // Start moving NVMe blocks up now; the engine acquires them later.
-    (void)store_->WhenOnHost(std::span(req->chain.keys).first(matched.size()), [] {});
+    (void)store_->WhenOnHost(std::span(req.chain.keys).first(matched.size()), [] {});
   }
   // The local tiers ran out: the remote tier may hold the rest of the chain.
   std::weak_ptr<ConnectionResources> weak = conn.weak_from_this();
   const bool asks_remote = store_->ProbeRemote(
-      *ns, req->chain, matched.size(), asked, [weak, header, reply, req](size_t found) mutable {
+      *ns, req.chain, matched.size(), asked, [weak, header, reply](size_t found) mutable {
         auto c = weak.lock();
         if (!c) return;
         reply.tiers.insert(reply.tiers.end(), found, static_cast<uint8_t>(TierKind::kRemote));
@@ -189,7 +189,7 @@ Status RequestHandler::Lookup(ConnectionResources& conn, const wire::FrameHeader
       });
   if (asks_remote) {
     // Remote hits start their reads at once, in the same round as the probe.
-    if (prefetch) (void)store_->WhenFetched(*ns, req->chain, matched.size(), asked, [] {});
+    if (prefetch) (void)store_->WhenFetched(*ns, req.chain, matched.size(), asked, [] {});
     *deferred = true;
     return Status::Ok();
   }
