@@ -103,13 +103,17 @@ TEST(StatsDocumentTest, WhatTheDaemonEncodesTheClientDecodesUnchanged) {
 TEST(StatsDocumentTest, ATiersOwnFieldsSitBesideTheCommonOnesOnThatTierOnly) {
   const auto doc = nlohmann::json::parse(EncodeStats(FullStats()));
   const auto& tiers = doc["tiers"];
-  ASSERT_EQ(tiers.size(), 3u);
+  ASSERT_EQ(tiers.size(), 4u);
   EXPECT_EQ(tiers[0]["copies_in_flight"], 3);
   EXPECT_FALSE(tiers[0].contains("huge_pages"));
   EXPECT_EQ(tiers[1]["huge_pages"], true);
   EXPECT_FALSE(tiers[1].contains("queue_depth"));
   EXPECT_EQ(tiers[2]["read_bytes_per_s"], 1.5e9);
   EXPECT_EQ(tiers[2]["pinned_blocks"], 0);
+  EXPECT_FALSE(tiers[2].contains("write_policy"));
+  EXPECT_EQ(tiers[3]["state"], "degraded");
+  EXPECT_EQ(tiers[3]["nodes"][1]["reason"], "connect: Connection refused");
+  EXPECT_FALSE(tiers[3].contains("read_bytes_per_s"));
   EXPECT_EQ(doc["gpu_tier"]["device"], "test device");
   EXPECT_FALSE(doc["gpu_tier"].contains("reason"));
   EXPECT_EQ(doc["namespaces"][0]["id"], std::string(32, 'a'));
