@@ -8,7 +8,6 @@
 // conditions with generous deadlines.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/daemon_process.h"
@@ -19,7 +18,6 @@
 namespace tierkv::testing {
 namespace {
 
-namespace fs = std::filesystem;
 namespace rt = remote::testing;
 
 constexpr uint64_t kBlockBytes = 64 << 10;
@@ -40,12 +38,13 @@ bool WaitWritten(Client& client, uint64_t blocks) {
   return WaitUntil([&] { return RemoteField(client, "blocks_written") >= blocks; });
 }
 
-// Gives `b` the daemon secret of `a`, as a shared secret file would: both
-// then derive the same namespace ids, so they share the remote tier's keys.
-void ShareSecret(const DaemonProcess& a, const DaemonProcess& b) {
-  fs::create_directories(b.dir() + "/data");
-  fs::copy_file(a.dir() + "/data/secret", b.dir() + "/data/secret",
-                fs::copy_options::overwrite_existing);
+// Daemons that share a remote tier share one secret file (--secret-file):
+// both then derive the same namespace ids, so they share its keys. The first
+// daemon creates the file; the second reads it.
+std::vector<std::string> WithSharedSecret(std::vector<std::string> flags,
+                                          const std::string& dir) {
+  flags.insert(flags.end(), {"--secret-file", dir + "/fleet.secret"});
+  return flags;
 }
 
 class RemoteTierTest : public ::testing::Test {
@@ -64,7 +63,7 @@ class RemoteTierTest : public ::testing::Test {
   }
 
   static std::vector<std::string> RemoteFlags(const std::string& url) {
-    return {"--remote-url", url};
+    return WithSharedSecret({"--remote-url", url}, dir_->path());
   }
 
   static rt::ScratchDir* dir_;
@@ -79,7 +78,6 @@ TEST_F(RemoteTierTest, PrefixStoredThroughOneDaemonIsReadByteExactThroughAnother
   DaemonProcess a(RemoteFlags(cluster_->url()));
   ASSERT_TRUE(a.Start()) << a.log();
   DaemonProcess b(RemoteFlags(cluster_->url()));
-  ShareSecret(a, b);
   ASSERT_TRUE(b.Start()) << b.log();
   auto client_a = std::move(a.Connect()).value();
   auto client_b = std::move(b.Connect()).value();
@@ -114,7 +112,6 @@ TEST_F(RemoteTierTest, TamperedValueIsDroppedAndServedAsAMiss) {
   DaemonProcess a(RemoteFlags(cluster_->url()));
   ASSERT_TRUE(a.Start()) << a.log();
   DaemonProcess b(RemoteFlags(cluster_->url()));
-  ShareSecret(a, b);
   ASSERT_TRUE(b.Start()) << b.log();
   auto client_a = std::move(a.Connect()).value();
   auto client_b = std::move(b.Connect()).value();
@@ -178,9 +175,10 @@ TEST(RemoteTierSingleServerTest, WriteOnEvictReachesOneServer) {
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   // No NVMe tier and a host tier of 128 blocks: older prompts are evicted,
   // and written to the server as they leave.
-  const std::vector<std::string> flags = {
-      "--remote-url", (*server)->url(), "--remote-write", "evict", "--nvme-bytes", "0",
-      "--host-bytes", "8MiB",           "--slab-bytes",   "1MiB"};
+  const std::vector<std::string> flags = WithSharedSecret(
+      {"--remote-url", (*server)->url(), "--remote-write", "evict", "--nvme-bytes", "0",
+       "--host-bytes", "8MiB", "--slab-bytes", "1MiB"},
+      dir.path());
   DaemonProcess a(flags);
   ASSERT_TRUE(a.Start()) << a.log();
   auto client_a = std::move(a.Connect()).value();
@@ -198,7 +196,6 @@ TEST(RemoteTierSingleServerTest, WriteOnEvictReachesOneServer) {
   EXPECT_EQ(local->locations[0], TierKind::kRemote);
 
   DaemonProcess b(flags);
-  ShareSecret(a, b);
   ASSERT_TRUE(b.Start()) << b.log();
   auto client_b = std::move(b.Connect()).value();
   const Namespace ns_b = *client_b->OpenNamespace(TestSpec(kBlockBytes));
