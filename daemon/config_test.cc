@@ -224,6 +224,19 @@ TEST(ConfigTest, DiskFullRetryFromFileAndFlag) {
             std::string::npos);
 }
 
+TEST(ConfigTest, RemoteTierSettingsAreCheckedBeforeStartUp) {
+  auto ok = Parse({"--remote-url", "redis-cluster://10.0.0.1:7001,10.0.0.2:7002",
+                   "--remote-write", "evict"});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->config.remote_write, "evict");
+  const std::string policy = ErrorOf(Parse({"--remote-write", "sometimes"}));
+  EXPECT_NE(policy.find("--remote-write: remote_write must be 'through' or 'evict'"),
+            std::string::npos)
+      << policy;
+  const std::string url = ErrorOf(Parse({"--remote-url", "http://10.0.0.1"}));
+  EXPECT_NE(url.find("--remote-url: remote_url:"), std::string::npos) << url;
+}
+
 TEST(ConfigTest, ConnectionLimitsOutOfRangeAreRefusedWithTheRange) {
   const std::string small = ErrorOf(Parse({"--max-frame-bytes", "1KiB"}));
   EXPECT_NE(small.find("--max-frame-bytes: max_frame_bytes: must be between 64 KiB and 272 MiB"),

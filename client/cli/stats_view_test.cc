@@ -104,6 +104,39 @@ TEST(StatsViewTest, ReadsLikeEnglishAndUsesOneKindOfUnit) {
       << text;
 }
 
+TEST(StatsViewTest, RemoteTierShowsItsStateAndEachMasterWithinAHundredColumns) {
+  json doc = BusyDaemon();
+  json remote = Tier("remote", 1000);
+  remote.update({{"state", "degraded"},
+                 {"reason", "1 of 3 masters unreachable"},
+                 {"write_policy", "through"},
+                 {"blocks_read", 4096},
+                 {"blocks_written", 1},
+                 {"errors", 7},
+                 {"timeouts", 2},
+                 {"nodes",
+                  {{{"address", "10.0.0.1:7001"}, {"state", "up"}, {"slots", 5461}},
+                   {{"address", "10.0.0.2:7002"},
+                    {"state", "down"},
+                    {"slots", 5462},
+                    {"reason", "connect: Connection refused"}}}}});
+  doc["tiers"].push_back(remote);
+  const std::string text = RenderStats(doc);
+  for (const std::string& line : Lines(text)) {
+    EXPECT_LE(Columns(line), kMaxColumns) << "'" << line << "'";
+  }
+  EXPECT_NE(text.find("remote: 3.0 TiB in, 7.0 TiB out; degraded (1 of 3 masters unreachable), "
+                      "write through"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("read 4,096 blocks"), std::string::npos) << text;
+  EXPECT_NE(text.find("written 1 block ("), std::string::npos) << text;
+  EXPECT_NE(text.find("errors: 7 (2 timeouts)"), std::string::npos) << text;
+  EXPECT_NE(text.find("10.0.0.2:7002 down, 5,462 slots (connect: Connection refused)"),
+            std::string::npos)
+      << text;
+}
+
 TEST(StatsViewTest, LongNamesAreCutWithAnEllipsis) {
   const std::string text = RenderStats(BusyDaemon());
   EXPECT_NE(text.find("a-tenant-wi\u2026 meta-llama/Llama-\u2026"), std::string::npos) << text;
