@@ -14,6 +14,9 @@ pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 # sd_notify: tierkvd tells systemd when it is ready (packaging/tierkvd.service).
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+# KV events (docs/events.md): ZeroMQ PUB/ROUTER sockets, msgpack payloads.
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET libzmq)
+find_package(msgpack REQUIRED CONFIG)  # target msgpackc-cxx
 # /metrics in the Prometheus text format (daemon/metrics_exporter).
 find_package(prometheus-cpp REQUIRED CONFIG)
 

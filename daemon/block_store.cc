@@ -55,13 +55,14 @@ BlockStore::~BlockStore() {
 void BlockStore::AttachNvme(nvme::NvmeStore* nvme,
                             std::span<const nvme::BlockRecord> oldest_first) {
   BlockLifecycle* lifecycle = this;
-  mover_ = std::make_unique<NvmeMover>(nvme, &index_, &host_, &counters_, lifecycle, cleaning_);
+  mover_ = std::make_unique<NvmeMover>(nvme, &index_, &host_, &counters_, &events_, lifecycle,
+                                       cleaning_);
   for (const nvme::BlockRecord& r : oldest_first) mover_->Replay(r);
 }
 
 void BlockStore::AttachGpu(GpuTier* gpu) {
   BlockLifecycle* lifecycle = this;
-  gpu_ = std::make_unique<GpuMirror>(gpu, &index_, &host_, &counters_, lifecycle);
+  gpu_ = std::make_unique<GpuMirror>(gpu, &index_, &host_, &counters_, &events_, lifecycle);
 }
 
 void BlockStore::AttachRemote(remote::RemoteStore* remote, RemoteMoverOptions options) {
@@ -100,6 +101,7 @@ void BlockStore::Drop(BlockEntry* e) {
   // finds no block and discards it (GpuMirror::OnFilled).
   if (gpu_) gpu_->Forget(e);
   if (e->residency.on_host()) {
+    events_.Removed(*e, Medium::kCpu);
     host_.Free(e->host_slot);
     --counters_.host_blocks;
   }
@@ -340,6 +342,10 @@ void BlockStore::CommitBlocks(std::span<BlockEntry* const> entries, bool from_re
     }
     Relink(e);
   }
+  // First to last, so that a chain's blocks make one BlockStored event.
+  if (events_.observer()) {
+    for (BlockEntry* e : entries) events_.Added(*e, Medium::kCpu);
+  }
   // First to last: the head of a chain is the first other nodes can use.
   if (write_through) {
     for (BlockEntry* e : entries) remote_->StartWrite(e);
@@ -422,6 +428,7 @@ BlockStore::Room BlockStore::EvictOneFromHost(LruList<BlockEntry>& lru) {
 void BlockStore::DropHostCopy(BlockEntry* e) {
   if (e->residency.on_gpu()) gpu_->DropCopy(e);  // a GPU copy never outlives the host copy
   Unlink(e);
+  events_.Removed(*e, Medium::kCpu);
   host_.Free(e->host_slot);
   e->residency.DropHostCopy();
   --counters_.host_blocks;

@@ -65,6 +65,7 @@
 #include "daemon/nvme_mover.h"
 #include "daemon/remote_mover.h"
 #include "daemon/store_counters.h"
+#include "daemon/store_observer.h"
 #include "protocol/messages.h"
 #include "tiers/gpu/gpu_tier.h"
 #include "tiers/host/host_tier.h"
@@ -97,6 +98,9 @@ class BlockStore final : private BlockLifecycle {
   const GpuMirror* gpu() const { return gpu_.get(); }     // null without the tier
   const RemoteMover* remote() const { return remote_.get(); }  // null without the tier
   const StoreCounters& counters() const { return counters_; }
+  // Tells `observer` (null: nobody) of every copy a block gains or loses on a
+  // medium from now on (daemon/store_observer.h). Not owned.
+  void set_observer(StoreObserver* observer) { events_.set_observer(observer); }
   size_t indexed_blocks() const { return index_.size(); }
 
   // The longest verified prefix of `chain` (at most max_blocks), touched last
@@ -229,6 +233,7 @@ class BlockStore final : private BlockLifecycle {
 
   BlockIndex index_;
   StoreCounters counters_;
+  StoreEvents events_;
   HostPlacement host_;
   CleaningOptions cleaning_;
   std::unique_ptr<NvmeMover> mover_;

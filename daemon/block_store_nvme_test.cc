@@ -8,10 +8,12 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/block_store.h"
 #include "daemon/block_store_fixture.h"
+#include "daemon/store_observer.h"
 #include "tiers/nvme/testing/fault_injection_io_engine.h"
 #include "tiers/nvme/testing/temp_dir.h"
 #include "tiers/nvme/uring_engine.h"
@@ -82,6 +84,59 @@ class BlockStoreNvmeTest : public testing::BlockStoreFixture {
   FaultInjectionIoEngine* engine_ = nullptr;
   std::unique_ptr<nvme::NvmeStore> nvme_;
 };
+
+// The sets of blocks per medium that the store's notices describe; a copy is
+// never added twice nor removed when absent.
+class MediaRecorder final : public StoreObserver {
+ public:
+  void OnCopyAdded(const BlockEntry& e, Medium m) override {
+    EXPECT_TRUE(media_[Index(m)].insert(e.key).second) << "added twice on " << MediumName(m);
+  }
+  void OnCopyRemoved(const BlockEntry& e, Medium m) override {
+    EXPECT_EQ(media_[Index(m)].erase(e.key), 1u) << "removed, not there, on " << MediumName(m);
+  }
+  void OnAllCleared() override {
+    for (auto& blocks : media_) blocks.clear();
+  }
+  size_t on(Medium m) const { return media_[Index(m)].size(); }
+  bool holds(Medium m, const Key128& key) const { return media_[Index(m)].contains(key); }
+
+ private:
+  static size_t Index(Medium m) { return static_cast<size_t>(m); }
+  std::unordered_set<Key128, Key128Hash> media_[3];
+};
+
+TEST_F(BlockStoreNvmeTest, TheObserverHearsEveryCopyEachMediumGainsAndLoses) {
+  MediaRecorder media;
+  store_->set_observer(&media);
+  auto a = Chain(4);
+  Put(a);
+  EXPECT_EQ(media.on(Medium::kCpu), 4u);
+  bool flushed = false;
+  if (!store_->Flush([&](FlushResult) { flushed = true; })) {
+    ASSERT_TRUE(ReapUntil([&] { return flushed; }));
+  }
+  EXPECT_EQ(media.on(Medium::kDisk), 4u);  // durable on NVMe, still on the host
+  Put(Chain(32, 5000));                    // a's clean host copies leave (demotion)
+  for (const BlockEntry* e : Match(a)) {
+    EXPECT_EQ(media.holds(Medium::kCpu, e->key), e->residency.on_host());
+    EXPECT_TRUE(media.holds(Medium::kDisk, e->key));
+  }
+  EXPECT_EQ(media.on(Medium::kCpu), store_->counters().host_blocks);
+
+  bool ready = false;
+  if (store_->WhenOnHost(a.keys, [&] { ready = true; })) {
+    ASSERT_TRUE(ReapUntil([&] { return ready; }));
+  }
+  for (const BlockEntry* e : Match(a)) EXPECT_TRUE(media.holds(Medium::kCpu, e->key));  // promoted
+  EXPECT_EQ(media.on(Medium::kCpu), store_->counters().host_blocks);
+  EXPECT_EQ(media.on(Medium::kDisk), nvme_->Stats().blocks);
+
+  store_->Evict(nullptr);
+  EXPECT_EQ(media.on(Medium::kCpu), 0u);
+  EXPECT_EQ(media.on(Medium::kDisk), 0u);
+  store_->set_observer(nullptr);
+}
 
 TEST_F(BlockStoreNvmeTest, AReserveWaitsForTheWriteThatMakesRoomWhileMatchesGoOn) {
   auto a = Chain(32);

@@ -25,6 +25,8 @@ enum class Kind {
   kTcp,         // HOST:PORT (tcp: accepted), or "off" / "" for none
   kPath,        // a directory
   kText,        // any string
+  kSecret,      // any string, never printed
+  kZmqEndpoint,  // a ZeroMQ endpoint (tcp://, ipc://), or "off" / "" for none
   kSize,        // a byte size, more than 0
   kTierSize,    // a byte size; 0 turns the tier off
   kBool,
@@ -50,7 +52,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 22> kKeys = {{
+const std::array<Key, 26> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -98,7 +100,7 @@ const std::array<Key, 22> kKeys = {{
      Kind::kLogLevel,
      &DaemonConfig::log_level},
     {{"admin_token", "Token that evict and flush need (none: anyone may)", false, "TOKEN"},
-     Kind::kText,
+     Kind::kSecret,
      &DaemonConfig::admin_token},
     {{"max_frame_bytes", "Largest request frame, 64KiB to 272MiB", false, "SIZE"},
      Kind::kSize,
@@ -129,6 +131,21 @@ const std::array<Key, 22> kKeys = {{
       false, "POLICY"},
      Kind::kText,
      &DaemonConfig::remote_write},
+    {{"kv_events_endpoint", "Publish KV events (ZeroMQ PUB) at tcp://HOST:PORT; off disables them",
+      false, "ENDPOINT"},
+     Kind::kZmqEndpoint,
+     &DaemonConfig::kv_events_endpoint},
+    {{"kv_events_replay_endpoint", "Resend KV events from a sequence number (ZeroMQ ROUTER)",
+      false, "ENDPOINT"},
+     Kind::kZmqEndpoint,
+     &DaemonConfig::kv_events_replay_endpoint},
+    {{"kv_events_node", "Node part of the KV event topic kv@NODE@MODEL (empty: the host name)",
+      false, "NAME"},
+     Kind::kText,
+     &DaemonConfig::kv_events_node},
+    {{"kv_events_model", "Model part of the KV event topic kv@NODE@MODEL", false, "NAME"},
+     Kind::kText,
+     &DaemonConfig::kv_events_model},
 }};
 
 const std::array<ConfigKeyInfo, kKeys.size()> kKeyInfos = [] {
@@ -282,7 +299,16 @@ Status SetConfigKey(std::string_view name, std::string_view text, std::string_vi
     case Kind::kPath:
       if (value.empty()) return KeyError(origin, name, "must name a directory");
       break;
+    case Kind::kZmqEndpoint:
+      if (value == "off") value.clear();
+      if (!value.empty() && !value.starts_with("tcp://") && !value.starts_with("ipc://")) {
+        return KeyError(origin, name,
+                        "'" + value + "' is not a ZeroMQ endpoint (tcp://HOST:PORT, " +
+                            "tcp://HOST:* for any port, ipc://PATH) or off");
+      }
+      break;
     case Kind::kText:
+    case Kind::kSecret:
     case Kind::kBool:
       break;
     case Kind::kSize:
@@ -362,7 +388,8 @@ std::string ConfigValueText(std::string_view name, const DaemonConfig& config) {
         } else if constexpr (std::is_same_v<T, int>) {
           return std::to_string(value);
         } else {
-          if (key->kind == Kind::kText) return value.empty() ? "(none)" : "(set)";
+          if (key->kind == Kind::kSecret) return value.empty() ? "(none)" : "(set)";
+          if (key->kind == Kind::kZmqEndpoint && value.empty()) return "off";
           if (key->kind == Kind::kTcp && value.empty()) return "off";
           return value;
         }

@@ -61,6 +61,12 @@ struct DaemonConfig {
   std::string remote_write = "through";  // through | evict (daemon/remote_mover.h)
   // Prometheus /metrics (HOST:PORT, port 0 picks one); empty (off) disables it.
   std::string metrics_listen = "127.0.0.1:9470";
+  // KV events for routers (docs/events.md): ZeroMQ endpoints, empty (off)
+  // disables each; the topic is kv@<node>@<model>, node empty: the host name.
+  std::string kv_events_endpoint;
+  std::string kv_events_replay_endpoint;
+  std::string kv_events_node;
+  std::string kv_events_model = "tierkvd";
 
   // Where each key's value came from ("FILE:LINE" or "--flag"), for errors
   // found after parsing; keys left at their default are absent.

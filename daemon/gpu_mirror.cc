@@ -5,8 +5,8 @@
 namespace tierkv {
 
 GpuMirror::GpuMirror(GpuTier* gpu, BlockIndex* index, HostPlacement* host, StoreCounters* counters,
-                     BlockLifecycle* store)
-    : gpu_(gpu), index_(index), host_(host), counters_(counters), store_(store) {}
+                     const StoreEvents* events, BlockLifecycle* store)
+    : gpu_(gpu), index_(index), host_(host), counters_(counters), events_(events), store_(store) {}
 
 LruList<BlockEntry, GpuLruHook>& GpuMirror::Lru(uint32_t size_class) {
   while (lru_by_class_.size() <= size_class) {
@@ -65,6 +65,7 @@ void GpuMirror::OnFilled(const Key128& key, const TierSlot& slot, const Status& 
     ++counters_->gpu_blocks;
     if (e->pins > 0) ++counters_->gpu_pinned_blocks;
     counters_->gpu.bytes_in += e->bytes;
+    events_->Added(*e, Medium::kGpu);
   } else {
     ++counters_->gpu_copy_errors;
     spdlog::warn("GPU copy of block {}: {}", ToHex(key), s.ToString());
@@ -93,6 +94,7 @@ bool GpuMirror::MakeRoom(uint32_t size_class) {
 
 void GpuMirror::DropCopy(BlockEntry* e) {
   if (e->GpuLruHook::linked()) Unlink(e);
+  events_->Removed(*e, Medium::kGpu);
   gpu_->Free(e->gpu_slot);
   e->residency.DropGpuCopy();
   --counters_->gpu_blocks;

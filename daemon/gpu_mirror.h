@@ -25,6 +25,7 @@
 #include "daemon/host_placement.h"
 #include "daemon/lru_list.h"
 #include "daemon/store_counters.h"
+#include "daemon/store_observer.h"
 #include "tiers/gpu/gpu_tier.h"
 
 namespace tierkv {
@@ -39,7 +40,7 @@ class GpuMirror {
  public:
   // None of the pointers is owned; all must outlive the mirror.
   GpuMirror(GpuTier* gpu, BlockIndex* index, HostPlacement* host, StoreCounters* counters,
-            BlockLifecycle* store);
+            const StoreEvents* events, BlockLifecycle* store);
   GpuMirror(const GpuMirror&) = delete;
   GpuMirror& operator=(const GpuMirror&) = delete;
 
@@ -79,6 +80,7 @@ class GpuMirror {
   BlockIndex* index_;
   HostPlacement* host_;
   StoreCounters* counters_;
+  const StoreEvents* events_;
   BlockLifecycle* store_;
   std::vector<std::unique_ptr<LruList<BlockEntry, GpuLruHook>>> lru_by_class_;
 };

@@ -5,12 +5,13 @@
 //   1. the config (file and flags) parses and validates;
 //   2. the data dir is ours (no other tierkvd holds its lock);
 //   3. the pool fits the memory available (unless forced);
-//   4. the Unix socket, TCP port and metrics port can be bound (they are,
-//      and kept);
+//   4. the Unix socket, TCP port, metrics port and KV event sockets can be
+//      bound (they are, and kept);
 //   5. the host pool is faulted in (progress logged), the GPU tier opened,
 //      the NVMe index replayed;
 //   6. serving starts and systemd hears READY=1.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
@@ -28,6 +29,8 @@
 #include "daemon/data_dir_modes.h"
 #include "daemon/event_fd_pump.h"
 #include "daemon/gpu_setup.h"
+#include "daemon/kv_event_batcher.h"
+#include "daemon/kv_event_publisher.h"
 #include "daemon/memory_check.h"
 #include "daemon/metrics_exporter.h"
 #include "daemon/metrics_snapshot.h"
@@ -84,6 +87,41 @@ void RestrictDataDir(const std::string& data_dir) {
     spdlog::warn("data dir {}: could not make everything owner-only: {}", data_dir,
                  fix.first_error.ToString());
   }
+}
+
+// The topic's node part: kv_events_node, else the host name.
+std::string KvEventNode(const DaemonConfig& config) {
+  if (!config.kv_events_node.empty()) return config.kv_events_node;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+// The KV event stream (docs/events.md): the publisher binds its sockets
+// here, before the pool is faulted in; the batcher, fed by the store on the
+// loop, hands it each loop turn's events.
+struct KvEvents {
+  std::unique_ptr<KvEventPublisher> publisher;
+  std::unique_ptr<KvEventBatcher> batcher;
+};
+
+Result<KvEvents> StartKvEvents(const DaemonConfig& config, boost::asio::io_context& io) {
+  KvEvents events;
+  if (config.kv_events_endpoint.empty()) return events;
+  KvEventPublisher::Options options{config.kv_events_endpoint, config.kv_events_replay_endpoint,
+                                    "kv@" + KvEventNode(config) + "@" + config.kv_events_model};
+  auto publisher = KvEventPublisher::Start(options);
+  if (!publisher.ok()) {
+    return Status::InvalidArgument("kv_events_endpoint: " + publisher.status().ToString());
+  }
+  events.publisher = std::move(*publisher);
+  KvEventPublisher* raw = events.publisher.get();
+  events.batcher = std::make_unique<KvEventBatcher>(
+      [&io](std::function<void()> f) { boost::asio::post(io, std::move(f)); },
+      [raw](std::vector<KvEvent> batch) { raw->Publish(std::move(batch)); });
+  spdlog::info("kv events: publishing on {} (replay on {}), topic {}", raw->endpoint(),
+               raw->replay_endpoint().empty() ? "off" : raw->replay_endpoint(), options.topic);
+  return events;
 }
 
 int Run(const DaemonConfig& config) {
@@ -156,6 +194,12 @@ int Run(const DaemonConfig& config) {
     server.set_request_metrics(&request_metrics);
   }
 
+  auto kv_events = StartKvEvents(config, io);
+  if (!kv_events.ok()) {
+    spdlog::error("{}", kv_events.status().ToString());
+    return kExitFailure;
+  }
+
   auto host = CreateHostTier(config);
   if (!host.ok()) {
     spdlog::error("host tier: {}", host.status().ToString());
@@ -172,6 +216,11 @@ int Run(const DaemonConfig& config) {
   // Declared before the store: the store's destructor still runs GPU completions.
   GpuSetup gpu;
   BlockStore store(host->get());
+  if (kv_events->batcher) {
+    // What an earlier run published is void; the NVMe replay restates it.
+    kv_events->batcher->OnAllCleared();
+    store.set_observer(kv_events->batcher.get());
+  }
   gpu = SetUpGpuTier(config, **host, &store);
   auto nvme = OpenNvmeTier(config, (*host)->max_block_bytes(), &store);
   if (!nvme.ok()) {
@@ -232,6 +281,10 @@ int Run(const DaemonConfig& config) {
     };
     if (auto now = store.Flush(report)) report(*now);
     store.DrainNvme();
+  }
+  if (kv_events->batcher) {
+    store.set_observer(nullptr);
+    kv_events->batcher->Flush();  // the loop has stopped: what it would have handed off
   }
   spdlog::info("tierkvd stopped");
   return 0;

@@ -22,11 +22,13 @@ uint64_t NowMillis() {
 }  // namespace
 
 NvmeMover::NvmeMover(nvme::NvmeStore* nvme, BlockIndex* index, HostPlacement* host,
-                     StoreCounters* counters, BlockLifecycle* store, CleaningOptions options)
+                     StoreCounters* counters, const StoreEvents* events, BlockLifecycle* store,
+                     CleaningOptions options)
     : nvme_(nvme),
       index_(index),
       host_(host),
       counters_(counters),
+      events_(events),
       store_(store),
       options_(options) {}
 
@@ -36,6 +38,7 @@ void NvmeMover::Replay(const nvme::BlockRecord& record) {
   if (!e) return;  // the NVMe index holds each key once
   e->residency = Residency::OnNvme();
   counters_->CountReady(e->ns_id, +1);
+  events_->Added(*e, Medium::kDisk);
   Link(e);
 }
 
@@ -90,7 +93,10 @@ Status NvmeMover::StartWrite(BlockEntry* e, std::function<void(Status)> done) {
     if (s.code() == StatusCode::kAlreadyExists) {
       // A copy from before a restart, or a write of a dropped block of the
       // same key still in flight: only an indexed copy counts.
-      if (nvme_->Contains(key)) e->residency.AdoptNvmeCopy();
+      if (nvme_->Contains(key)) {
+        e->residency.AdoptNvmeCopy();
+        events_->Added(*e, Medium::kDisk);
+      }
       return s;
     }
     // A full NVMe tier drops its own least recently used blocks to fit.
@@ -109,6 +115,7 @@ void NvmeMover::OnWritten(const Key128& key, const Status& s) {
     e->residency.EndDemotion(s.ok());
     if (s.ok()) {
       counters_->nvme.bytes_in += e->bytes;
+      events_->Added(*e, Medium::kDisk);
     } else {
       if (!s.IsNotFound()) spdlog::warn("NVMe write of block {}: {}", ToHex(key), s.ToString());
       // Still in its host list: neither pinned nor touched into a GPU copy.
@@ -151,6 +158,7 @@ void NvmeMover::OnPromoted(const Key128& key, const Status& s) {
       ++counters_->host_blocks;
       ++counters_->promotions;
       counters_->nvme.bytes_out += e->bytes;
+      events_->Added(*e, Medium::kCpu);
       store_->Relink(e);
     } else {
       host_->Free(e->host_slot);
@@ -233,6 +241,7 @@ std::optional<FlushResult> NvmeMover::Flush(std::function<void(FlushResult)> don
 
 void NvmeMover::Forget(const BlockEntry& e) {
   if (e.residency.nvme() == Residency::Nvme::kNone) return;
+  if (e.residency.on_nvme()) events_->Removed(e, Medium::kDisk);
   // NotFound: a write that had not reached the index; nothing is left there.
   if (Status s = nvme_->Remove(e.key); !s.ok() && !s.IsNotFound()) {
     spdlog::warn("NVMe copy of dropped block {} not removed: {}", ToHex(e.key), s.ToString());

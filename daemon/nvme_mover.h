@@ -31,6 +31,7 @@
 #include "daemon/host_placement.h"
 #include "daemon/lru_list.h"
 #include "daemon/store_counters.h"
+#include "daemon/store_observer.h"
 #include "tiers/nvme/nvme_store.h"
 
 namespace tierkv {
@@ -54,7 +55,7 @@ class NvmeMover {
  public:
   // None of the pointers is owned; all must outlive the mover.
   NvmeMover(nvme::NvmeStore* nvme, BlockIndex* index, HostPlacement* host, StoreCounters* counters,
-            BlockLifecycle* store, CleaningOptions options);
+            const StoreEvents* events, BlockLifecycle* store, CleaningOptions options);
   NvmeMover(const NvmeMover&) = delete;
   NvmeMover& operator=(const NvmeMover&) = delete;
 
@@ -125,6 +126,7 @@ class NvmeMover {
   BlockIndex* index_;
   HostPlacement* host_;
   StoreCounters* counters_;
+  const StoreEvents* events_;
   BlockLifecycle* store_;
   CleaningOptions options_;
   LruList<BlockEntry> lru_;

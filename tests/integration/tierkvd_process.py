@@ -36,7 +36,7 @@ class Tierkvd:
         args = [os.path.join(BIN_DIR, "tierkvd"), "--socket", self.socket, "--tcp", "off",
                 "--data-dir", os.path.join(self.dir, "data"), "--host-bytes", "64MiB",
                 "--slab-bytes", "8MiB", "--nvme-bytes", "256MiB", "--gpu-bytes", "256MiB",
-                "--log-level", "debug"] + self.flags
+                "--metrics-listen", "127.0.0.1:0", "--log-level", "debug"] + self.flags
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_DEADLINE_S
