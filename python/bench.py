@@ -137,15 +137,18 @@ def main() -> int:
     cxx_put = max(cxx_before["put"]["gbps"], cxx_after["put"]["gbps"])
     cxx_get = max(cxx_before["get"]["gbps"], cxx_after["get"]["gbps"])
     cxx_lookup = min(cxx_before["lookup"]["p50_us"], cxx_after["lookup"]["p50_us"])
-    memcpy = cxx_before["put"].get("memcpy_gbps", 0.0)
+    # tierkv-bench times the same copies without the requests: the limit both
+    # clients are compared with.
+    copy_limit = {op: max(cxx_before[op]["copy_limit_gbps"], cxx_after[op]["copy_limit_gbps"])
+                  for op in ("put", "get")}
     load = os.getloadavg()
     rows = [
         {"op": "put", "block_bytes": args.block_bytes, "python_gbps": py_put_get["put_gbps"],
          "cxx_gbps": cxx_put, "ratio": py_put_get["put_gbps"] / cxx_put,
-         "goal_ratio": PUT_GET_GOAL_RATIO, "memcpy_gbps": memcpy},
+         "goal_ratio": PUT_GET_GOAL_RATIO, "copy_limit_gbps": copy_limit["put"]},
         {"op": "get", "block_bytes": args.block_bytes, "python_gbps": py_put_get["get_gbps"],
          "cxx_gbps": cxx_get, "ratio": py_put_get["get_gbps"] / cxx_get,
-         "goal_ratio": PUT_GET_GOAL_RATIO, "memcpy_gbps": memcpy},
+         "goal_ratio": PUT_GET_GOAL_RATIO, "copy_limit_gbps": copy_limit["get"]},
         {"op": "lookup", "prefix_blocks": LOOKUP_PREFIX_BLOCKS,
          "python_p50_us": py_lookup["p50_us"], "python_p99_us": py_lookup["p99_us"],
          "python_from_tokens_p50_us": py_lookup["from_tokens_p50_us"],
@@ -162,7 +165,7 @@ def main() -> int:
             print(f"{row['op']:<7} {args.block_bytes >> 10} KiB blocks x{args.batch}  "
                   f"python {row['python_gbps']:6.2f} GB/s  c++ {row['cxx_gbps']:6.2f} GB/s  "
                   f"ratio {row['ratio']:.2f}x ({verdict} >= {PUT_GET_GOAL_RATIO}x)  "
-                  f"| memcpy {memcpy:.2f} GB/s")
+                  f"| copy limit {row['copy_limit_gbps']:.2f} GB/s")
         lk = rows[2]
         verdict = "meets" if lk["overhead_us"] <= LOOKUP_GOAL_OVERHEAD_US else "MISSES"
         print(f"lookup  {LOOKUP_PREFIX_BLOCKS} blocks  python p50 {lk['python_p50_us']:6.1f} us "
