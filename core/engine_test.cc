@@ -185,19 +185,36 @@ TEST_F(EngineTest, HitBelowMinCachedTokensIsRecomputed) {
   EXPECT_EQ(r.tokens, cold.tokens);
 }
 
-TEST_F(EngineTest, AutoBreakEvenSkipsHitsOfATinyModelOnly) {
-  // On the tiny model a block saves less prefill than its lease costs: by
-  // default even a fully cached prompt is recomputed, without a lookup.
+TEST_F(EngineTest, AutoBreakEvenOnATinyModelRecomputesShortHitsAndLoadsLongOnes) {
+  // On the tiny model a block saves only its prefill floor (a few us per token
+  // and layer) against a lease's fixed cost: a hit of a few blocks is
+  // recomputed, a longer one is loaded.
   const EngineOptions automatic{.block_tokens = kBlockTokens};
-  EXPECT_GT(Engine::MinCachedTokensFor(*model_, automatic), testing::TinyConfig().context_length);
+  const int threshold = Engine::MinCachedTokensFor(*model_, automatic);
+  EXPECT_GT(threshold, 4 * kBlockTokens);
+  EXPECT_LT(threshold, testing::TinyConfig().context_length / 2);
+  EXPECT_EQ(threshold % kBlockTokens, 0);
   CountingCache cache(Engine::NamespaceFor(*model_, automatic));
-  const std::vector<TokenId> prompt = Prompt(17, 9);
-  Run(&cache, prompt, 1);
+
+  // A prompt whose full blocks stay below it is not even looked up.
+  const std::vector<TokenId> short_prompt = Prompt(17, 9);
+  Run(&cache, short_prompt, 1);
   cache.lookups = 0;
-  const GenerateResult r = Run(&cache, prompt, automatic);
+  GenerateResult r = Run(&cache, short_prompt, automatic);
   EXPECT_EQ(cache.lookups, 0);
   EXPECT_EQ(r.cached_tokens, 0);
   EXPECT_EQ(r.prefill_tokens, 17);
+
+  // A prompt cached two blocks beyond it is loaded, and decodes as cold.
+  const std::vector<TokenId> long_prompt = Prompt(threshold + 2 * kBlockTokens + 1, 10);
+  const GenerateResult cold = Run(nullptr, long_prompt, automatic);
+  Run(&cache, long_prompt, 1);
+  cache.loads = 0;
+  r = Run(&cache, long_prompt, automatic);
+  EXPECT_EQ(cache.loads, 1);
+  EXPECT_EQ(r.cached_tokens, threshold + 2 * kBlockTokens);
+  EXPECT_EQ(r.skipped_cached_tokens, 0);
+  EXPECT_EQ(r.tokens, cold.tokens);
 
   // The 8-layer 1024-wide model of docs/performance.md: one block of 16
   // tokens pays in every KV dtype, so every hit is used there.

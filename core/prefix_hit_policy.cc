@@ -13,11 +13,15 @@ double PrefillFlopsPerToken(const LlamaConfig& c) {
   return 2.0 * (c.n_layers * (attention + ffn) + output);
 }
 
+double PrefillSecondsPerToken(const LlamaConfig& config, const PrefixHitCosts& costs) {
+  return std::max(PrefillFlopsPerToken(config) / costs.prefill_flops_per_s,
+                  config.n_layers * costs.prefill_floor_s_per_token_layer);
+}
+
 int BreakEvenCachedTokens(const LlamaConfig& config, size_t block_bytes, int block_tokens,
                           const PrefixHitCosts& costs) {
-  const double saved_per_block =
-      block_tokens * PrefillFlopsPerToken(config) / costs.prefill_flops_per_s -
-      static_cast<double>(block_bytes) / costs.load_bytes_per_s;
+  const double saved_per_block = block_tokens * PrefillSecondsPerToken(config, costs) -
+                                 static_cast<double>(block_bytes) / costs.load_bytes_per_s;
   if (saved_per_block <= 0) return kHitNeverPays;
   const double blocks = std::ceil(costs.fixed_s / saved_per_block);
   if (blocks * block_tokens >= kHitNeverPays) return kHitNeverPays;

@@ -24,16 +24,27 @@ inline constexpr int kHitNeverPays = std::numeric_limits<int>::max();
 
 struct PrefixHitCosts {
   double prefill_flops_per_s;  // the prefill's matrix products
-  double load_bytes_per_s;     // first touch of pool pages plus the copy
-  double fixed_s;              // one hit's round trips, whatever its size
+  // The least a prompt token costs in one layer however narrow the model:
+  // a dozen small operations, each with its own call and loop overhead. A
+  // small model's prefill is this floor, not its FLOPs.
+  double prefill_floor_s_per_token_layer;
+  double load_bytes_per_s;  // first touch of pool pages plus the copy
+  double fixed_s;           // one hit's round trips, whatever its size
 };
 
 // The CPU engine on the development VMs (2 cores, shadow paging), measured
 // for docs/inference-core.md. Optimistic about the prefill (its best sgemm
-// rate, attention left out) and pessimistic about the load, so that a hit
-// counted as paying does pay.
-inline constexpr PrefixHitCosts kCpuPrefixHitCosts{
-    .prefill_flops_per_s = 200e9, .load_bytes_per_s = 0.5e9, .fixed_s = 150e-6};
+// rate, attention left out; a floor about 5x below the least the tiny model
+// measured, 9 us per token and layer) and pessimistic about the load, so that
+// a hit counted as paying does pay.
+inline constexpr PrefixHitCosts kCpuPrefixHitCosts{.prefill_flops_per_s = 200e9,
+                                                   .prefill_floor_s_per_token_layer = 2e-6,
+                                                   .load_bytes_per_s = 0.5e9,
+                                                   .fixed_s = 150e-6};
+
+// Seconds the prefill of one prompt token costs at least: its FLOPs at the
+// prefill rate, or the per-layer floor, whichever is more.
+double PrefillSecondsPerToken(const LlamaConfig& config, const PrefixHitCosts& costs);
 
 // FLOPs of one prompt token through `config`'s weight matrices (two per
 // weight: every layer's projections and FFN, and the output). Attention is
