@@ -52,7 +52,7 @@ constexpr uint64_t kMaxCount = 1ull << 32;
 constexpr size_t kSuggestDistance = 2;
 constexpr std::string_view kTenantsTable = "tenants";
 
-const std::array<Key, 26> kKeys = {{
+const std::array<Key, 28> kKeys = {{
     {{"socket", "Unix socket for local engines (PATH or unix:PATH)", false, "PATH"},
      Kind::kUnixSocket,
      &DaemonConfig::socket},
@@ -112,6 +112,14 @@ const std::array<Key, 26> kKeys = {{
     {{"max_connections", "Connections served at once; more are refused", false, "N"},
      Kind::kCount,
      &DaemonConfig::max_connections},
+    {{"max_namespaces_per_tenant", "Namespaces one tenant may have; a new one beyond is refused",
+      false, "N"},
+     Kind::kCount,
+     &DaemonConfig::max_namespaces_per_tenant},
+    {{"max_namespaces", "Namespaces of all tenants together; a new one beyond is refused", false,
+      "N"},
+     Kind::kCount,
+     &DaemonConfig::max_namespaces},
     {{"accept_backoff_ms", "Out of file descriptors: stop accepting for this long (ms)", false,
       "MS"},
      Kind::kCount,

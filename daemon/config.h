@@ -54,6 +54,10 @@ struct DaemonConfig {
   uint64_t max_frame_bytes = kMaxFrameBytesCeiling;  // largest request frame body
   uint64_t frame_idle_timeout_ms = 10000;  // a partial frame with no bytes this long closes
   uint64_t max_connections = 1024;         // connections served at once
+  // Namespaces are never closed while the daemon runs (data_dir/namespaces
+  // keeps them): new ones beyond these are refused.
+  uint64_t max_namespaces_per_tenant = 256;
+  uint64_t max_namespaces = 4096;
   uint64_t accept_backoff_ms = 100;        // out of descriptors: pause accepting this long
   // The remote tier: redis://[user:pass@]HOST:PORT or
   // redis-cluster://[user:pass@]HOST:PORT[,HOST:PORT...]; empty turns it off.

@@ -215,6 +215,19 @@ TEST(ConfigTest, ConnectionLimitsFromFileAndFlags) {
   unlink(path.c_str());
 }
 
+TEST(ConfigTest, NamespaceLimitsFromFileAndFlags) {
+  EXPECT_EQ(Parse({})->config.max_namespaces_per_tenant, 256u);
+  EXPECT_EQ(Parse({})->config.max_namespaces, 4096u);
+  const std::string path = WriteTemp("max_namespaces_per_tenant = 8\nmax_namespaces = 100\n");
+  auto c = Parse({"--config", path, "--max-namespaces", "50"});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->config.max_namespaces_per_tenant, 8u);
+  EXPECT_EQ(c->config.max_namespaces, 50u);  // flag wins
+  EXPECT_NE(ErrorOfText("max_namespaces_per_tenant = 0\n").find("max_namespaces_per_tenant"),
+            std::string::npos);
+  unlink(path.c_str());
+}
+
 TEST(ConfigTest, DiskFullRetryFromFileAndFlag) {
   EXPECT_EQ(Parse({})->config.nvme_disk_full_retry_ms, 10000u);
   auto flag = Parse({"--nvme-disk-full-retry-ms", "250"});

@@ -211,7 +211,8 @@ int Run(const DaemonConfig& config) {
     spdlog::error("namespace catalog: {}", catalog.status().ToString());
     return kExitFailure;
   }
-  NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes());
+  NamespaceRegistry namespaces(*secret, config.tenant_tokens, (*host)->max_block_bytes(),
+                               {config.max_namespaces_per_tenant, config.max_namespaces});
   namespaces.AttachCatalog(&*catalog, recorded);
   // Declared before the store: the store's destructor still runs GPU completions.
   GpuSetup gpu;

@@ -10,10 +10,11 @@ namespace tierkv {
 
 NamespaceRegistry::NamespaceRegistry(std::string secret,
                                      std::map<std::string, std::string> tenant_tokens,
-                                     uint64_t max_block_bytes)
+                                     uint64_t max_block_bytes, NamespaceLimits limits)
     : secret_(std::move(secret)),
       tenant_tokens_(std::move(tenant_tokens)),
-      max_block_bytes_(max_block_bytes) {}
+      max_block_bytes_(max_block_bytes),
+      limits_(limits) {}
 
 Key128 NamespaceRegistry::IdFor(const wire::OpenNamespaceRequest& spec) const {
   std::vector<uint8_t> bytes;
@@ -47,6 +48,7 @@ Result<NamespaceInfo*> NamespaceRegistry::Open(const wire::OpenNamespaceRequest&
     return Status::PermissionDenied("credentials do not allow tenant '" + spec.tenant + "'");
   }
   if (NamespaceInfo* existing = FindById(IdFor(spec))) return existing;
+  TIERKV_RETURN_IF_ERROR(CheckRoomFor(spec.tenant));
   NamespaceInfo* added = Add(spec);
   if (catalog_) {
     // The catalog only names restored blocks; serving goes on without it.
@@ -57,11 +59,33 @@ Result<NamespaceInfo*> NamespaceRegistry::Open(const wire::OpenNamespaceRequest&
   return added;
 }
 
+Status NamespaceRegistry::CheckRoomFor(const std::string& tenant) const {
+  if (namespaces_.size() >= limits_.total) {
+    return Status::ResourceExhausted("this daemon has " + std::to_string(namespaces_.size()) +
+                                     " namespaces, its limit (max_namespaces); an open "
+                                     "namespace may still be opened again");
+  }
+  auto it = per_tenant_.find(tenant);
+  const uint64_t held = it == per_tenant_.end() ? 0 : it->second;
+  if (held >= limits_.per_tenant) {
+    // A tenant name is at most a wire name (1 KiB): the message stays short.
+    constexpr size_t kShownTenantBytes = 64;
+    const std::string shown =
+        tenant.size() > kShownTenantBytes ? tenant.substr(0, kShownTenantBytes) + "..." : tenant;
+    return Status::ResourceExhausted("tenant '" + shown + "' has " + std::to_string(held) +
+                                     " namespaces, the most one tenant may have "
+                                     "(max_namespaces_per_tenant); an open namespace may still "
+                                     "be opened again");
+  }
+  return Status::Ok();
+}
+
 NamespaceInfo* NamespaceRegistry::Add(const wire::OpenNamespaceRequest& spec) {
   auto info = std::make_unique<NamespaceInfo>();
   info->id = IdFor(spec);
   info->handle = static_cast<uint32_t>(namespaces_.size() + 1);
   info->spec = spec;
+  ++per_tenant_[spec.tenant];
   namespaces_.push_back(std::move(info));
   return namespaces_.back().get();
 }

@@ -27,6 +27,16 @@ struct NamespaceInfo {
   wire::OpenNamespaceRequest spec;
 };
 
+// How many namespaces may exist (issue 11): namespaces are never closed
+// while the daemon runs and are recorded in its data dir, so without a bound
+// a client could grow the daemon's memory and `stats` without end.
+struct NamespaceLimits {
+  static constexpr uint64_t kDefaultPerTenant = 256;
+  static constexpr uint64_t kDefaultTotal = 4096;
+  uint64_t per_tenant = kDefaultPerTenant;  // max_namespaces_per_tenant
+  uint64_t total = kDefaultTotal;           // max_namespaces
+};
+
 // Who a connection is: what its hello's tokens proved.
 struct Credentials {
   std::string tenant_token;
@@ -38,16 +48,19 @@ class NamespaceRegistry {
   // `tenant_tokens` maps tenant name -> token; tenants not listed there (the
   // "default" tenant, for one) need no token.
   NamespaceRegistry(std::string secret, std::map<std::string, std::string> tenant_tokens,
-                    uint64_t max_block_bytes);
+                    uint64_t max_block_bytes, NamespaceLimits limits = {});
 
   // Validates the spec, checks the tenant's credentials, and returns the
   // namespace (the same one for the same spec). A namespace new to the
-  // catalog (when one is attached) is recorded there.
+  // catalog (when one is attached) is recorded there. A new namespace beyond
+  // the limits is refused (ResourceExhausted naming the key); opening one
+  // that exists is never refused for them.
   Result<NamespaceInfo*> Open(const wire::OpenNamespaceRequest& spec, const Credentials& creds);
 
   // Registers the namespaces an earlier run recorded in `catalog` (blocks
   // restored from NVMe belong to them) and records new ones there from now
-  // on. Not owned; it must outlive the registry.
+  // on. Not owned; it must outlive the registry. Recorded namespaces count
+  // against the limits but are all registered, even beyond them.
   void AttachCatalog(NamespaceCatalog* catalog,
                      std::span<const wire::OpenNamespaceRequest> recorded);
   // The namespace with this handle, or nullptr.
@@ -62,10 +75,13 @@ class NamespaceRegistry {
   std::string secret_;
   std::map<std::string, std::string> tenant_tokens_;
   uint64_t max_block_bytes_;
+  NamespaceLimits limits_;
   NamespaceInfo* Add(const wire::OpenNamespaceRequest& spec);
+  Status CheckRoomFor(const std::string& tenant) const;
 
   std::vector<std::unique_ptr<NamespaceInfo>> namespaces_;  // handle = index + 1
   NamespaceCatalog* catalog_ = nullptr;
+  std::map<std::string, uint64_t, std::less<>> per_tenant_;  // namespaces of each tenant
 };
 
 }  // namespace tierkv

@@ -1,5 +1,8 @@
 #include "daemon/request_handler.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -147,6 +150,12 @@ Status RequestHandler::OpenNamespace(ConnectionResources& conn, wire::Reader& r,
   Result<NamespaceInfo*> opened = namespaces_->Open(req, conn.credentials());
   if (opened.status().code() == StatusCode::kPermissionDenied) {
     auth_failures_.Record("wrong tenant token");
+  }
+  uint64_t held_back = 0;
+  if (opened.status().code() == StatusCode::kResourceExhausted &&
+      namespace_limit_log_.ShouldLog(&held_back)) {
+    spdlog::warn("refused a new namespace: {} ({} more refusals not logged)",
+                 opened.status().message(), held_back);
   }
   TIERKV_ASSIGN_OR_RETURN(NamespaceInfo * ns, std::move(opened));
   conn.AddOpened(ns->handle);
@@ -498,6 +507,17 @@ std::string RequestHandler::StatsJson(const ConnectionResources& viewer) const {
     std::erase_if(stats.namespaces,
                   [&](const NamespaceStats& n) { return !tenants.contains(n.tenant); });
     for (NamespaceStats& n : stats.namespaces) n.id_hex.clear();
+  }
+  // The document stays bounded however many namespaces there are: it lists
+  // those holding the most blocks and counts the rest.
+  constexpr size_t kListed = tierkv::Stats::kMaxListedNamespaces;
+  if (stats.namespaces.size() > kListed) {
+    std::partial_sort(stats.namespaces.begin(), stats.namespaces.begin() + kListed,
+                      stats.namespaces.end(), [](const NamespaceStats& a, const NamespaceStats& b) {
+                        return a.blocks != b.blocks ? a.blocks > b.blocks : a.handle < b.handle;
+                      });
+    stats.namespaces_omitted = stats.namespaces.size() - kListed;
+    stats.namespaces.resize(kListed);
   }
   return wire::EncodeStats(stats);
 }

@@ -18,6 +18,7 @@
 #include "daemon/block_store.h"
 #include "daemon/connection_resources.h"
 #include "daemon/namespace_registry.h"
+#include "daemon/rate_limited_log.h"
 #include "protocol/wire.h"
 
 namespace tierkv {
@@ -96,6 +97,7 @@ class RequestHandler {
   NamespaceRegistry* namespaces_;
   HandlerOptions options_;
   AuthFailures auth_failures_;
+  RateLimitedLog namespace_limit_log_;  // new namespaces refused for the limits
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   uint64_t connections_ = 0;
 };

@@ -120,6 +120,7 @@ void VisitStats(V& v, T& s) {
   v.List("tiers", s.tiers, [](V& ev, auto& t) { VisitTier(ev, t); });
   v.Object("gpu_tier", s.gpu_tier, [](V& ov, auto& g) { VisitGpuTierState(ov, g); });
   v.List("namespaces", s.namespaces, [](V& ev, auto& n) { VisitNamespace(ev, n); });
+  v.Field("namespaces_omitted", s.namespaces_omitted);
 }
 
 // ---- Encoding. ----

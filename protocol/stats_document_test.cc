@@ -32,6 +32,7 @@ Stats FullStats() {
   s.promotions = 4;
   s.demotions = 5;
   s.dropped_blocks = 6;
+  s.namespaces_omitted = 7;
   s.rss_anon_bytes = 7 << 20;
   TierStats gpu = Tier("gpu", 100);
   gpu.gpu.emplace();

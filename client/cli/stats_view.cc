@@ -291,6 +291,9 @@ std::string RenderStats(const json& doc) {
   out += TierTable(doc.value("tiers", json::array()));
   out += "\n" + TierDetails(doc);
   out += "\n" + NamespaceTable(doc.value("namespaces", json::array()));
+  if (const uint64_t omitted = U64(doc, "namespaces_omitted"); omitted > 0) {
+    out += "(" + Plural(omitted, "more namespace") + ", with fewer blocks, not listed)\n";
+  }
   return out;
 }
 

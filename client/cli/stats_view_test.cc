@@ -104,6 +104,15 @@ TEST(StatsViewTest, ReadsLikeEnglishAndUsesOneKindOfUnit) {
       << text;
 }
 
+TEST(StatsViewTest, SaysHowManyNamespacesTheDaemonLeftOut) {
+  json doc = BusyDaemon();
+  EXPECT_EQ(RenderStats(doc).find("not listed"), std::string::npos);
+  doc["namespaces_omitted"] = 3000;
+  EXPECT_NE(RenderStats(doc).find("(3,000 more namespaces, with fewer blocks, not listed)"),
+            std::string::npos)
+      << RenderStats(doc);
+}
+
 TEST(StatsViewTest, RemoteTierShowsItsStateAndEachMasterWithinAHundredColumns) {
   json doc = BusyDaemon();
   json remote = Tier("remote", 1000);

@@ -126,6 +126,9 @@ struct GpuTierState {
 };
 
 struct Stats {
+  // The most namespaces one stats document lists (with 1 KiB names, fully
+  // escaped, about 13 MB: well inside a reply frame).
+  static constexpr size_t kMaxListedNamespaces = 1024;
   std::string version;  // the daemon's
   uint64_t uptime_s = 0;
   uint64_t connections = 0;
@@ -136,7 +139,10 @@ struct Stats {
   uint64_t rss_anon_bytes = 0;   // the daemon's private memory (its index), without the pool
   std::vector<TierStats> tiers;  // fastest first
   GpuTierState gpu_tier;
+  // At most kMaxListedNamespaces, those holding the most blocks first; the
+  // rest are counted in namespaces_omitted, so the document stays bounded.
   std::vector<NamespaceStats> namespaces;
+  uint64_t namespaces_omitted = 0;
   // Client side: the whole document as the daemon sent it (it may carry
   // fields this client does not know).
   std::string raw_json;
